@@ -1,0 +1,338 @@
+package zocket
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/go-playground/validator/v10"
+)
+
+// App is a registry of actor types and the manager of their live instances.
+// Register every actor type before serving; all other methods are safe for
+// concurrent use.
+type App struct {
+	log       *slog.Logger
+	validate  *validator.Validate
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup // mailbox goroutines
+	created   func(actor, id string)
+	destroyed func(actor, id string)
+
+	regMu  sync.RWMutex
+	actors map[string]actorType
+
+	mu        sync.Mutex
+	instances map[key]*instance
+	closed    bool
+}
+
+// Option configures an App.
+type Option func(*App)
+
+// WithLogger sets the logger; the default discards everything.
+func WithLogger(l *slog.Logger) Option { return func(a *App) { a.log = l } }
+
+// WithInstanceCreated sets a function called after an instance activated
+// (its onActivate finished). It runs on the instance's mailbox and must not
+// block.
+func WithInstanceCreated(fn func(actor, id string)) Option {
+	return func(a *App) { a.created = fn }
+}
+
+// WithInstanceDestroyed sets a function called after an instance was
+// destroyed (its onDeactivate finished). It must not block.
+func WithInstanceDestroyed(fn func(actor, id string)) Option {
+	return func(a *App) { a.destroyed = fn }
+}
+
+// NewApp returns an empty App.
+func NewApp(opts ...Option) *App {
+	a := &App{
+		log:       slog.New(slog.DiscardHandler),
+		validate:  newValidator(),
+		actors:    map[string]actorType{},
+		instances: map[key]*instance{},
+	}
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	for _, o := range opts {
+		o(a)
+	}
+	return a
+}
+
+// Registrable is an actor definition that can be registered: an *Actor[S, C].
+type Registrable interface {
+	compile() (actorType, error)
+}
+
+func (a *Actor[S, C]) compile() (actorType, error) { return compile(a) }
+
+// Register adds an actor type under name and returns the App for chaining.
+// Like http.ServeMux.Handle it panics on a programming error: an empty or
+// duplicate name, or a state type that cannot be carried as JSON (the panic
+// says which field). Use TryRegister to get the error instead.
+func (a *App) Register(name string, def Registrable) *App {
+	if err := a.TryRegister(name, def); err != nil {
+		panic(err)
+	}
+	return a
+}
+
+// TryRegister is Register returning an error instead of panicking.
+func (a *App) TryRegister(name string, def Registrable) error {
+	if name == "" {
+		return fmt.Errorf("zocket: actor name must not be empty")
+	}
+	at, err := def.compile()
+	if err != nil {
+		return fmt.Errorf("zocket: actor %q: %w", name, err)
+	}
+	a.regMu.Lock()
+	defer a.regMu.Unlock()
+	if _, dup := a.actors[name]; dup {
+		return fmt.Errorf("zocket: actor %q registered twice", name)
+	}
+	a.actors[name] = at
+	return nil
+}
+
+// ActorNames returns the registered actor type names, sorted.
+func (a *App) ActorNames() []string {
+	a.regMu.RLock()
+	defer a.regMu.RUnlock()
+	names := make([]string, 0, len(a.actors))
+	for n := range a.actors {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func (a *App) actor(name string) (actorType, bool) {
+	a.regMu.RLock()
+	at, ok := a.actors[name]
+	a.regMu.RUnlock()
+	return at, ok
+}
+
+// lookup returns the live instance for k, or nil.
+func (a *App) lookup(k key) *instance {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.instances[k]
+}
+
+// instance returns the live instance for k, creating it (and queueing its
+// activation ahead of anything else) if needed. It returns nil once the App
+// is closed.
+func (a *App) instance(k key, at actorType) *instance {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return nil
+	}
+	if in := a.instances[k]; in != nil {
+		return in
+	}
+	in := &instance{app: a, key: k, kind: at, known: map[string]Connection{}}
+	in.state = at.newState()
+	a.instances[k] = in
+	in.mu.Lock()
+	in.pushLocked(func() {
+		at.activate(in)
+		in.mu.Lock()
+		in.activated = true
+		in.mu.Unlock()
+		if a.created != nil {
+			a.created(k.actor, k.id)
+		}
+	})
+	in.mu.Unlock()
+	return in
+}
+
+// withInstance runs fn on the live instance for k (created if needed) with
+// in.mu held, retrying when it raced with Destroy. It reports false when the
+// App is closed.
+func (a *App) withInstance(k key, at actorType, fn func(in *instance)) bool {
+	for {
+		in := a.instance(k, at)
+		if in == nil {
+			return false
+		}
+		in.mu.Lock()
+		if in.closing {
+			in.mu.Unlock()
+			continue
+		}
+		fn(in)
+		in.mu.Unlock()
+		return true
+	}
+}
+
+// InstanceInfo names a live instance.
+type InstanceInfo struct {
+	Actor string
+	ID    string
+}
+
+// Size returns the number of live instances.
+func (a *App) Size() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.instances)
+}
+
+// List returns the live instances, sorted by actor then id.
+func (a *App) List() []InstanceInfo {
+	a.mu.Lock()
+	out := make([]InstanceInfo, 0, len(a.instances))
+	for k := range a.instances {
+		out = append(out, InstanceInfo{Actor: k.actor, ID: k.id})
+	}
+	a.mu.Unlock()
+	slices.SortFunc(out, func(x, y InstanceInfo) int {
+		if c := strings.Compare(x.Actor, y.Actor); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
+	return out
+}
+
+type identityKey struct{}
+
+// WithIdentity returns a context that makes App.Invoke call as identity:
+// middleware and handlers see it as the caller's Identity.
+func WithIdentity(ctx context.Context, id Identity) context.Context {
+	return context.WithValue(ctx, identityKey{}, id)
+}
+
+// Invoke calls a method from server code (an HTTP handler, a queue
+// consumer) without a connection, through the instance's mailbox like any
+// call: validation, middleware (with ClientID "" and the identity from
+// WithIdentity), handler, commit, patches and events. input is the method's
+// JSON input (nil for none); the result is its JSON result (nil when the
+// method returns nothing). Errors are the caller's error as a client would
+// receive it: a *CallError, a *ValidationError, or the handler's error.
+// If ctx ends before the call starts, the call is skipped; if it ends while
+// the call runs, Invoke returns ctx.Err() and the call still completes.
+func (a *App) Invoke(ctx context.Context, actor, actorID, method string, input json.RawMessage) (json.RawMessage, error) {
+	at, ok := a.actor(actor)
+	if !ok {
+		return nil, &CallError{Message: "Unknown actor: " + actor, Kind: ErrUnknownActor}
+	}
+	id, _ := ctx.Value(identityKey{}).(Identity)
+	type reply struct {
+		result json.RawMessage
+		err    error
+	}
+	done := make(chan reply, 1)
+	item := &callItem{method: method, input: input,
+		info:    callInfo{identity: id, actor: actor, actorID: actorID, method: method},
+		replyTo: func(r json.RawMessage, err error) { done <- reply{r, err} }}
+	if !a.withInstance(key{actor, actorID}, at, func(in *instance) {
+		item.sc = &scope{ctx: ctx, inst: in}
+		in.pushLocked(func() { at.call(in, item) })
+	}) {
+		return nil, ErrClosed
+	}
+	select {
+	case r := <-done:
+		return r.result, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Destroy deactivates instance (actor, id): onDeactivate runs after
+// everything already queued, its changes are not broadcast, subscribers are
+// not told, and the next message for the pair creates a fresh instance.
+// It waits for onDeactivate or ctx; ErrNotFound if the instance is not live.
+func (a *App) Destroy(ctx context.Context, actor, id string) error {
+	a.mu.Lock()
+	in := a.instances[key{actor, id}]
+	if in != nil {
+		delete(a.instances, in.key)
+	}
+	a.mu.Unlock()
+	if in == nil {
+		return fmt.Errorf("%w: %s/%s", ErrNotFound, actor, id)
+	}
+	return in.destroy(ctx)
+}
+
+// DestroyAll destroys every live instance, concurrently, and waits for their
+// onDeactivate hooks or ctx.
+func (a *App) DestroyAll(ctx context.Context) error {
+	a.mu.Lock()
+	all := make([]*instance, 0, len(a.instances))
+	for k, in := range a.instances {
+		all = append(all, in)
+		delete(a.instances, k)
+	}
+	a.mu.Unlock()
+	errs := make(chan error, len(all))
+	for _, in := range all {
+		go func() { errs <- in.destroy(ctx) }()
+	}
+	var first error
+	for range all {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// Close stops the App: new messages and calls are refused, every instance
+// is destroyed (onDeactivate runs), the context handed to handlers is
+// cancelled, and Close waits for the mailboxes to finish or ctx to end.
+func (a *App) Close(ctx context.Context) error {
+	a.mu.Lock()
+	a.closed = true
+	a.mu.Unlock()
+	err := a.DestroyAll(ctx)
+	a.cancel()
+	done := make(chan struct{})
+	go func() { a.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		if err == nil {
+			err = ctx.Err()
+		}
+	}
+	return err
+}
+
+// destroy queues onDeactivate behind the queued work and waits for it.
+func (in *instance) destroy(ctx context.Context) error {
+	done := make(chan struct{})
+	in.mu.Lock()
+	in.closing = true
+	in.pushLocked(func() {
+		in.mu.Lock()
+		in.stateSubs, in.eventSubs = nil, nil
+		in.mu.Unlock()
+		in.kind.deactivate(in)
+		if in.app.destroyed != nil {
+			in.app.destroyed(in.key.actor, in.key.id)
+		}
+		close(done)
+	})
+	in.mu.Unlock()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

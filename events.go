@@ -1,0 +1,147 @@
+package zocket
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+
+	"github.com/zocket-go/zocket/internal/jsonvalue"
+)
+
+// Emitter is anything events can be emitted from: a method's *Context or a
+// hook's *Lifecycle.
+type Emitter interface {
+	scope() *scope
+}
+
+// EventDecl is a declared event, as built by Event.
+type EventDecl interface {
+	// Name is the event's wire name.
+	Name() string
+	// conform turns an emitted payload into the declared payload type.
+	conform(payload any) (any, error)
+}
+
+// EventDef is a typed event descriptor with payload type P.
+type EventDef[P any] struct{ name string }
+
+// Event declares an event with payload type P. Payloads that are structs (or
+// pointers to structs) are validated with `validate` tags when dispatched;
+// an invalid payload is dropped and logged, and the call still succeeds.
+func Event[P any](name string) *EventDef[P] { return &EventDef[P]{name: name} }
+
+// Name is the event's wire name.
+func (e *EventDef[P]) Name() string { return e.name }
+
+// conform returns a payload of type P as is; any other value (an untyped
+// Emit) is converted through JSON into a P, the counterpart of the TS
+// schema's output: unknown members are dropped, Defaulter fills defaults,
+// and a value of the wrong shape is an error.
+func (e *EventDef[P]) conform(payload any) (any, error) {
+	if p, ok := payload.(P); ok {
+		return p, nil
+	}
+	b, err := jsonvalue.Marshal(payload)
+	if err != nil {
+		return nil, err
+	}
+	var p P
+	if d, ok := any(&p).(Defaulter); ok {
+		d.SetDefaults()
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Broadcast sends payload to every event subscriber of the instance, after
+// the call commits.
+func (e *EventDef[P]) Broadcast(c Emitter, payload P) { Emit(c, e.name, payload).Broadcast() }
+
+// To sends payload to the event subscribers among ids, after the call commits.
+func (e *EventDef[P]) To(c Emitter, payload P, ids ...string) { Emit(c, e.name, payload).To(ids...) }
+
+// Except sends payload to the event subscribers not among ids, after the call
+// commits.
+func (e *EventDef[P]) Except(c Emitter, payload P, ids ...string) {
+	Emit(c, e.name, payload).Except(ids...)
+}
+
+type target uint8
+
+const (
+	toAll target = iota
+	toSome
+	toAllExcept
+)
+
+// Emission is a pending event, the untyped form of EventDef for dynamic use.
+// Nothing is sent until a terminal (Broadcast, To or Except) is called; only
+// the first terminal counts, and emissions go out in terminal order after the
+// call commits. A terminal called after the handler returned is dropped.
+type Emission struct {
+	sc      *scope
+	name    string
+	payload any
+	done    bool
+}
+
+// Emit starts an emission of the named event.
+func Emit(c Emitter, name string, payload any) *Emission {
+	return &Emission{sc: c.scope(), name: name, payload: payload}
+}
+
+// Broadcast sends to every event subscriber.
+func (e *Emission) Broadcast() { e.finish(toAll, nil) }
+
+// To sends to the event subscribers among ids.
+func (e *Emission) To(ids ...string) { e.finish(toSome, ids) }
+
+// Except sends to the event subscribers not among ids.
+func (e *Emission) Except(ids ...string) { e.finish(toAllExcept, ids) }
+
+func (e *Emission) finish(t target, ids []string) {
+	if e.done {
+		return
+	}
+	e.done = true
+	e.sc.emit(pendingEvent{name: e.name, payload: e.payload, target: t, ids: slices.Clone(ids)})
+}
+
+type pendingEvent struct {
+	name    string
+	payload any
+	target  target
+	ids     []string
+}
+
+func (ev *pendingEvent) reaches(id string) bool {
+	switch ev.target {
+	case toSome:
+		return slices.Contains(ev.ids, id)
+	case toAllExcept:
+		return !slices.Contains(ev.ids, id)
+	}
+	return true
+}
+
+// scope is the runtime of one mailbox item: its context, its instance and
+// the events it buffered.
+type scope struct {
+	ctx    context.Context
+	inst   *instance
+	events []pendingEvent
+	closed bool
+}
+
+func (s *scope) emit(ev pendingEvent) {
+	if s.closed {
+		s.inst.app.log.Warn("zocket: event emitted after its handler returned; dropped",
+			"actor", s.inst.key.actor, "actorId", s.inst.key.id, "event", ev.name)
+		return
+	}
+	s.events = append(s.events, ev)
+}
+
+func (s *scope) clients() []string { return s.inst.clients() }

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/zocket-go/zocket/internal/patchtest"
+	"github.com/zocket-go/zocket/internal/wstest"
+	"github.com/zocket-go/zocket/protocol"
+)
+
+// startServer runs the example's serve on a random loopback port for the
+// duration of the test and returns its ws:// URL.
+func startServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, ln, slog.New(slog.DiscardHandler)) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Error("server did not shut down")
+		}
+	})
+	return "ws://" + ln.Addr().String()
+}
+
+func dial(t *testing.T, url string) *wstest.Client { return wstest.DialWelcome(t, url) }
+
+// store mirrors a client-side state store: snapshot, then patches applied
+// with the TS client's rules.
+type store struct {
+	t     *testing.T
+	state any
+	calls int
+}
+
+func (s *store) apply(f wstest.Frame) {
+	s.t.Helper()
+	switch f.Type() {
+	case "state:snapshot":
+		s.state = f["state"]
+		s.calls++
+	case "state:patch":
+		if s.state == nil {
+			return
+		}
+		b, _ := json.Marshal(f["patches"])
+		var ops []protocol.Op
+		require.NoError(s.t, json.Unmarshal(b, &ops))
+		next, err := patchtest.Apply(s.state, ops, patchtest.TS)
+		require.NoError(s.t, err)
+		s.state = next
+		s.calls++
+	}
+}
+
+// waitState feeds frames into s until cond holds.
+func (s *store) waitState(c *wstest.Client, cond func(any) bool) {
+	s.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !(s.state != nil && cond(s.state)) {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("state never matched; last %v", s.state)
+		}
+		s.apply(c.Next())
+	}
+}
+
+func field(v any, path ...string) any {
+	for _, p := range path {
+		m, _ := v.(map[string]any)
+		v = m[p]
+	}
+	return v
+}
+
+func ops(t *testing.T, f wstest.Frame) []protocol.Op {
+	t.Helper()
+	b, _ := json.Marshal(f["patches"])
+	var out []protocol.Op
+	require.NoError(t, json.Unmarshal(b, &out))
+	return out
+}
+
+// roundTrip waits until the server has processed everything c sent before.
+func roundTrip(c *wstest.Client) { c.MustCall("echo", "sync", "whoAmI", nil) }

@@ -1,0 +1,24 @@
+// Command conformance serves the fixture actors of CONFORMANCE.md over
+// WebSockets, so that a client in any language can be tested against a Go
+// server:
+//
+//	go run ./examples/conformance -addr 127.0.0.1:3000
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net"
+
+	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/examples/conformance/fixtures"
+	"github.com/zocket-go/zocket/examples/internal/exampleserver"
+	"github.com/zocket-go/zocket/transport/websocket"
+)
+
+func main() { exampleserver.Main("conformance", serve) }
+
+func serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
+	app, _ := fixtures.NewApp(zocket.WithLogger(log))
+	return websocket.Serve(ctx, ln, app, websocket.Options{Logger: log})
+}

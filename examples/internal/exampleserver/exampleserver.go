@@ -1,0 +1,38 @@
+// Package exampleserver is the little bit of main shared by the examples:
+// flags, logging, signals, serving.
+package exampleserver
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Main parses -addr (default 127.0.0.1:3000, or 127.0.0.1:$PORT when PORT
+// is set), listens, and calls serve until SIGINT or SIGTERM.
+func Main(name string, serve func(ctx context.Context, ln net.Listener, log *slog.Logger) error) {
+	def := "127.0.0.1:3000"
+	if p := os.Getenv("PORT"); p != "" {
+		def = "127.0.0.1:" + p
+	}
+	addr := flag.String("addr", def, "listen address")
+	flag.Parse()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
+	log.Info(name+" listening", "url", "ws://"+ln.Addr().String())
+	if err := serve(ctx, ln, log); err != nil && ctx.Err() == nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,178 @@
+package zocket
+
+import (
+	"sync"
+
+	"github.com/zocket-go/zocket/protocol"
+)
+
+// Handler connects transports to an App (the TypeScript createHandlers):
+// a transport calls OnConnection when a socket opens, OnMessage for every
+// frame, and OnClose when it closes. OnMessage never blocks on a running
+// method: it parses, resolves the instance and enqueues, so messages from
+// one connection to one instance keep their order while a slow method runs.
+type Handler struct {
+	app      *App
+	sessions sync.Map // Connection → *session
+}
+
+// session is the server side of one connection: the instances it
+// interacted with, for OnClose.
+type session struct {
+	mu        sync.Mutex
+	conn      Connection
+	closed    bool
+	instances map[*instance]struct{}
+}
+
+// NewHandler returns a Handler serving app.
+func NewHandler(app *App) *Handler { return &Handler{app: app} }
+
+// App returns the served App.
+func (h *Handler) App() *App { return h.app }
+
+// OnConnection registers c and sends it welcome with its client id.
+func (h *Handler) OnConnection(c Connection) {
+	h.Attach(c)
+	if err := c.Send(protocol.AppendWelcome(nil, c.ID())); err != nil {
+		h.app.log.Debug("zocket: welcome not sent", "clientId", c.ID(), "err", err)
+	}
+}
+
+// Attach registers c without sending welcome (the distributed mode's
+// gateway decides when a client learns its id).
+func (h *Handler) Attach(c Connection) {
+	h.sessions.LoadOrStore(c, &session{conn: c, instances: map[*instance]struct{}{}})
+}
+
+// OnMessage handles one frame from c. Malformed frames are ignored without
+// reply (PROTOCOL.md §2) and logged at debug level.
+func (h *Handler) OnMessage(c Connection, frame []byte) {
+	v, ok := h.sessions.Load(c)
+	if !ok {
+		h.app.log.Warn("zocket: message from an unknown or closed connection ignored", "clientId", c.ID())
+		return
+	}
+	s := v.(*session)
+	m, err := protocol.Parse(frame)
+	if err != nil {
+		if m.Type == protocol.TypeRPC && m.ID != nil {
+			h.app.log.Info("zocket: malformed rpc rejected", "clientId", c.ID(), "err", err)
+			h.send(c, protocol.AppendError(nil, m.ID, "Invalid rpc: actor, actorId and method must be strings"))
+			return
+		}
+		h.app.log.Debug("zocket: frame ignored", "clientId", c.ID(), "err", err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	switch m.Type {
+	case protocol.TypeRPC:
+		h.rpc(s, &m)
+	case protocol.TypeEventSub, protocol.TypeStateSub:
+		h.subscribe(s, &m)
+	case protocol.TypeEventUnsub, protocol.TypeStateUnsub:
+		h.unsubscribe(s, &m)
+	default:
+		h.app.log.Debug("zocket: server-bound frame of a client type ignored", "clientId", c.ID(), "type", m.Type)
+	}
+}
+
+func (h *Handler) send(c Connection, frame []byte) {
+	if err := c.Send(frame); err != nil {
+		h.app.log.Debug("zocket: send failed", "clientId", c.ID(), "err", err)
+	}
+}
+
+// track makes c known to in, queueing onConnect on its first interaction.
+// The caller holds s.mu and in.mu.
+func (h *Handler) trackLocked(s *session, in *instance) {
+	if !in.trackLocked(s.conn) {
+		return
+	}
+	s.instances[in] = struct{}{}
+	if in.kind.hasConnectHook() {
+		in.pushLocked(func() { in.kind.connect(in, s.conn) })
+	}
+}
+
+func (h *Handler) rpc(s *session, m *protocol.Message) {
+	at, ok := h.app.actor(m.Actor)
+	if !ok {
+		h.app.log.Info("zocket: rpc for unknown actor", "clientId", s.conn.ID(), "actor", m.Actor)
+		h.send(s.conn, protocol.AppendError(nil, m.ID, "Unknown actor: "+m.Actor))
+		return
+	}
+	item := &callItem{method: m.Method, input: m.Input, conn: s.conn,
+		info: callInfo{clientID: s.conn.ID(), identity: s.conn.Identity(),
+			actor: m.Actor, actorID: m.ActorID, method: m.Method}}
+	id := m.ID
+	h.app.withInstance(key{m.Actor, m.ActorID}, at, func(in *instance) {
+		h.trackLocked(s, in)
+		item.sc = &scope{ctx: h.app.ctx, inst: in}
+		item.replyTo = replyToConn(in, s.conn, id)
+		in.pushLocked(func() { at.call(in, item) })
+	})
+}
+
+func (h *Handler) subscribe(s *session, m *protocol.Message) {
+	at, ok := h.app.actor(m.Actor)
+	if !ok {
+		h.app.log.Debug("zocket: subscription to unknown actor ignored", "clientId", s.conn.ID(), "actor", m.Actor)
+		return
+	}
+	h.app.withInstance(key{m.Actor, m.ActorID}, at, func(in *instance) {
+		if m.Type == protocol.TypeEventSub {
+			in.eventSubs = addSub(in.eventSubs, s.conn)
+		} else {
+			in.subscribeStateLocked(s.conn)
+		}
+		h.trackLocked(s, in)
+	})
+}
+
+// unsubscribe never creates an instance (PROTOCOL.md §4.2 deviation) and
+// does not fire onDisconnect; the connection stays known.
+func (h *Handler) unsubscribe(s *session, m *protocol.Message) {
+	in := h.app.lookup(key{m.Actor, m.ActorID})
+	if in == nil {
+		return
+	}
+	in.mu.Lock()
+	if m.Type == protocol.TypeEventUnsub {
+		in.eventSubs = removeSub(in.eventSubs, s.conn.ID())
+	} else {
+		in.stateSubs = removeSub(in.stateSubs, s.conn.ID())
+	}
+	in.mu.Unlock()
+}
+
+// OnClose forgets c: it leaves every instance's subscriber sets and known
+// connections, and onDisconnect is queued where it had interacted. Later
+// messages from c are ignored.
+func (h *Handler) OnClose(c Connection) {
+	v, ok := h.sessions.LoadAndDelete(c)
+	if !ok {
+		return
+	}
+	s := v.(*session)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	for in := range s.instances {
+		in.mu.Lock()
+		id := c.ID()
+		in.stateSubs = removeSub(in.stateSubs, id)
+		in.eventSubs = removeSub(in.eventSubs, id)
+		_, known := in.known[id]
+		delete(in.known, id)
+		if known && !in.closing && in.kind.hasDisconnectHook() {
+			in.pushLocked(func() { in.kind.disconnect(in, c) })
+		}
+		in.mu.Unlock()
+	}
+	s.instances = nil
+}

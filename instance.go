@@ -1,0 +1,297 @@
+package zocket
+
+import (
+	"fmt"
+	"reflect"
+	"runtime/debug"
+	"slices"
+	"sync"
+
+	"github.com/zocket-go/zocket/internal/jsonvalue"
+	"github.com/zocket-go/zocket/protocol"
+)
+
+// minSnapshotSwap is the patch size below which a patch is always sent,
+// even when it outweighs a tiny state: clients expect patches for ordinary
+// changes (CONFORMANCE.md case 38).
+const minSnapshotSwap = 1024
+
+// key addresses an instance by the pair itself, never a joined string.
+type key struct{ actor, id string }
+
+// instance is one live actor: committed state, subscribers, known
+// connections and a mailbox. The mailbox has a goroutine only while it has
+// work: enqueue starts one when the queue was idle; it exits when empty.
+type instance struct {
+	app  *App
+	key  key
+	kind actorType
+
+	mu        sync.Mutex
+	queue     []func()
+	running   bool
+	state     reflect.Value // *S, committed; written only by the mailbox
+	stateSize int           // bytes of the last full encoding of state
+	activated bool
+	closing   bool
+	stateSubs []Connection // copy-on-write, in subscription order
+	eventSubs []Connection // copy-on-write, in subscription order
+	known     map[string]Connection
+
+	patch jsonvalue.Patch // reused by the mailbox only
+}
+
+// enqueue appends work to the mailbox; it reports false when the instance is
+// being destroyed and takes no more work.
+func (in *instance) enqueue(w ...func()) bool {
+	in.mu.Lock()
+	if in.closing {
+		in.mu.Unlock()
+		return false
+	}
+	in.pushLocked(w...)
+	in.mu.Unlock()
+	return true
+}
+
+// pushLocked appends work and starts the mailbox goroutine if it was idle.
+func (in *instance) pushLocked(w ...func()) {
+	in.queue = append(in.queue, w...)
+	if !in.running {
+		in.running = true
+		in.app.wg.Add(1)
+		go in.drain()
+	}
+}
+
+func (in *instance) drain() {
+	defer in.app.wg.Done()
+	for {
+		in.mu.Lock()
+		if len(in.queue) == 0 {
+			in.running = false
+			in.queue = nil
+			in.mu.Unlock()
+			return
+		}
+		w := in.queue[0]
+		in.queue[0] = nil
+		in.queue = in.queue[1:]
+		in.mu.Unlock()
+		w()
+	}
+}
+
+// track marks conn as known; it reports whether this is its first
+// interaction. The caller holds in.mu.
+func (in *instance) trackLocked(c Connection) bool {
+	if _, ok := in.known[c.ID()]; ok {
+		return false
+	}
+	in.known[c.ID()] = c
+	return true
+}
+
+func (in *instance) clients() []string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	ids := make([]string, 0, len(in.known))
+	for id := range in.known {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func addSub(subs []Connection, c Connection) []Connection {
+	if slices.ContainsFunc(subs, func(s Connection) bool { return s.ID() == c.ID() }) {
+		return subs
+	}
+	out := make([]Connection, len(subs), len(subs)+1)
+	copy(out, subs)
+	return append(out, c)
+}
+
+func removeSub(subs []Connection, id string) []Connection {
+	i := slices.IndexFunc(subs, func(s Connection) bool { return s.ID() == id })
+	if i < 0 {
+		return subs
+	}
+	out := make([]Connection, 0, len(subs)-1)
+	out = append(out, subs[:i]...)
+	return append(out, subs[i+1:]...)
+}
+
+// subscribeStateLocked adds c to the state subscribers and sends it a
+// snapshot of the committed state, atomically with respect to commits (both
+// happen under in.mu). Before activation finished, the subscription is
+// queued behind onActivate instead. The caller holds in.mu.
+func (in *instance) subscribeStateLocked(c Connection) {
+	if !in.activated {
+		in.pushLocked(func() {
+			in.mu.Lock()
+			defer in.mu.Unlock()
+			in.subscribeStateLocked(c)
+		})
+		return
+	}
+	in.stateSubs = addSub(in.stateSubs, c)
+	frame, err := in.snapshotLocked()
+	if err != nil {
+		in.app.log.Error("zocket: cannot encode state", "actor", in.key.actor, "actorId", in.key.id, "err", err)
+		return
+	}
+	in.send(c, frame)
+}
+
+func (in *instance) snapshotLocked() ([]byte, error) {
+	frame := protocol.AppendSnapshot(make([]byte, 0, in.stateSize+64), in.key.actor, in.key.id, nil)
+	frame = frame[:len(frame)-len("null}")]
+	start := len(frame)
+	frame, err := in.kind.stateType().Append(frame, in.state.Elem())
+	if err != nil {
+		return nil, err
+	}
+	in.stateSize = len(frame) - start
+	return append(frame, '}'), nil
+}
+
+// snapshot encodes the committed state as a state:snapshot, or logs and
+// returns nil.
+func (in *instance) snapshot() []byte {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	frame, err := in.snapshotLocked()
+	if err != nil {
+		in.app.log.Error("zocket: cannot encode state", "actor", in.key.actor, "actorId", in.key.id, "err", err)
+		return nil
+	}
+	return frame
+}
+
+func (in *instance) send(c Connection, frame []byte) {
+	if err := c.Send(frame); err != nil {
+		in.app.log.Debug("zocket: send failed", "clientId", c.ID(), "err", err)
+	}
+}
+
+// transact runs fn against a deep copy of the committed state. If fn
+// succeeds the copy is committed, its patch broadcast to the state
+// subscribers and its events dispatched; if fn fails or panics nothing
+// changes. broadcast=false commits silently (onDeactivate).
+func (in *instance) transact(sc *scope, fn func(draft reflect.Value) error) error {
+	draft := reflect.New(in.state.Type().Elem())
+	jsonvalue.Clone(draft.Elem(), in.state.Elem())
+	err := in.protect(func() error { return fn(draft) })
+	sc.closed = true
+	if err != nil {
+		return err
+	}
+	in.commit(draft)
+	in.dispatch(sc.events)
+	return nil
+}
+
+// protect turns a panic into an ErrPanic CallError and logs its stack.
+func (in *instance) protect(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			in.app.log.Error("zocket: handler panicked", "actor", in.key.actor, "actorId", in.key.id,
+				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = &CallError{Message: "Unknown error", Kind: ErrPanic}
+		}
+	}()
+	return fn()
+}
+
+func (in *instance) commit(draft reflect.Value) {
+	in.mu.Lock()
+	old := in.state
+	in.state = draft
+	subs := in.stateSubs
+	size := in.stateSize
+	in.mu.Unlock()
+	if len(subs) == 0 {
+		return // pay for what is used: no diff, no encoding
+	}
+	p := &in.patch
+	p.Reset()
+	var frame []byte
+	if err := in.kind.stateType().Diff(p, old.Elem(), draft.Elem()); err != nil {
+		in.app.log.Error("zocket: cannot encode state patch; sending a snapshot", "actor", in.key.actor,
+			"actorId", in.key.id, "err", err)
+		if frame = in.snapshot(); frame == nil {
+			return
+		}
+	} else if p.Len() == 0 {
+		return
+	} else if ops := p.JSON(); len(ops) > size && len(ops) > minSnapshotSwap {
+		// The patch may outweigh the state (e.g. removing the head of a long
+		// list replaces every element): then a fresh snapshot is cheaper.
+		if snap := in.snapshot(); snap != nil && len(snap) < len(ops) {
+			frame = snap
+		}
+	}
+	if frame == nil {
+		ops := p.JSON()
+		frame = protocol.AppendPatch(make([]byte, 0, len(ops)+len(in.key.actor)+len(in.key.id)+64),
+			in.key.actor, in.key.id, ops)
+	}
+	for _, c := range subs {
+		in.send(c, frame)
+	}
+}
+
+// dispatch sends buffered events in terminal order to the event subscribers
+// they target, dropping (and logging) undeclared, invalid or unencodable ones.
+func (in *instance) dispatch(events []pendingEvent) {
+	for i := range events {
+		ev := &events[i]
+		decl, ok := in.kind.event(ev.name)
+		if !ok {
+			in.app.log.Warn("zocket: undeclared event dropped", "actor", in.key.actor, "actorId", in.key.id, "event", ev.name)
+			continue
+		}
+		payload, err := decl.conform(ev.payload)
+		if err != nil {
+			in.app.log.Warn("zocket: event payload of the wrong shape dropped", "actor", in.key.actor,
+				"actorId", in.key.id, "event", ev.name, "err", err)
+			continue
+		}
+		if issues := validateValue(in.app.validate, payload); issues != nil {
+			in.app.log.Warn("zocket: invalid event payload dropped", "actor", in.key.actor, "actorId", in.key.id,
+				"event", ev.name, "issues", fmt.Sprint(issues))
+			continue
+		}
+		in.mu.Lock()
+		subs := in.eventSubs
+		in.mu.Unlock()
+		if len(subs) == 0 {
+			continue
+		}
+		data, err := jsonvalue.Marshal(payload)
+		if err != nil {
+			in.app.log.Warn("zocket: unencodable event payload dropped", "actor", in.key.actor, "actorId", in.key.id,
+				"event", ev.name, "err", err)
+			continue
+		}
+		frame := protocol.AppendEvent(nil, in.key.actor, in.key.id, ev.name, data)
+		for _, c := range subs {
+			if ev.reaches(c.ID()) {
+				in.send(c, frame)
+			}
+		}
+	}
+}
+
+// hook runs a lifecycle hook as a transaction; a failure is logged and
+// changes nothing (PROTOCOL.md §7.4 deviation).
+func (in *instance) hook(name string, c Connection, fn func(*scope, reflect.Value, Connection) error) {
+	sc := &scope{ctx: in.app.ctx, inst: in}
+	if err := in.transact(sc, func(draft reflect.Value) error { return fn(sc, draft, c) }); err != nil {
+		attrs := []any{"actor", in.key.actor, "actorId", in.key.id, "hook", name, "err", err}
+		if c != nil {
+			attrs = append(attrs, "clientId", c.ID())
+		}
+		in.app.log.Error("zocket: lifecycle hook failed; state unchanged", attrs...)
+	}
+}

@@ -1,0 +1,160 @@
+package zocket
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	"github.com/zocket-go/zocket/internal/jsonvalue"
+	"github.com/zocket-go/zocket/protocol"
+)
+
+// actorType is a registered actor definition with its types erased, as the
+// instance manager drives it.
+type actorType interface {
+	stateType() *jsonvalue.Type
+	newState() reflect.Value // *S
+	event(name string) (EventDecl, bool)
+	call(in *instance, item *callItem)
+	activate(in *instance)
+	deactivate(in *instance)
+	connect(in *instance, c Connection)
+	disconnect(in *instance, c Connection)
+	hasConnectHook() bool
+	hasDisconnectHook() bool
+}
+
+// callItem is one method call waiting in a mailbox.
+type callItem struct {
+	sc      *scope
+	method  string
+	input   json.RawMessage
+	conn    Connection // nil for App.Invoke
+	info    callInfo
+	replyTo func(result json.RawMessage, err error)
+}
+
+// compiled is an Actor[S, C] checked and indexed at registration.
+type compiled[S, C any] struct {
+	def     *Actor[S, C]
+	typ     *jsonvalue.Type
+	methods map[string]MethodOf[S, C]
+	events  map[string]EventDecl
+}
+
+func compile[S, C any](a *Actor[S, C]) (*compiled[S, C], error) {
+	st := reflect.TypeFor[S]()
+	if st.Kind() != reflect.Struct {
+		return nil, fmt.Errorf("state type %s must be a struct", st)
+	}
+	typ, err := jsonvalue.TypeOf(st)
+	if err != nil {
+		return nil, fmt.Errorf("state type %s: %w", st, err)
+	}
+	c := &compiled[S, C]{def: a, typ: typ, methods: map[string]MethodOf[S, C]{}, events: map[string]EventDecl{}}
+	for _, m := range a.methods {
+		if _, dup := c.methods[m.Name()]; dup {
+			return nil, fmt.Errorf("method %q declared twice", m.Name())
+		}
+		c.methods[m.Name()] = m
+	}
+	for _, e := range a.events {
+		c.events[e.Name()] = e
+	}
+	return c, nil
+}
+
+func (a *compiled[S, C]) stateType() *jsonvalue.Type { return a.typ }
+func (a *compiled[S, C]) event(name string) (EventDecl, bool) {
+	e, ok := a.events[name]
+	return e, ok
+}
+func (a *compiled[S, C]) hasConnectHook() bool    { return a.def.onConnect != nil }
+func (a *compiled[S, C]) hasDisconnectHook() bool { return a.def.onDisconnect != nil }
+
+func (a *compiled[S, C]) newState() reflect.Value {
+	p := new(S)
+	if a.def.init != nil {
+		*p = a.def.init()
+	}
+	return reflect.ValueOf(p)
+}
+
+// call runs PROTOCOL.md §6.1 steps 4–13 inside the mailbox: lookup,
+// validation, middleware, handler, commit, patch, events, reply.
+func (a *compiled[S, C]) call(in *instance, item *callItem) {
+	sc := item.sc
+	if err := sc.ctx.Err(); err != nil {
+		item.replyTo(nil, err)
+		return
+	}
+	m, ok := a.methods[item.method]
+	if !ok {
+		item.replyTo(nil, &CallError{Message: "Unknown method: " + item.method, Kind: ErrUnknownMethod})
+		return
+	}
+	run, err := m.prepare(in.app.validate, item.input)
+	if err != nil {
+		item.replyTo(nil, err)
+		return
+	}
+	var mctx C
+	if err := in.protect(func() (err error) {
+		mctx, err = a.def.chain.run(sc.ctx, &item.info)
+		return err
+	}); err != nil {
+		item.replyTo(nil, err)
+		return
+	}
+	var result json.RawMessage
+	err = in.transact(sc, func(draft reflect.Value) error {
+		c := &Context[S, C]{State: draft.Interface().(*S), Ctx: mctx, ClientID: item.info.clientID,
+			Identity: item.info.identity, Actor: in.key.actor, ActorID: in.key.id, Method: item.method, sc: sc}
+		var err error
+		result, err = run(c)
+		return err
+	})
+	item.replyTo(result, err)
+}
+
+func (a *compiled[S, C]) lifecycle(name string, in *instance, c Connection, fn func(*Lifecycle[S]) error) {
+	if fn == nil {
+		return
+	}
+	in.hook(name, c, func(sc *scope, draft reflect.Value, c Connection) error {
+		lc := &Lifecycle[S]{State: draft.Interface().(*S), Actor: in.key.actor, ActorID: in.key.id, sc: sc}
+		if c != nil {
+			lc.ClientID, lc.Identity = c.ID(), c.Identity()
+		}
+		return fn(lc)
+	})
+}
+
+func (a *compiled[S, C]) activate(in *instance) {
+	a.lifecycle("onActivate", in, nil, a.def.onActivate)
+}
+
+func (a *compiled[S, C]) deactivate(in *instance) {
+	a.lifecycle("onDeactivate", in, nil, a.def.onDeactivate)
+}
+
+func (a *compiled[S, C]) connect(in *instance, c Connection) {
+	a.lifecycle("onConnect", in, c, a.def.onConnect)
+}
+
+func (a *compiled[S, C]) disconnect(in *instance, c Connection) {
+	a.lifecycle("onDisconnect", in, c, a.def.onDisconnect)
+}
+
+// replyToConn answers a wire call on its connection.
+func replyToConn(in *instance, c Connection, id json.RawMessage) func(json.RawMessage, error) {
+	return func(result json.RawMessage, err error) {
+		var frame []byte
+		if err != nil {
+			frame = protocol.AppendError(make([]byte, 0, 64+len(id)), id, wireMessage(err))
+		} else {
+			frame = protocol.AppendResult(make([]byte, 0, 32+len(id)+len(result)), id, result)
+		}
+		in.send(c, frame)
+	}
+}

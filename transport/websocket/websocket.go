@@ -1,0 +1,237 @@
+// Package websocket serves a zocket App over WebSockets from net/http, on
+// github.com/coder/websocket.
+//
+// A Server is an http.Handler: mount it on any mux beside your own routes
+// (it upgrades any path it is given), or run ListenAndServe. Each connection
+// has a reader (the ServeHTTP goroutine) and a writer goroutine that drains
+// a bounded outbound queue: queued frames are taken in one batch per wake-up
+// and written back to back. A client that falls behind by more than
+// Options.SendQueue frames is closed with 1008 (policy violation) and the
+// reason "slow consumer"; nothing else slows down and nothing is dropped
+// silently. Pings detect dead peers, so a vanished client still gets its
+// onDisconnect.
+package websocket
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/zocket-go/zocket"
+)
+
+// Options configures a Server. The zero value is usable.
+type Options struct {
+	// OriginPatterns lists the host patterns (path.Match syntax) of
+	// browser origins allowed besides the request's own host. Empty means
+	// same-origin only. Requests without an Origin header (non-browser
+	// clients) are always allowed.
+	OriginPatterns []string
+	// Authenticate, if set, runs before the upgrade; an error refuses it
+	// with the error's status (a *zocket.HTTPError) or 401.
+	Authenticate func(*http.Request) (zocket.Identity, error)
+	// ReadLimit is the largest accepted message in bytes (default 1 MiB).
+	// A larger one closes the connection with 1009 (message too big).
+	ReadLimit int64
+	// PingInterval is the time between pings (default 30s; negative
+	// disables). A peer that does not answer within PingTimeout (default
+	// 15s) is dropped.
+	PingInterval time.Duration
+	PingTimeout  time.Duration
+	// SendQueue is the outbound queue bound in frames (default 1024).
+	SendQueue int
+	// WriteTimeout bounds one write (default 10s); a peer that does not read
+	// is dropped when it expires.
+	WriteTimeout time.Duration
+	// Compression is the permessage-deflate mode (default disabled).
+	Compression websocket.CompressionMode
+	// Logger receives connection-level logs (default: discard).
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.ReadLimit == 0 {
+		o.ReadLimit = 1 << 20
+	}
+	if o.PingInterval == 0 {
+		o.PingInterval = 30 * time.Second
+	}
+	if o.PingTimeout == 0 {
+		o.PingTimeout = 15 * time.Second
+	}
+	if o.SendQueue <= 0 {
+		o.SendQueue = 1024
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+	if o.Compression == 0 {
+		o.Compression = websocket.CompressionDisabled
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Close reasons sent by the server.
+const (
+	ReasonSlowConsumer = "slow consumer: outbound queue full"
+	ReasonShutdown     = "server shutting down"
+)
+
+// ErrSlowConsumer is returned by a connection's Send once its outbound
+// queue overflowed; the connection is being closed.
+var ErrSlowConsumer = errors.New("websocket: slow consumer")
+
+// ErrClosed is returned by Send on a closed connection.
+var ErrClosed = errors.New("websocket: connection closed")
+
+// Server is an http.Handler that upgrades requests and serves them to a
+// zocket.Handler.
+type Server struct {
+	h    *zocket.Handler
+	opts Options
+	ids  zocket.ClientIDs
+
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	shutdown bool
+	wg       sync.WaitGroup
+}
+
+// New returns a Server for h.
+func New(h *zocket.Handler, opts Options) *Server {
+	return &Server{h: h, opts: opts.withDefaults(), conns: map[*conn]struct{}{}}
+}
+
+// ServeHTTP authenticates and upgrades the request, then serves the
+// connection until it closes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var identity zocket.Identity
+	if s.opts.Authenticate != nil {
+		id, err := s.opts.Authenticate(r)
+		if err != nil {
+			status, msg := http.StatusUnauthorized, err.Error()
+			var he *zocket.HTTPError
+			if errors.As(err, &he) && he.Status != 0 {
+				status = he.Status
+			}
+			http.Error(w, msg, status)
+			return
+		}
+		identity = id
+	}
+	s.mu.Lock()
+	if s.shutdown {
+		s.mu.Unlock()
+		http.Error(w, ReasonShutdown, http.StatusServiceUnavailable)
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		OriginPatterns:  s.opts.OriginPatterns,
+		CompressionMode: s.opts.Compression,
+	})
+	if err != nil {
+		s.opts.Logger.Info("websocket: upgrade failed", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	ws.SetReadLimit(s.opts.ReadLimit)
+	c := newConn(s, ws, s.ids.Next(), identity)
+	if !s.track(c) {
+		ws.Close(websocket.StatusGoingAway, ReasonShutdown)
+		return
+	}
+	defer s.untrack(c)
+	c.serve()
+}
+
+func (s *Server) track(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutdown {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// Len returns the number of open connections.
+func (s *Server) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// Shutdown refuses new upgrades (503), closes every connection with 1001
+// (going away) after its queued frames are written, and waits for them to
+// finish or ctx to end, when the rest are dropped.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.shutdown = true
+	for c := range s.conns {
+		c.closeWith(websocket.StatusGoingAway, ReasonShutdown)
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.mu.Lock()
+		for c := range s.conns {
+			c.ws.CloseNow()
+		}
+		s.mu.Unlock()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// ListenAndServe serves app on addr (e.g. "127.0.0.1:3000") until ctx ends,
+// then shuts down gracefully: connections are closed with 1001 and the App
+// is closed (onDeactivate runs), allowing 10 seconds.
+func ListenAndServe(ctx context.Context, addr string, app *zocket.App, opts Options) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return Serve(ctx, ln, app, opts)
+}
+
+// Serve is ListenAndServe on an existing listener, which it closes.
+func Serve(ctx context.Context, ln net.Listener, app *zocket.App, opts Options) error {
+	ws := New(zocket.NewHandler(app), opts)
+	srv := &http.Server{Handler: ws, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := errors.Join(srv.Shutdown(sctx), ws.Shutdown(sctx), app.Close(sctx))
+	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
+		err = errors.Join(err, e)
+	}
+	return err
+}

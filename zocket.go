@@ -1,0 +1,153 @@
+// Package zocket builds realtime applications from live, stateful actors.
+//
+// An App registers actor types by name. Each instance, addressed by
+// (name, id), is created on first use, owns typed state, runs its methods one
+// at a time (a single-writer mailbox), emits typed events, and keeps every
+// subscribed client in sync with a snapshot and then JSON patches. The wire
+// protocol is the one of the TypeScript Zocket (@zocket/client and
+// @zocket/react work unchanged against a Go server).
+//
+// Define state, methods and events once, with types:
+//
+//	type Message struct {
+//		From string `json:"from"`
+//		Text string `json:"text" validate:"required,max=2000"`
+//	}
+//	type Room struct {
+//		Messages []Message `json:"messages"`
+//	}
+//
+//	var NewMessage = zocket.Event[Message]("newMessage")
+//
+//	var Send = zocket.Method("sendMessage",
+//		func(c *zocket.Context[Room, zocket.NoCtx], in Message) (int, error) {
+//			c.State.Messages = append(c.State.Messages, in)
+//			NewMessage.Broadcast(c, in)
+//			return len(c.State.Messages), nil
+//		})
+//
+//	app := zocket.NewApp().Register("chat", zocket.NewActor[Room]().Methods(Send).Events(NewMessage))
+//
+// Serve it over WebSockets with transport/websocket, call it from your own
+// code with App.Invoke or a method descriptor's Invoke, and test it without
+// sockets with NewLocalConn.
+//
+// # Semantics
+//
+// Methods are atomic: a handler runs against a deep copy of the committed
+// state (the draft); an error or a panic discards the draft, its events and
+// its patches. On success the draft becomes the state and, only if someone is
+// subscribed, it is diffed against the previous state into one state:patch
+// (RFC 6902, paths escaped per RFC 6901, array adds only at the end), sent
+// before the call's events, which are sent before its rpc:result.
+//
+// Cost: a call deep-copies the state (one memmove for slices of values
+// without references, so copying 100,000 small structs is a single copy), and
+// with subscribers walks old and new state; neither encodes what did not
+// change. Both grow with the state's size; encoding and allocation grow only
+// with the change. BENCHMARKS.md has the figures.
+//
+// Deviations from the TypeScript server, all deliberate (PROTOCOL.md §15):
+// failing lifecycle hooks are logged and skipped instead of wedging the
+// instance; onActivate finishes before any message is handled; patch paths
+// are escaped; an empty error message is sent as "Unknown error"; unsub
+// messages never create instances; messages from closed connections are
+// ignored. Where the TS schema library would fill defaults, Go input types
+// may implement Defaulter.
+package zocket
+
+import (
+	"errors"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// Identity is what a transport's authentication attached to a connection.
+// The zero value is an anonymous connection.
+type Identity struct {
+	// UserID is the authenticated user, "" when there is none.
+	UserID string
+	// Claims are the token claims, nil when there are none.
+	Claims map[string]any
+	// Scope carries deployment scope (e.g. workspaceId, projectId in the
+	// distributed mode), nil when there is none.
+	Scope map[string]string
+}
+
+// Connection is one client connection as a transport presents it.
+//
+// Send must not block: a transport queues the frame and returns; when the
+// client cannot keep up it closes the connection and returns an error.
+// The frame may be shared by many connections: Send must not modify it, and
+// may keep it until written.
+type Connection interface {
+	ID() string
+	Send(frame []byte) error
+	Identity() Identity
+}
+
+// Sentinel errors, for errors.Is.
+var (
+	// ErrUnknownActor: no actor type is registered under the name.
+	ErrUnknownActor = errors.New("zocket: unknown actor")
+	// ErrUnknownMethod: the actor declares no method of that name.
+	ErrUnknownMethod = errors.New("zocket: unknown method")
+	// ErrValidation: the input did not decode or failed validation.
+	ErrValidation = errors.New("zocket: validation failed")
+	// ErrPanic: the handler panicked; the stack went to the log.
+	ErrPanic = errors.New("zocket: handler panicked")
+	// ErrEncode: the handler's result could not be encoded as JSON.
+	ErrEncode = errors.New("zocket: result not encodable")
+	// ErrClosed: the App is closed.
+	ErrClosed = errors.New("zocket: app closed")
+	// ErrNotFound: no such active instance.
+	ErrNotFound = errors.New("zocket: instance not found")
+)
+
+// CallError is the error of a call that the framework rejected (unknown
+// actor or method, panic, unencodable result). Its Error text is exactly what
+// the caller receives on the wire; errors.Is matches its Kind sentinel.
+type CallError struct {
+	Message string
+	Kind    error
+}
+
+func (e *CallError) Error() string { return e.Message }
+
+// Unwrap returns the sentinel.
+func (e *CallError) Unwrap() error { return e.Kind }
+
+// wireMessage is the error text sent to a caller: the error's own text, and
+// "Unknown error" for an empty one.
+func wireMessage(err error) string {
+	if msg := err.Error(); msg != "" {
+		return msg
+	}
+	return "Unknown error"
+}
+
+// ClientIDs generates client ids of the form go_<n>_<base36 ms>: unique
+// within the generator, free of '.', '*', '>' and spaces so that they can
+// also be NATS subject tokens. The zero value is ready to use.
+type ClientIDs struct{ n atomic.Uint64 }
+
+// Next returns a new id.
+func (g *ClientIDs) Next() string {
+	b := make([]byte, 0, 24)
+	b = append(b, "go_"...)
+	b = strconv.AppendUint(b, g.n.Add(1), 10)
+	b = append(b, '_')
+	b = strconv.AppendInt(b, time.Now().UnixMilli(), 36)
+	return string(b)
+}
+
+// HTTPError is an error with an HTTP status, for authentication hooks: a
+// transport answers a failed upgrade with Status and Message (401 for an
+// error of another type).
+type HTTPError struct {
+	Status  int
+	Message string
+}
+
+func (e *HTTPError) Error() string { return e.Message }
