@@ -1,15 +1,13 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"log/slog"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/zocket-go/zocket/examples/internal/exampleserver"
 	"github.com/zocket-go/zocket/internal/patchtest"
 	"github.com/zocket-go/zocket/internal/wstest"
 	"github.com/zocket-go/zocket/protocol"
@@ -17,23 +15,7 @@ import (
 
 // startServer runs the example's serve on a random loopback port for the
 // duration of the test and returns its ws:// URL.
-func startServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, ln, slog.New(slog.DiscardHandler)) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("server did not shut down")
-		}
-	})
-	return "ws://" + ln.Addr().String()
-}
+func startServer(t *testing.T) string { return exampleserver.Start(t, serve) }
 
 func dial(t *testing.T, url string) *wstest.Client { return wstest.DialWelcome(t, url) }
 

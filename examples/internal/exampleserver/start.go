@@ -1,0 +1,35 @@
+package exampleserver
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+)
+
+// Start runs serve on a random loopback port for the duration of the test
+// and returns its ws:// URL; the test fails if the server does not shut
+// down cleanly.
+func Start(t testing.TB, serve func(ctx context.Context, ln net.Listener, log *slog.Logger) error) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, ln, slog.New(slog.DiscardHandler)) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("server did not shut down")
+		}
+	})
+	return "ws://" + ln.Addr().String()
+}

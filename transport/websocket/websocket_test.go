@@ -1,0 +1,173 @@
+package websocket_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/internal/wstest"
+	zws "github.com/zocket-go/zocket/transport/websocket"
+)
+
+type blobState struct {
+	Blobs []string `json:"blobs"`
+	Seen  []string `json:"seen"`
+}
+
+type size struct {
+	N int `json:"n"`
+}
+
+func testApp() *zocket.App {
+	return zocket.NewApp().Register("blob", zocket.NewActor[blobState]().Methods(
+		zocket.MethodNoResult("add", func(c *zocket.Context[blobState, zocket.NoCtx], in size) error {
+			c.State.Blobs = append(c.State.Blobs, strings.Repeat("x", in.N))
+			return nil
+		}),
+		zocket.MethodNoInput("who", func(c *zocket.Context[blobState, zocket.NoCtx]) (zocket.Identity, error) {
+			return c.Identity, nil
+		}),
+	).OnConnect(func(c *zocket.Lifecycle[blobState]) error {
+		c.State.Seen = append(c.State.Seen, c.ClientID)
+		return nil
+	}).OnDisconnect(func(c *zocket.Lifecycle[blobState]) error {
+		c.State.Seen = append(c.State.Seen, "gone:"+c.ClientID)
+		return nil
+	}))
+}
+
+func start(t *testing.T, opts zws.Options) (*zws.Server, string) {
+	t.Helper()
+	s := zws.New(zocket.NewHandler(testApp()), opts)
+	srv := httptest.NewServer(s)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.Shutdown(ctx)
+		srv.Close()
+	})
+	return s, "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
+func rawDial(t *testing.T, url string, h http.Header) *websocket.Conn {
+	t.Helper()
+	c, _, err := websocket.Dial(t.Context(), url, &websocket.DialOptions{HTTPHeader: h})
+	require.NoError(t, err)
+	c.SetReadLimit(-1)
+	t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
+func TestSlowConsumerIsClosedOthersUnaffected(t *testing.T) {
+	_, url := start(t, zws.Options{SendQueue: 4})
+	slow := rawDial(t, url, nil)
+	require.NoError(t, slow.Write(t.Context(), websocket.MessageText, []byte(`{"type":"state:sub","actor":"blob","actorId":"b"}`)))
+	writer := wstest.DialWelcome(t, url)
+	// Each call appends 64 KiB, so each patch is 64 KiB: the slow client's
+	// socket buffers fill, then its queue.
+	start := time.Now()
+	for range 300 {
+		writer.MustCall("blob", "b", "add", map[string]any{"n": 64 << 10})
+	}
+	assert.Less(t, time.Since(start), 20*time.Second, "the writer was held up by the slow reader")
+	// Now read: queued frames, then the close.
+	var err error
+	for err == nil {
+		_, _, err = slow.Read(t.Context())
+	}
+	assert.Equal(t, websocket.StatusPolicyViolation, websocket.CloseStatus(err), err)
+	var ce websocket.CloseError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, zws.ReasonSlowConsumer, ce.Reason)
+}
+
+func TestDeadPeerDetectedByPing(t *testing.T) {
+	_, url := start(t, zws.Options{PingInterval: 50 * time.Millisecond, PingTimeout: 100 * time.Millisecond})
+	watcher := wstest.DialWelcome(t, url)
+	// A peer that never reads never answers pings.
+	dead := rawDial(t, url, nil)
+	require.NoError(t, dead.Write(t.Context(), websocket.MessageText, []byte(`{"type":"state:sub","actor":"blob","actorId":"p"}`)))
+	watcher.Sub("state:sub", "blob", "p")
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case <-deadline:
+			t.Fatal("onDisconnect never ran for the dead peer")
+		default:
+		}
+		f := watcher.Next()
+		if f.Type() == "state:patch" && strings.Contains(f.String(), "gone:") {
+			return
+		}
+	}
+}
+
+func TestOriginsSameOriginByDefault(t *testing.T) {
+	_, url := start(t, zws.Options{})
+	_, resp, err := websocket.Dial(t.Context(), url, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"http://evil.example"}}})
+	require.Error(t, err)
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+
+	_, url = start(t, zws.Options{OriginPatterns: []string{"good.example"}})
+	rawDial(t, url, http.Header{"Origin": {"http://good.example"}})
+}
+
+func TestAuthenticateHook(t *testing.T) {
+	_, url := start(t, zws.Options{Authenticate: func(r *http.Request) (zocket.Identity, error) {
+		switch r.URL.Query().Get("token") {
+		case "good":
+			return zocket.Identity{UserID: "u1", Claims: map[string]any{"role": "admin"}}, nil
+		case "banned":
+			return zocket.Identity{}, &zocket.HTTPError{Status: http.StatusForbidden, Message: "banned"}
+		}
+		return zocket.Identity{}, context.Canceled
+	}})
+	for token, status := range map[string]int{"banned": http.StatusForbidden, "bad": http.StatusUnauthorized} {
+		_, resp, err := websocket.Dial(t.Context(), url+"/?token="+token, nil)
+		require.Error(t, err)
+		assert.Equal(t, status, resp.StatusCode, token)
+	}
+	c := wstest.DialWelcome(t, url+"/any/path?token=good")
+	assert.Equal(t, map[string]any{"UserID": "u1", "Claims": map[string]any{"role": "admin"}, "Scope": map[string]any{}},
+		c.MustCall("blob", "b", "who", nil))
+}
+
+func TestShutdownClosesWithGoingAwayAndRefusesNewConnections(t *testing.T) {
+	s, url := start(t, zws.Options{})
+	c := wstest.DialWelcome(t, url)
+	c.Snapshot("blob", "s")
+	require.Equal(t, 1, s.Len())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, s.Shutdown(ctx))
+	assert.Equal(t, websocket.StatusGoingAway, websocket.CloseStatus(c.Err()))
+	_, resp, err := websocket.Dial(t.Context(), url, nil)
+	require.Error(t, err)
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+}
+
+func TestServeShutsDownOnContextCancel(t *testing.T) {
+	var deactivated bool
+	type st struct{}
+	app := zocket.NewApp().Register("a", zocket.NewActor[st]().
+		Methods(zocket.MethodNoIO("m", func(*zocket.Context[st, zocket.NoCtx]) error { return nil })).
+		OnDeactivate(func(*zocket.Lifecycle[st]) error { deactivated = true; return nil }))
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- zws.ListenAndServe(ctx, "127.0.0.1:0", app, zws.Options{}) }()
+	// ListenAndServe on :0 cannot be dialled without the address; Invoke
+	// creates an instance so that Close has something to deactivate.
+	_, err := app.Invoke(t.Context(), "a", "1", "m", nil)
+	require.NoError(t, err)
+	cancel()
+	require.NoError(t, <-errc)
+	assert.True(t, deactivated, "App.Close ran onDeactivate")
+}
