@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -170,4 +172,38 @@ func TestServeShutsDownOnContextCancel(t *testing.T) {
 	cancel()
 	require.NoError(t, <-errc)
 	assert.True(t, deactivated, "App.Close ran onDeactivate")
+}
+
+// Invariant 7: after all connections close and instances are destroyed,
+// goroutines return to the baseline.
+func TestNoGoroutineLeak(t *testing.T) {
+	app := testApp()
+	s := zws.New(zocket.NewHandler(app), zws.Options{PingInterval: 20 * time.Millisecond})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http")
+	baseline := runtime.NumGoroutine()
+	var clients []*wstest.Client
+	for i := range 50 {
+		c := wstest.DialWelcome(t, url)
+		c.Snapshot("blob", "leak"+strconv.Itoa(i%5))
+		c.MustCall("blob", "leak"+strconv.Itoa(i%5), "add", map[string]any{"n": 1})
+		clients = append(clients, c)
+	}
+	time.Sleep(50 * time.Millisecond) // let pings run
+	for _, c := range clients {
+		c.Close()
+		<-c.Closed()
+	}
+	require.Eventually(t, func() bool { return s.Len() == 0 }, 5*time.Second, 10*time.Millisecond)
+	require.NoError(t, app.DestroyAll(t.Context()))
+	assert.Equal(t, 0, app.Size())
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > baseline {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("goroutines: baseline %d, now %d\n%s", baseline, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
