@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-playground/validator/v10"
 )
@@ -24,12 +26,13 @@ type App struct {
 	created   func(actor, id string)
 	destroyed func(actor, id string)
 
-	regMu  sync.RWMutex
-	actors map[string]actorType
+	regMu  sync.Mutex                           // serialises Register
+	actors atomic.Pointer[map[string]actorType] // copy-on-write registry
 
-	mu        sync.Mutex
-	instances map[key]*instance
-	closed    bool
+	mu     sync.Mutex // guards creation, removal and closed
+	live   sync.Map   // key → *instance, read without mu
+	count  int
+	closed bool
 }
 
 // Option configures an App.
@@ -54,11 +57,10 @@ func WithInstanceDestroyed(fn func(actor, id string)) Option {
 // NewApp returns an empty App.
 func NewApp(opts ...Option) *App {
 	a := &App{
-		log:       slog.New(slog.DiscardHandler),
-		validate:  newValidator(),
-		actors:    map[string]actorType{},
-		instances: map[key]*instance{},
+		log:      slog.New(slog.DiscardHandler),
+		validate: newValidator(),
 	}
+	a.actors.Store(&map[string]actorType{})
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	for _, o := range opts {
 		o(a)
@@ -95,56 +97,55 @@ func (a *App) TryRegister(name string, def Registrable) error {
 	}
 	a.regMu.Lock()
 	defer a.regMu.Unlock()
-	if _, dup := a.actors[name]; dup {
+	old := *a.actors.Load()
+	if _, dup := old[name]; dup {
 		return fmt.Errorf("zocket: actor %q registered twice", name)
 	}
-	a.actors[name] = at
+	next := maps.Clone(old)
+	next[name] = at
+	a.actors.Store(&next)
 	return nil
 }
 
 // ActorNames returns the registered actor type names, sorted.
 func (a *App) ActorNames() []string {
-	a.regMu.RLock()
-	defer a.regMu.RUnlock()
-	names := make([]string, 0, len(a.actors))
-	for n := range a.actors {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
+	return slices.Sorted(maps.Keys(*a.actors.Load()))
 }
 
 func (a *App) actor(name string) (actorType, bool) {
-	a.regMu.RLock()
-	at, ok := a.actors[name]
-	a.regMu.RUnlock()
+	at, ok := (*a.actors.Load())[name]
 	return at, ok
 }
 
 // lookup returns the live instance for k, or nil.
 func (a *App) lookup(k key) *instance {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.instances[k]
+	if v, ok := a.live.Load(k); ok {
+		return v.(*instance)
+	}
+	return nil
 }
 
 // instance returns the live instance for k, creating it (and queueing its
 // activation ahead of anything else) if needed. It returns nil once the App
 // is closed.
 func (a *App) instance(k key, at actorType) *instance {
+	if in := a.lookup(k); in != nil {
+		return in
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
 		return nil
 	}
-	if in := a.instances[k]; in != nil {
+	if in := a.lookup(k); in != nil {
 		return in
 	}
 	in := &instance{app: a, key: k, kind: at, known: map[string]Connection{}}
 	in.state = at.newState()
-	a.instances[k] = in
+	a.live.Store(k, in)
+	a.count++
 	in.mu.Lock()
-	in.pushLocked(func() {
+	in.pushFunc(func() {
 		at.activate(in)
 		in.mu.Lock()
 		in.activated = true
@@ -187,17 +188,16 @@ type InstanceInfo struct {
 func (a *App) Size() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.instances)
+	return a.count
 }
 
 // List returns the live instances, sorted by actor then id.
 func (a *App) List() []InstanceInfo {
-	a.mu.Lock()
-	out := make([]InstanceInfo, 0, len(a.instances))
-	for k := range a.instances {
-		out = append(out, InstanceInfo{Actor: k.actor, ID: k.id})
-	}
-	a.mu.Unlock()
+	var out []InstanceInfo
+	a.live.Range(func(k, _ any) bool {
+		out = append(out, InstanceInfo{Actor: k.(key).actor, ID: k.(key).id})
+		return true
+	})
 	slices.SortFunc(out, func(x, y InstanceInfo) int {
 		if c := strings.Compare(x.Actor, y.Actor); c != 0 {
 			return c
@@ -230,22 +230,16 @@ func (a *App) Invoke(ctx context.Context, actor, actorID, method string, input j
 		return nil, &CallError{Message: "Unknown actor: " + actor, Kind: ErrUnknownActor}
 	}
 	id, _ := ctx.Value(identityKey{}).(Identity)
-	type reply struct {
-		result json.RawMessage
-		err    error
-	}
-	done := make(chan reply, 1)
-	item := &callItem{method: method, input: input,
-		info:    callInfo{identity: id, actor: actor, actorID: actorID, method: method},
-		replyTo: func(r json.RawMessage, err error) { done <- reply{r, err} }}
+	item := &callItem{method: method, input: input, done: make(chan invokeReply, 1),
+		info: callInfo{identity: id, actor: actor, actorID: actorID, method: method}}
 	if !a.withInstance(key{actor, actorID}, at, func(in *instance) {
-		item.sc = &scope{ctx: ctx, inst: in}
-		in.pushLocked(func() { at.call(in, item) })
+		item.sc = scope{ctx: ctx, inst: in}
+		in.pushLocked(work{call: item})
 	}) {
 		return nil, ErrClosed
 	}
 	select {
-	case r := <-done:
+	case r := <-item.done:
 		return r.result, r.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
@@ -258,9 +252,10 @@ func (a *App) Invoke(ctx context.Context, actor, actorID, method string, input j
 // It waits for onDeactivate or ctx; ErrNotFound if the instance is not live.
 func (a *App) Destroy(ctx context.Context, actor, id string) error {
 	a.mu.Lock()
-	in := a.instances[key{actor, id}]
+	in := a.lookup(key{actor, id})
 	if in != nil {
-		delete(a.instances, in.key)
+		a.live.Delete(in.key)
+		a.count--
 	}
 	a.mu.Unlock()
 	if in == nil {
@@ -273,11 +268,13 @@ func (a *App) Destroy(ctx context.Context, actor, id string) error {
 // onDeactivate hooks or ctx.
 func (a *App) DestroyAll(ctx context.Context) error {
 	a.mu.Lock()
-	all := make([]*instance, 0, len(a.instances))
-	for k, in := range a.instances {
-		all = append(all, in)
-		delete(a.instances, k)
-	}
+	var all []*instance
+	a.live.Range(func(k, v any) bool {
+		all = append(all, v.(*instance))
+		a.live.Delete(k)
+		return true
+	})
+	a.count = 0
 	a.mu.Unlock()
 	errs := make(chan error, len(all))
 	for _, in := range all {
@@ -318,7 +315,7 @@ func (in *instance) destroy(ctx context.Context) error {
 	done := make(chan struct{})
 	in.mu.Lock()
 	in.closing = true
-	in.pushLocked(func() {
+	in.pushFunc(func() {
 		in.mu.Lock()
 		in.stateSubs, in.eventSubs = nil, nil
 		in.mu.Unlock()

@@ -95,7 +95,7 @@ func (h *Handler) trackLocked(s *session, in *instance) {
 	}
 	s.instances[in] = struct{}{}
 	if in.kind.hasConnectHook() {
-		in.pushLocked(func() { in.kind.connect(in, s.conn) })
+		in.pushFunc(func() { in.kind.connect(in, s.conn) })
 	}
 }
 
@@ -106,15 +106,13 @@ func (h *Handler) rpc(s *session, m *protocol.Message) {
 		h.send(s.conn, protocol.AppendError(nil, m.ID, "Unknown actor: "+m.Actor))
 		return
 	}
-	item := &callItem{method: m.Method, input: m.Input, conn: s.conn,
+	item := &callItem{method: m.Method, input: m.Input, conn: s.conn, id: m.ID,
 		info: callInfo{clientID: s.conn.ID(), identity: s.conn.Identity(),
 			actor: m.Actor, actorID: m.ActorID, method: m.Method}}
-	id := m.ID
 	h.app.withInstance(key{m.Actor, m.ActorID}, at, func(in *instance) {
 		h.trackLocked(s, in)
-		item.sc = &scope{ctx: h.app.ctx, inst: in}
-		item.replyTo = replyToConn(in, s.conn, id)
-		in.pushLocked(func() { at.call(in, item) })
+		item.sc = scope{ctx: h.app.ctx, inst: in}
+		in.pushLocked(work{call: item})
 	})
 }
 
@@ -170,7 +168,7 @@ func (h *Handler) OnClose(c Connection) {
 		_, known := in.known[id]
 		delete(in.known, id)
 		if known && !in.closing && in.kind.hasDisconnectHook() {
-			in.pushLocked(func() { in.kind.disconnect(in, c) })
+			in.pushFunc(func() { in.kind.disconnect(in, c) })
 		}
 		in.mu.Unlock()
 	}

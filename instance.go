@@ -28,7 +28,8 @@ type instance struct {
 	kind actorType
 
 	mu        sync.Mutex
-	queue     []func()
+	queue     []work // pending items are queue[head:]
+	head      int
 	running   bool
 	state     reflect.Value // *S, committed; written only by the mailbox
 	stateSize int           // bytes of the last full encoding of state
@@ -39,24 +40,20 @@ type instance struct {
 	known     map[string]Connection
 
 	patch jsonvalue.Patch // reused by the mailbox only
+	owed  Flusher         // mailbox only: the caller whose result is queued
 }
 
-// enqueue appends work to the mailbox; it reports false when the instance is
-// being destroyed and takes no more work.
-func (in *instance) enqueue(w ...func()) bool {
-	in.mu.Lock()
-	if in.closing {
-		in.mu.Unlock()
-		return false
-	}
-	in.pushLocked(w...)
-	in.mu.Unlock()
-	return true
+// work is one mailbox item: a method call, or any other function
+// (activation, hooks, deactivation).
+type work struct {
+	call *callItem
+	fn   func()
 }
 
-// pushLocked appends work and starts the mailbox goroutine if it was idle.
-func (in *instance) pushLocked(w ...func()) {
-	in.queue = append(in.queue, w...)
+// pushLocked appends an item and starts the mailbox goroutine if it was
+// idle. The caller holds in.mu.
+func (in *instance) pushLocked(w work) {
+	in.queue = append(in.queue, w)
 	if !in.running {
 		in.running = true
 		in.app.wg.Add(1)
@@ -64,22 +61,49 @@ func (in *instance) pushLocked(w ...func()) {
 	}
 }
 
+// pushFunc is pushLocked for a function item.
+func (in *instance) pushFunc(fn func()) { in.pushLocked(work{fn: fn}) }
+
 func (in *instance) drain() {
 	defer in.app.wg.Done()
 	for {
 		in.mu.Lock()
-		if len(in.queue) == 0 {
-			in.running = false
-			in.queue = nil
+		if in.head == len(in.queue) {
+			in.releaseLocked()
 			in.mu.Unlock()
 			return
 		}
-		w := in.queue[0]
-		in.queue[0] = nil
-		in.queue = in.queue[1:]
+		w := in.queue[in.head]
+		in.queue[in.head] = work{}
+		in.head++
 		in.mu.Unlock()
-		w()
+		if w.call == nil {
+			w.fn()
+			continue
+		}
+		in.kind.call(in, w.call)
+		if owed := in.owed; owed != nil {
+			in.owed = nil
+			in.mu.Lock()
+			if in.head == len(in.queue) {
+				// Nothing more to do: release the instance, then write the
+				// result on this goroutine instead of waking a writer.
+				in.releaseLocked()
+				in.mu.Unlock()
+				owed.Flush(true)
+				return
+			}
+			in.mu.Unlock()
+			owed.Flush(false)
+		}
 	}
+}
+
+// releaseLocked marks the mailbox idle; the next push starts a goroutine.
+func (in *instance) releaseLocked() {
+	in.running = false
+	clear(in.queue)
+	in.queue, in.head = in.queue[:0], 0
 }
 
 // track marks conn as known; it reports whether this is its first
@@ -127,7 +151,7 @@ func removeSub(subs []Connection, id string) []Connection {
 // queued behind onActivate instead. The caller holds in.mu.
 func (in *instance) subscribeStateLocked(c Connection) {
 	if !in.activated {
-		in.pushLocked(func() {
+		in.pushFunc(func() {
 			in.mu.Lock()
 			defer in.mu.Unlock()
 			in.subscribeStateLocked(c)

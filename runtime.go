@@ -24,14 +24,45 @@ type actorType interface {
 	hasDisconnectHook() bool
 }
 
-// callItem is one method call waiting in a mailbox.
+// callItem is one method call waiting in a mailbox. A call from a
+// connection is answered on conn with id; one from App.Invoke on done.
 type callItem struct {
-	sc      *scope
-	method  string
-	input   json.RawMessage
-	conn    Connection // nil for App.Invoke
-	info    callInfo
-	replyTo func(result json.RawMessage, err error)
+	sc     scope
+	method string
+	input  json.RawMessage
+	info   callInfo
+	conn   Connection
+	id     json.RawMessage
+	done   chan invokeReply
+}
+
+type invokeReply struct {
+	result json.RawMessage
+	err    error
+}
+
+// reply answers the call.
+func (it *callItem) reply(result json.RawMessage, err error) {
+	if it.done != nil {
+		it.done <- invokeReply{result, err}
+		return
+	}
+	var frame []byte
+	if err != nil {
+		frame = protocol.AppendError(make([]byte, 0, 64+len(it.id)), it.id, wireMessage(err))
+	} else {
+		frame = protocol.AppendResult(make([]byte, 0, 32+len(it.id)+len(result)), it.id, result)
+	}
+	in := it.sc.inst
+	if f, ok := it.conn.(Flusher); ok {
+		if err := f.Queue(frame); err != nil {
+			in.app.log.Debug("zocket: send failed", "clientId", it.conn.ID(), "err", err)
+			return
+		}
+		in.owed = f // flushed by drain once the item is done
+		return
+	}
+	in.send(it.conn, frame)
 }
 
 // compiled is an Actor[S, C] checked and indexed at registration.
@@ -83,19 +114,19 @@ func (a *compiled[S, C]) newState() reflect.Value {
 // call runs PROTOCOL.md §6.1 steps 4–13 inside the mailbox: lookup,
 // validation, middleware, handler, commit, patch, events, reply.
 func (a *compiled[S, C]) call(in *instance, item *callItem) {
-	sc := item.sc
+	sc := &item.sc
 	if err := sc.ctx.Err(); err != nil {
-		item.replyTo(nil, err)
+		item.reply(nil, err)
 		return
 	}
 	m, ok := a.methods[item.method]
 	if !ok {
-		item.replyTo(nil, &CallError{Message: "Unknown method: " + item.method, Kind: ErrUnknownMethod})
+		item.reply(nil, &CallError{Message: "Unknown method: " + item.method, Kind: ErrUnknownMethod})
 		return
 	}
 	run, err := m.prepare(in.app.validate, item.input)
 	if err != nil {
-		item.replyTo(nil, err)
+		item.reply(nil, err)
 		return
 	}
 	var mctx C
@@ -103,7 +134,7 @@ func (a *compiled[S, C]) call(in *instance, item *callItem) {
 		mctx, err = a.def.chain.run(sc.ctx, &item.info)
 		return err
 	}); err != nil {
-		item.replyTo(nil, err)
+		item.reply(nil, err)
 		return
 	}
 	var result json.RawMessage
@@ -114,7 +145,7 @@ func (a *compiled[S, C]) call(in *instance, item *callItem) {
 		result, err = run(c)
 		return err
 	})
-	item.replyTo(result, err)
+	item.reply(result, err)
 }
 
 func (a *compiled[S, C]) lifecycle(name string, in *instance, c Connection, fn func(*Lifecycle[S]) error) {
@@ -144,17 +175,4 @@ func (a *compiled[S, C]) connect(in *instance, c Connection) {
 
 func (a *compiled[S, C]) disconnect(in *instance, c Connection) {
 	a.lifecycle("onDisconnect", in, c, a.def.onDisconnect)
-}
-
-// replyToConn answers a wire call on its connection.
-func replyToConn(in *instance, c Connection, id json.RawMessage) func(json.RawMessage, error) {
-	return func(result json.RawMessage, err error) {
-		var frame []byte
-		if err != nil {
-			frame = protocol.AppendError(make([]byte, 0, 64+len(id)), id, wireMessage(err))
-		} else {
-			frame = protocol.AppendResult(make([]byte, 0, 32+len(id)+len(result)), id, result)
-		}
-		in.send(c, frame)
-	}
 }

@@ -87,6 +87,24 @@ type Connection interface {
 	Identity() Identity
 }
 
+// Flusher is optionally implemented by a Connection that lets the caller
+// do the writing. The App uses it to answer a call without waking another
+// goroutine: it queues the rpc:result with Queue while the instance is
+// busy and, once the instance has no more work and is released, calls
+// Flush(true) so the finished mailbox goroutine writes the frame itself
+// (blocking on a slow peer then delays nobody but that peer). With more
+// work queued it calls Flush(false) instead, which must hand the frames to
+// the connection's writer and return at once.
+type Flusher interface {
+	// Queue adds frame to the outbound queue like Send, without waking
+	// the connection's writer.
+	Queue(frame []byte) error
+	// Flush makes queued frames go out: written on the calling goroutine
+	// when inline is true and no other goroutine is writing, handed to the
+	// connection's writer otherwise.
+	Flush(inline bool)
+}
+
 // Sentinel errors, for errors.Is.
 var (
 	// ErrUnknownActor: no actor type is registered under the name.

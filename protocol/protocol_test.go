@@ -1,6 +1,7 @@
 package protocol_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -90,6 +91,22 @@ func FuzzParse(f *testing.F) {
 		m, err := protocol.Parse(data)
 		if err == nil && !m.Type.Known() {
 			t.Fatalf("accepted unknown type %q", m.Type)
+		}
+		if err == nil {
+			// Agrees with encoding/json decoding into a map (exact keys,
+			// last duplicate wins).
+			var ref map[string]json.RawMessage
+			if json.Unmarshal(data, &ref) != nil {
+				t.Fatalf("accepted what encoding/json rejects: %q", data)
+			}
+			var typ string
+			_ = json.Unmarshal(ref["type"], &typ)
+			if typ != string(m.Type) {
+				t.Fatalf("type %q, encoding/json says %q", m.Type, typ)
+			}
+			if id := ref["id"]; string(bytes.TrimSpace(id)) != string(bytes.TrimSpace(m.ID)) {
+				t.Fatalf("id %q, encoding/json says %q", m.ID, id)
+			}
 		}
 		if err == nil && m.Type == protocol.TypeRPC {
 			// A parsed rpc round-trips through the builder.

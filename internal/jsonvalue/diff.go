@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"reflect"
+	"unsafe"
 
 	"github.com/zocket-go/zocket/protocol"
 )
@@ -151,9 +152,25 @@ func (p *Patch) diffList(ti *typeInfo, a, b reflect.Value) {
 	mark := len(p.path)
 	common := min(na, nb)
 	flat := ti.elem.flat && ti.elem.kind != kMarshaler && ti.elem.kind != kInterface
-	for i := range common {
+	var ma, mb []byte // the elements' memory, for slices of flat values
+	size := int(ti.elem.t.Size())
+	if flat && a.Kind() == reflect.Slice && common > 0 && size > 0 {
+		ma = unsafe.Slice((*byte)(a.UnsafePointer()), common*size)
+		mb = unsafe.Slice((*byte)(b.UnsafePointer()), common*size)
+	}
+	for i := 0; i < common; i++ {
+		if ma != nil && i%memBlock == 0 {
+			// Identical memory means identical values (an unchanged
+			// element copied by Clone is byte for byte the same), so
+			// whole blocks of unchanged elements are skipped at memcmp speed.
+			end := min(i+memBlock, common)
+			if bytes.Equal(ma[i*size:end*size], mb[i*size:end*size]) {
+				i = end - 1
+				continue
+			}
+		}
 		ea, eb := a.Index(i), b.Index(i)
-		if flat && flatEqual(ea, eb) {
+		if flat && (ma != nil && bytes.Equal(ma[i*size:(i+1)*size], mb[i*size:(i+1)*size]) || flatEqual(ea, eb)) {
 			continue
 		}
 		p.path = protocol.AppendIndex(p.path, i)
@@ -206,6 +223,9 @@ func (p *Patch) diffMap(ti *typeInfo, a, b reflect.Value) {
 		p.path = p.path[:mark]
 	}
 }
+
+// memBlock is how many flat elements diffList compares per memcmp.
+const memBlock = 64
 
 // flatEqual is a fast equality test for values without references: if the
 // two values are == in Go they encode identically. Floats are compared by

@@ -1,7 +1,9 @@
 package websocket
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"sync"
 	"time"
 
@@ -15,31 +17,44 @@ import (
 type conn struct {
 	s        *Server
 	ws       *websocket.Conn
+	sock     *corkConn
 	id       string
 	identity zocket.Identity
 
 	mu          sync.Mutex
 	queue       [][]byte
+	spare       [][]byte // the previous batch's array, reused
+	writing     bool     // a goroutine is writing; it drains the queue
 	closed      bool
 	closeCode   websocket.StatusCode
 	closeReason string
 	wake        chan struct{} // capacity 1
+	kill        *time.Timer   // drops the socket if a requested close stalls
 
 	ctx    context.Context // ends when the connection is done
 	cancel context.CancelFunc
 }
 
-func newConn(s *Server, ws *websocket.Conn, id string, identity zocket.Identity) *conn {
+func newConn(s *Server, ws *websocket.Conn, sock *corkConn, id string, identity zocket.Identity) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &conn{s: s, ws: ws, id: id, identity: identity, wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel}
+	return &conn{s: s, ws: ws, sock: sock, id: id, identity: identity, wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel}
 }
 
 func (c *conn) ID() string                { return c.id }
 func (c *conn) Identity() zocket.Identity { return c.identity }
 
-// Send queues frame without blocking. When the queue is full the
-// connection is closed as a slow consumer.
+// Send queues frame without blocking and wakes the writer. When the queue
+// is full the connection is closed as a slow consumer.
 func (c *conn) Send(frame []byte) error {
+	err := c.Queue(frame)
+	if err == nil {
+		c.signal()
+	}
+	return err
+}
+
+// Queue queues frame without waking anyone; see zocket.Flusher.
+func (c *conn) Queue(frame []byte) error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -54,8 +69,16 @@ func (c *conn) Send(frame []byte) error {
 	}
 	c.queue = append(c.queue, frame)
 	c.mu.Unlock()
-	c.signal()
 	return nil
+}
+
+// Flush writes queued frames on the calling goroutine when inline is true,
+// unless another goroutine is already writing them; otherwise it wakes the
+// writer. See zocket.Flusher.
+func (c *conn) Flush(inline bool) {
+	if !inline || !c.writeQueued() {
+		c.signal()
+	}
 }
 
 func (c *conn) signal() {
@@ -77,6 +100,9 @@ func (c *conn) closeLocked(code websocket.StatusCode, reason string) {
 		return
 	}
 	c.closed, c.closeCode, c.closeReason = true, code, reason
+	// The writer may be stuck writing to a peer that does not read: give
+	// the close WriteTimeout, then drop the socket.
+	c.kill = time.AfterFunc(c.s.opts.WriteTimeout, func() { c.ws.CloseNow() })
 	c.signal()
 }
 
@@ -90,8 +116,9 @@ func (c *conn) serve() {
 		defer close(writerDone)
 		c.writeLoop()
 	}()
+	scratch := make([]byte, 0, 4096)
 	for {
-		_, data, err := c.ws.Read(c.ctx)
+		data, err := c.readMessage(&scratch)
 		if err != nil {
 			if c.ctx.Err() == nil {
 				c.s.opts.Logger.Debug("websocket: read ended", "clientId", c.id, "err", err)
@@ -103,11 +130,43 @@ func (c *conn) serve() {
 	c.mu.Lock()
 	c.closed = true
 	c.queue = nil
+	if c.kill != nil {
+		c.kill.Stop()
+	}
 	c.mu.Unlock()
 	c.cancel()
 	<-writerDone
 	c.ws.CloseNow()
 	h.OnClose(c)
+}
+
+// readMessage reads one message through a reused scratch buffer and
+// returns an exact-size copy, which the Handler keeps. No context: one with
+// a Done channel costs coder/websocket a context.AfterFunc per read;
+// CloseNow unblocks the read instead.
+func (c *conn) readMessage(scratch *[]byte) ([]byte, error) {
+	_, r, err := c.ws.Reader(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	buf := (*scratch)[:0]
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if cap(buf) <= 64<<10 {
+		*scratch = buf // keep a grown buffer unless it is large
+	}
+	return bytes.Clone(buf), nil
 }
 
 // writeLoop writes queued frames in batches, pings, and performs the close.
@@ -120,7 +179,6 @@ func (c *conn) writeLoop() {
 	}
 	pinging := false
 	pong := make(chan error, 1)
-	var batch [][]byte
 	for {
 		select {
 		case <-c.ctx.Done():
@@ -146,34 +204,62 @@ func (c *conn) writeLoop() {
 			continue
 		case <-c.wake:
 		}
-		c.mu.Lock()
-		batch, c.queue = c.queue, batch[:0]
-		closed, code, reason := c.closed, c.closeCode, c.closeReason
-		c.mu.Unlock()
-		if err := c.writeBatch(batch); err != nil {
-			c.s.opts.Logger.Debug("websocket: write failed", "clientId", c.id, "err", err)
-			c.ws.CloseNow()
-			return
-		}
-		clear(batch)
-		if closed && code != 0 {
-			c.ws.Close(code, reason)
-			return
+		if !c.writeQueued() {
+			// Someone else is writing and will drain; or a close is due.
+			c.mu.Lock()
+			code, reason, due := c.closeCode, c.closeReason, c.closed && !c.writing && len(c.queue) == 0
+			c.mu.Unlock()
+			if due && code != 0 {
+				c.ws.Close(code, reason)
+				return
+			}
 		}
 	}
 }
 
-// writeBatch writes frames back to back under one deadline.
-func (c *conn) writeBatch(frames [][]byte) error {
-	if len(frames) == 0 {
-		return nil
+// writeQueued takes the writer role and writes until the queue is empty.
+// It returns false when it did not write everything: another goroutine
+// holds the role, a write failed (the socket is then dropped), or a close is
+// due, which only the writer goroutine performs.
+func (c *conn) writeQueued() bool {
+	c.mu.Lock()
+	if c.writing {
+		c.mu.Unlock()
+		return false
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, c.s.opts.WriteTimeout)
-	defer cancel()
+	c.writing = true
+	for len(c.queue) > 0 {
+		batch := c.queue
+		c.queue = c.spare[:0]
+		c.mu.Unlock()
+		err := c.writeBatch(batch)
+		clear(batch)
+		c.mu.Lock()
+		c.spare = batch
+		if err != nil {
+			c.writing = false
+			c.mu.Unlock()
+			c.s.opts.Logger.Debug("websocket: write failed", "clientId", c.id, "err", err)
+			c.ws.CloseNow()
+			return false
+		}
+	}
+	c.writing = false
+	closeDue := c.closed && c.closeCode != 0
+	c.mu.Unlock()
+	return !closeDue
+}
+
+// writeBatch writes frames back to back, corked: they reach the socket in
+// as few system calls as maxCork allows. A peer that stops reading blocks
+// it until pings or the slow-consumer close drop the socket.
+func (c *conn) writeBatch(frames [][]byte) error {
+	c.sock.cork()
 	for _, f := range frames {
-		if err := c.ws.Write(ctx, websocket.MessageText, f); err != nil {
+		if err := c.ws.Write(context.Background(), websocket.MessageText, f); err != nil {
+			c.sock.uncork()
 			return err
 		}
 	}
-	return nil
+	return c.sock.uncork()
 }

@@ -46,8 +46,10 @@ type Options struct {
 	PingTimeout  time.Duration
 	// SendQueue is the outbound queue bound in frames (default 1024).
 	SendQueue int
-	// WriteTimeout bounds one write (default 10s); a peer that does not read
-	// is dropped when it expires.
+	// WriteTimeout is how long a close the server asked for (slow
+	// consumer, shutdown) may wait behind a peer that does not read before
+	// the socket is dropped (default 10s). A peer that stops reading
+	// altogether also stops answering pings and is dropped by them.
 	WriteTimeout time.Duration
 	// Compression is the permessage-deflate mode (default disabled).
 	Compression websocket.CompressionMode
@@ -138,7 +140,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	defer s.wg.Done()
 
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	cw := &corkingWriter{ResponseWriter: w}
+	ws, err := websocket.Accept(cw, r, &websocket.AcceptOptions{
 		OriginPatterns:  s.opts.OriginPatterns,
 		CompressionMode: s.opts.Compression,
 	})
@@ -146,8 +149,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.opts.Logger.Info("websocket: upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
+	if cw.conn == nil {
+		s.opts.Logger.Error("websocket: upgrade did not hijack", "err", errNoHijack)
+		ws.CloseNow()
+		return
+	}
 	ws.SetReadLimit(s.opts.ReadLimit)
-	c := newConn(s, ws, s.ids.Next(), identity)
+	c := newConn(s, ws, cw.conn, s.ids.Next(), identity)
 	if !s.track(c) {
 		ws.Close(websocket.StatusGoingAway, ReasonShutdown)
 		return

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -21,7 +22,20 @@ func Main(name string, serve func(ctx context.Context, ln net.Listener, log *slo
 		def = "127.0.0.1:" + p
 	}
 	addr := flag.String("addr", def, "listen address")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file until exit")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -33,6 +47,7 @@ func Main(name string, serve func(ctx context.Context, ln net.Listener, log *slo
 	log.Info(name+" listening", "url", "ws://"+ln.Addr().String())
 	if err := serve(ctx, ln, log); err != nil && ctx.Err() == nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
