@@ -39,8 +39,13 @@ type instance struct {
 	eventSubs []Connection // copy-on-write, in subscription order
 	known     map[string]Connection
 
-	patch jsonvalue.Patch // reused by the mailbox only
-	owed  Flusher         // mailbox only: the caller whose result is queued
+	// Mailbox only: the reused patch buffer; the connections with frames
+	// queued by the current item (woken once, at its end); the caller
+	// whose rpc:result is among them.
+	patch      jsonvalue.Patch
+	touched    []Flusher
+	touchedSet map[Flusher]struct{}
+	owed       Flusher
 }
 
 // work is one mailbox item: a method call, or any other function
@@ -79,24 +84,74 @@ func (in *instance) drain() {
 		in.mu.Unlock()
 		if w.call == nil {
 			w.fn()
+			in.flushTouched()
 			continue
 		}
 		in.kind.call(in, w.call)
-		if owed := in.owed; owed != nil {
-			in.owed = nil
-			in.mu.Lock()
-			if in.head == len(in.queue) {
-				// Nothing more to do: release the instance, then write the
-				// result on this goroutine instead of waking a writer.
-				in.releaseLocked()
-				in.mu.Unlock()
-				owed.Flush(true)
-				return
-			}
-			in.mu.Unlock()
-			owed.Flush(false)
+		if in.flushTouched() {
+			return
 		}
 	}
+}
+
+// deliver queues frame for c. Connections that are Flushers are only
+// woken at the end of the current item (flushTouched), once each, so a
+// subscriber's patch and events leave in one write.
+func (in *instance) deliver(c Connection, frame []byte) {
+	f, ok := c.(Flusher)
+	if !ok {
+		in.send(c, frame)
+		return
+	}
+	if err := f.Queue(frame); err != nil {
+		in.app.log.Debug("zocket: send failed", "clientId", c.ID(), "err", err)
+		return
+	}
+	if in.touchedSet == nil {
+		in.touchedSet = map[Flusher]struct{}{}
+	}
+	if _, seen := in.touchedSet[f]; !seen {
+		in.touchedSet[f] = struct{}{}
+		in.touched = append(in.touched, f)
+	}
+}
+
+// flushTouched wakes the writers of the connections the finished item
+// queued frames for. When the caller's result is the only frame and the
+// mailbox has nothing more to do, the instance is released and this
+// goroutine writes the result itself instead of waking a writer (which
+// saves a goroutine hand-off per call); it then reports true and the
+// goroutine must exit. The caller is always woken first, so its result
+// never waits for a fan-out.
+func (in *instance) flushTouched() (released bool) {
+	owed := in.owed
+	in.owed = nil
+	alone := owed != nil && len(in.touched) == 1 && in.touched[0] == owed
+	if !alone {
+		if owed != nil {
+			owed.Flush(false)
+		}
+		for _, f := range in.touched {
+			if f != owed {
+				f.Flush(false)
+			}
+		}
+	}
+	// Reset before a release: another goroutine may own the mailbox next.
+	clear(in.touched)
+	in.touched = in.touched[:0]
+	clear(in.touchedSet)
+	if !alone {
+		return false
+	}
+	in.mu.Lock()
+	idle := in.head == len(in.queue)
+	if idle {
+		in.releaseLocked()
+	}
+	in.mu.Unlock()
+	owed.Flush(idle)
+	return idle
 }
 
 // releaseLocked marks the mailbox idle; the next push starts a goroutine.
@@ -261,7 +316,7 @@ func (in *instance) commit(draft reflect.Value) {
 			in.key.actor, in.key.id, ops)
 	}
 	for _, c := range subs {
-		in.send(c, frame)
+		in.deliver(c, frame)
 	}
 }
 
@@ -301,7 +356,7 @@ func (in *instance) dispatch(events []pendingEvent) {
 		frame := protocol.AppendEvent(nil, in.key.actor, in.key.id, ev.name, data)
 		for _, c := range subs {
 			if ev.reaches(c.ID()) {
-				in.send(c, frame)
+				in.deliver(c, frame)
 			}
 		}
 	}

@@ -54,15 +54,10 @@ func (it *callItem) reply(result json.RawMessage, err error) {
 		frame = protocol.AppendResult(make([]byte, 0, 32+len(it.id)+len(result)), it.id, result)
 	}
 	in := it.sc.inst
+	in.deliver(it.conn, frame)
 	if f, ok := it.conn.(Flusher); ok {
-		if err := f.Queue(frame); err != nil {
-			in.app.log.Debug("zocket: send failed", "clientId", it.conn.ID(), "err", err)
-			return
-		}
-		in.owed = f // flushed by drain once the item is done
-		return
+		in.owed = f
 	}
-	in.send(it.conn, frame)
 }
 
 // compiled is an Actor[S, C] checked and indexed at registration.
