@@ -256,7 +256,13 @@ func (c *conn) writeQueued() bool {
 func (c *conn) writeBatch(frames [][]byte) error {
 	c.sock.cork()
 	for _, f := range frames {
-		if err := c.ws.Write(context.Background(), websocket.MessageText, f); err != nil {
+		var err error
+		if c.s.opts.Compression == websocket.CompressionDisabled {
+			err = c.sock.writeText(f)
+		} else {
+			err = c.ws.Write(context.Background(), websocket.MessageText, f)
+		}
+		if err != nil {
 			c.sock.uncork()
 			return err
 		}

@@ -34,6 +34,9 @@ func testApp() *zocket.App {
 			c.State.Blobs = append(c.State.Blobs, strings.Repeat("x", in.N))
 			return nil
 		}),
+		zocket.Method("echoSize", func(c *zocket.Context[blobState, zocket.NoCtx], in size) (string, error) {
+			return strings.Repeat("y", in.N), nil
+		}),
 		zocket.MethodNoInput("who", func(c *zocket.Context[blobState, zocket.NoCtx]) (zocket.Identity, error) {
 			return c.Identity, nil
 		}),
@@ -205,5 +208,19 @@ func TestNoGoroutineLeak(t *testing.T) {
 			t.Fatalf("goroutines: baseline %d, now %d\n%s", baseline, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Frames of every header size reach a standard client intact, with and
+// without compression (which goes through coder/websocket's writer).
+func TestFrameSizesRoundTrip(t *testing.T) {
+	for _, mode := range []websocket.CompressionMode{websocket.CompressionDisabled, websocket.CompressionContextTakeover} {
+		_, url := start(t, zws.Options{Compression: mode})
+		c := wstest.DialWelcome(t, url)
+		for _, n := range []int{0, 100, 125, 126, 127, 65535, 65536, 200000} {
+			r := c.Call("blob", "sizes", "echoSize", map[string]any{"n": n})
+			require.NotContains(t, r, "error")
+			assert.Len(t, r["result"], n, "mode %v", mode)
+		}
 	}
 }
