@@ -34,18 +34,32 @@
 //
 // # Semantics
 //
+// Each instance runs one mailbox item at a time, in arrival order: method
+// calls, lifecycle hooks, server-side invocations. Different instances run in
+// parallel; an idle instance holds no goroutine. Handler code needs no locks,
+// but must not touch the state from other goroutines.
+//
 // Methods are atomic: a handler runs against a deep copy of the committed
 // state (the draft); an error or a panic discards the draft, its events and
 // its patches. On success the draft becomes the state and, only if someone is
 // subscribed, it is diffed against the previous state into one state:patch
 // (RFC 6902, paths escaped per RFC 6901, array adds only at the end), sent
-// before the call's events, which are sent before its rpc:result.
+// before the call's events, which are sent before its rpc:result. A patch
+// over 1 KiB that outweighs the whole state is replaced by a fresh snapshot.
+// The state is its exported JSON fields; unexported fields are copied
+// shallowly into the draft.
 //
-// Cost: a call deep-copies the state (one memmove for slices of values
-// without references, so copying 100,000 small structs is a single copy), and
-// with subscribers walks old and new state; neither encodes what did not
-// change. Both grow with the state's size; encoding and allocation grow only
-// with the change. BENCHMARKS.md has the figures.
+// Cost: a call deep-copies the state (one memmove for a slice of values
+// without references, so 100,000 small structs cost a single copy) and, with
+// subscribers, compares old and new state (memcmp over unchanged runs of
+// such slices). Both grow with the state's size; encoding and allocation
+// grow only with the change. With nobody subscribed there is no diff and no
+// encoding at all. BENCHMARKS.md has the figures.
+//
+// Results and events are encoded like encoding/json, except that nil slices
+// and maps go out as [] and {} and NaN or infinite floats as null. A handler
+// returning a nil interface value sends no "result" member; return
+// json.RawMessage("null") or a nil pointer for an explicit null.
 //
 // Deviations from the TypeScript server, all deliberate (PROTOCOL.md §15):
 // failing lifecycle hooks are logged and skipped instead of wedging the
@@ -113,7 +127,9 @@ var (
 	ErrUnknownMethod = errors.New("zocket: unknown method")
 	// ErrValidation: the input did not decode or failed validation.
 	ErrValidation = errors.New("zocket: validation failed")
-	// ErrPanic: the handler panicked; the stack went to the log.
+	// ErrPanic: the handler or a middleware step panicked; the caller
+	// receives the generic "Unknown error" (as TS does for anything thrown
+	// that is not an Error) and the stack goes to the log.
 	ErrPanic = errors.New("zocket: handler panicked")
 	// ErrEncode: the handler's result could not be encoded as JSON.
 	ErrEncode = errors.New("zocket: result not encodable")
