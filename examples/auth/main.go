@@ -111,17 +111,5 @@ func serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 	log.Info("try", "member", Sign(secret, Claims{Sub: "alice", Role: "member", Exp: exp}),
 		"admin", Sign(secret, Claims{Sub: "root", Role: "admin", Exp: exp}))
 
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err := errors.Join(srv.Shutdown(sctx), ws.Shutdown(sctx), app.Close(sctx))
-	<-errc
-	return err
+	return ws.Serve(ctx, ln, mux)
 }

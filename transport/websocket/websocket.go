@@ -226,8 +226,19 @@ func ListenAndServe(ctx context.Context, addr string, app *zocket.App, opts Opti
 
 // Serve is ListenAndServe on an existing listener, which it closes.
 func Serve(ctx context.Context, ln net.Listener, app *zocket.App, opts Options) error {
-	ws := New(zocket.NewHandler(app), opts)
-	srv := &http.Server{Handler: ws, ReadHeaderTimeout: 10 * time.Second}
+	return New(zocket.NewHandler(app), opts).Serve(ctx, ln, nil)
+}
+
+// Serve serves handler on ln until ctx ends; handler is typically a mux that
+// mounts s beside the host's own routes (nil serves s alone). Then it shuts
+// down gracefully, allowing 10 seconds: the HTTP server stops accepting,
+// connections are closed with 1001, and the App is closed (onDeactivate
+// runs).
+func (s *Server) Serve(ctx context.Context, ln net.Listener, handler http.Handler) error {
+	if handler == nil {
+		handler = s
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -237,7 +248,7 @@ func Serve(ctx context.Context, ln net.Listener, app *zocket.App, opts Options) 
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := errors.Join(srv.Shutdown(sctx), ws.Shutdown(sctx), app.Close(sctx))
+	err := errors.Join(srv.Shutdown(sctx), s.Shutdown(sctx), s.h.App().Close(sctx))
 	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
 		err = errors.Join(err, e)
 	}
