@@ -115,3 +115,22 @@ func BenchmarkFanout(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHandlerDispatch is BenchmarkHandlerRPC for a transport that
+// lends its goroutine (Handler.Dispatch): no goroutine hand-off at all.
+func BenchmarkHandlerDispatch(b *testing.B) {
+	app := zocket.NewApp().Register("counter", zocket.NewActor[counterState]().Methods(increment))
+	h := zocket.NewHandler(app)
+	c := &signalConn{id: "c", ch: make(chan struct{}, 1)}
+	h.Attach(c)
+	frame := []byte(`{"type":"rpc","id":"rpc_1_mwx6ar59","actor":"counter","actorId":"a","method":"increment"}`)
+	h.OnMessage(c, frame) // activate
+	<-c.ch
+	b.ReportAllocs()
+	for b.Loop() {
+		if run := h.Dispatch(c, frame); run != nil {
+			run()
+		}
+		<-c.ch
+	}
+}

@@ -46,12 +46,33 @@ func (h *Handler) Attach(c Connection) {
 }
 
 // OnMessage handles one frame from c. Malformed frames are ignored without
-// reply (PROTOCOL.md §2) and logged at debug level.
+// reply (PROTOCOL.md §2) and logged at debug level. It never runs a method
+// on the calling goroutine.
 func (h *Handler) OnMessage(c Connection, frame []byte) {
+	h.dispatch(c, frame, false)
+}
+
+// Dispatch is OnMessage for a transport that can lend its read goroutine.
+// When frame is a call to an instance that is idle, the call is not given a
+// mailbox goroutine: Dispatch returns it as run, which the caller must call
+// at once, on its own goroutine, before handling anything else from c. run
+// executes the method (with the instance's mailbox held, so ordering is as
+// for OnMessage) and may take as long as the method does: a transport must
+// not let that block its read loop for long, and should start reading on a
+// new goroutine when run takes more than a moment (transport/websocket hands
+// reading over after 500µs). In all other cases Dispatch returns nil.
+//
+// This saves a goroutine hand-off per call, which is most of the framework's
+// cost for short methods.
+func (h *Handler) Dispatch(c Connection, frame []byte) (run func()) {
+	return h.dispatch(c, frame, true)
+}
+
+func (h *Handler) dispatch(c Connection, frame []byte, inline bool) (run func()) {
 	v, ok := h.sessions.Load(c)
 	if !ok {
 		h.app.log.Warn("zocket: message from an unknown or closed connection ignored", "clientId", c.ID())
-		return
+		return nil
 	}
 	s := v.(*session)
 	m, err := protocol.Parse(frame)
@@ -59,19 +80,19 @@ func (h *Handler) OnMessage(c Connection, frame []byte) {
 		if m.Type == protocol.TypeRPC && m.ID != nil {
 			h.app.log.Info("zocket: malformed rpc rejected", "clientId", c.ID(), "err", err)
 			h.send(c, protocol.AppendError(nil, m.ID, "Invalid rpc: actor, actorId and method must be strings"))
-			return
+			return nil
 		}
 		h.app.log.Debug("zocket: frame ignored", "clientId", c.ID(), "err", err)
-		return
+		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return
+		return nil
 	}
 	switch m.Type {
 	case protocol.TypeRPC:
-		h.rpc(s, &m)
+		return h.rpc(s, &m, inline)
 	case protocol.TypeEventSub, protocol.TypeStateSub:
 		h.subscribe(s, &m)
 	case protocol.TypeEventUnsub, protocol.TypeStateUnsub:
@@ -79,6 +100,7 @@ func (h *Handler) OnMessage(c Connection, frame []byte) {
 	default:
 		h.app.log.Debug("zocket: server-bound frame of a client type ignored", "clientId", c.ID(), "type", m.Type)
 	}
+	return nil
 }
 
 func (h *Handler) send(c Connection, frame []byte) {
@@ -99,12 +121,12 @@ func (h *Handler) trackLocked(s *session, in *instance) {
 	}
 }
 
-func (h *Handler) rpc(s *session, m *protocol.Message) {
+func (h *Handler) rpc(s *session, m *protocol.Message, inline bool) (run func()) {
 	at, ok := h.app.actor(m.Actor)
 	if !ok {
 		h.app.log.Info("zocket: rpc for unknown actor", "clientId", s.conn.ID(), "actor", m.Actor)
 		h.send(s.conn, protocol.AppendError(nil, m.ID, "Unknown actor: "+m.Actor))
-		return
+		return nil
 	}
 	item := &callItem{method: m.Method, input: m.Input, conn: s.conn, id: m.ID,
 		info: callInfo{clientID: s.conn.ID(), identity: s.conn.Identity(),
@@ -112,8 +134,13 @@ func (h *Handler) rpc(s *session, m *protocol.Message) {
 	h.app.withInstance(key{m.Actor, m.ActorID}, at, func(in *instance) {
 		h.trackLocked(s, in)
 		item.sc = scope{ctx: h.app.ctx, inst: in}
+		if inline && in.claimIdleLocked() {
+			run = func() { in.runClaimed(work{call: item}) }
+			return
+		}
 		in.pushLocked(work{call: item})
 	})
+	return run
 }
 
 func (h *Handler) subscribe(s *session, m *protocol.Message) {

@@ -69,6 +69,8 @@ func (in *instance) pushLocked(w work) {
 // pushFunc is pushLocked for a function item.
 func (in *instance) pushFunc(fn func()) { in.pushLocked(work{fn: fn}) }
 
+// drain runs queued items until the queue is empty. It owns the mailbox
+// (in.running) and one count of app.wg, which it gives back when it returns.
 func (in *instance) drain() {
 	defer in.app.wg.Done()
 	for {
@@ -82,16 +84,51 @@ func (in *instance) drain() {
 		in.queue[in.head] = work{}
 		in.head++
 		in.mu.Unlock()
-		if w.call == nil {
-			w.fn()
-			in.flushTouched()
-			continue
-		}
-		in.kind.call(in, w.call)
-		if in.flushTouched() {
+		if in.run(w) {
 			return
 		}
 	}
+}
+
+// run executes one item and wakes the connections it wrote to; it reports
+// whether flushTouched released the mailbox.
+func (in *instance) run(w work) (released bool) {
+	if w.call == nil {
+		w.fn()
+		in.flushTouched()
+		return false
+	}
+	in.kind.call(in, w.call)
+	return in.flushTouched()
+}
+
+// claimIdleLocked takes the mailbox for an inline run when the instance is
+// activated and has nothing queued or running. The caller holds in.mu.
+func (in *instance) claimIdleLocked() bool {
+	if in.running || !in.activated || in.head != len(in.queue) {
+		return false
+	}
+	in.running = true
+	in.app.wg.Add(1)
+	return true
+}
+
+// runClaimed runs w on the calling goroutine after claimIdleLocked, then
+// hands any work queued meanwhile to a mailbox goroutine.
+func (in *instance) runClaimed(w work) {
+	if in.run(w) {
+		in.app.wg.Done()
+		return
+	}
+	in.mu.Lock()
+	if in.head == len(in.queue) {
+		in.releaseLocked()
+		in.mu.Unlock()
+		in.app.wg.Done()
+		return
+	}
+	in.mu.Unlock()
+	go in.drain() // inherits the mailbox and the wg count
 }
 
 // deliver queues frame for c. Connections that are Flushers are only

@@ -49,9 +49,9 @@ func (it *callItem) reply(result json.RawMessage, err error) {
 	}
 	var frame []byte
 	if err != nil {
-		frame = protocol.AppendError(make([]byte, 0, 64+len(it.id)), it.id, wireMessage(err))
+		frame = protocol.AppendError(make([]byte, 0, 96+len(it.id)), it.id, wireMessage(err))
 	} else {
-		frame = protocol.AppendResult(make([]byte, 0, 32+len(it.id)+len(result)), it.id, result)
+		frame = protocol.AppendResult(make([]byte, 0, 48+len(it.id)+len(result)), it.id, result)
 	}
 	in := it.sc.inst
 	in.deliver(it.conn, frame)

@@ -1,10 +1,12 @@
 package websocket
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -30,6 +32,15 @@ type conn struct {
 	closeReason string
 	wake        chan struct{} // capacity 1
 	kill        *time.Timer   // drops the socket if a requested close stalls
+
+	writerDone chan struct{}
+	handoff    *time.Timer   // fires takeOver while a lent method runs
+	inline     atomic.Int32  // readIdle, readRunning or readHanded
+	pending    atomic.Bool   // a flush left to the reader (see Flush)
+	input      *bufio.Reader // read buffer shared with coder/websocket
+	// inputMu keeps our look at input's buffered bytes apart from
+	// coder/websocket's Close, which reads input on the closing goroutine.
+	inputMu sync.Mutex
 
 	ctx    context.Context // ends when the connection is done
 	cancel context.CancelFunc
@@ -75,8 +86,35 @@ func (c *conn) Queue(frame []byte) error {
 // Flush writes queued frames on the calling goroutine when inline is true,
 // unless another goroutine is already writing them; otherwise it wakes the
 // writer. See zocket.Flusher.
+//
+// While the read goroutine runs a method itself (Handler.Dispatch), an
+// inline flush is left to it: it writes before it next waits for input, so
+// the answers to pipelined calls that arrived together leave together.
 func (c *conn) Flush(inline bool) {
+	if inline && c.inline.Load() == readRunning {
+		c.pending.Store(true)
+		if c.inline.Load() == readRunning {
+			return
+		}
+		if !c.pending.Swap(false) {
+			return // the reader took it
+		}
+	}
 	if !inline || !c.writeQueued() {
+		c.signal()
+	}
+}
+
+// moreInput reports whether input already holds unread bytes.
+func (c *conn) moreInput() bool {
+	c.inputMu.Lock()
+	defer c.inputMu.Unlock()
+	return c.input.Buffered() > 0
+}
+
+// flushPending writes what Flush left to the reader.
+func (c *conn) flushPending() {
+	if c.pending.Swap(false) && !c.writeQueued() {
 		c.signal()
 	}
 }
@@ -106,27 +144,76 @@ func (c *conn) closeLocked(code websocket.StatusCode, reason string) {
 	c.signal()
 }
 
-// serve runs the connection: the writer goroutine, then the read loop on
-// the calling goroutine, then cleanup.
+// handoffAfter is how long a method may run on the read goroutine (see
+// zocket.Handler.Dispatch) before reading moves to a new goroutine.
+const handoffAfter = 500 * time.Microsecond
+
+// Inline-run states of a connection's read goroutine.
+const (
+	readIdle    int32 = iota // reading, or between frames
+	readRunning              // running a method from Dispatch
+	readHanded               // reading was handed to a new goroutine
+)
+
+// serve starts the writer goroutine and reads on the calling goroutine.
+// It returns when the connection is done, or earlier if a slow method
+// made reading move to another goroutine, which then finishes the
+// connection.
 func (c *conn) serve() {
-	h := c.s.h
-	h.OnConnection(c)
-	writerDone := make(chan struct{})
+	c.s.h.OnConnection(c)
+	c.writerDone = make(chan struct{})
 	go func() {
-		defer close(writerDone)
+		defer close(c.writerDone)
 		c.writeLoop()
 	}()
+	c.handoff = time.AfterFunc(time.Hour, c.takeOver)
+	c.handoff.Stop()
+	c.readLoop()
+}
+
+// readLoop reads frames until the connection ends or a method that
+// Dispatch lent this goroutine outlasts handoffAfter.
+func (c *conn) readLoop() {
 	scratch := make([]byte, 0, 4096)
 	for {
+		if !c.moreInput() {
+			c.flushPending() // about to wait for input: answer first
+		}
 		data, err := c.readMessage(&scratch)
 		if err != nil {
 			if c.ctx.Err() == nil {
 				c.s.opts.Logger.Debug("websocket: read ended", "clientId", c.id, "err", err)
 			}
-			break
+			c.finish()
+			return
 		}
-		h.OnMessage(c, data)
+		run := c.s.h.Dispatch(c, data)
+		if run == nil {
+			continue
+		}
+		c.inline.Store(readRunning)
+		c.handoff.Reset(handoffAfter)
+		run()
+		if !c.inline.CompareAndSwap(readRunning, readIdle) {
+			c.pending.Store(false)
+			c.signal() // the writer takes over what this goroutine owed
+			return     // takeOver started a new reader
+		}
+		c.handoff.Stop()
 	}
+}
+
+// takeOver runs when a method lent by Dispatch is still running after
+// handoffAfter: reading continues on a new goroutine.
+func (c *conn) takeOver() {
+	if c.inline.CompareAndSwap(readRunning, readHanded) {
+		go c.readLoop()
+	}
+}
+
+// finish cleans up after the last read, on whichever goroutine read last.
+func (c *conn) finish() {
+	c.handoff.Stop()
 	c.mu.Lock()
 	c.closed = true
 	c.queue = nil
@@ -135,9 +222,11 @@ func (c *conn) serve() {
 	}
 	c.mu.Unlock()
 	c.cancel()
-	<-writerDone
+	<-c.writerDone
 	c.ws.CloseNow()
-	h.OnClose(c)
+	c.s.h.OnClose(c)
+	c.s.untrack(c)
+	c.s.wg.Done()
 }
 
 // readMessage reads one message through a reused scratch buffer and
@@ -210,7 +299,9 @@ func (c *conn) writeLoop() {
 			code, reason, due := c.closeCode, c.closeReason, c.closed && !c.writing && len(c.queue) == 0
 			c.mu.Unlock()
 			if due && code != 0 {
+				c.inputMu.Lock()
 				c.ws.Close(code, reason)
+				c.inputMu.Unlock()
 				return
 			}
 		}

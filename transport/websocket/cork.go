@@ -110,6 +110,7 @@ func (c *corkConn) flushLocked() error {
 type corkingWriter struct {
 	http.ResponseWriter
 	conn *corkConn
+	br   *bufio.Reader // the read buffer coder/websocket reads through
 }
 
 func (w *corkingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -124,6 +125,7 @@ func (w *corkingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		}
 	}
 	w.conn = &corkConn{Conn: nc}
+	w.br = brw.Reader
 	return w.conn, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(w.conn, 4096)), nil
 }
 

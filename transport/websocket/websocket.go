@@ -136,9 +136,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, ReasonShutdown, http.StatusServiceUnavailable)
 		return
 	}
-	s.wg.Add(1)
+	s.wg.Add(1) // given back by the connection's finish, or below
 	s.mu.Unlock()
-	defer s.wg.Done()
 
 	cw := &corkingWriter{ResponseWriter: w}
 	ws, err := websocket.Accept(cw, r, &websocket.AcceptOptions{
@@ -147,20 +146,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		s.opts.Logger.Info("websocket: upgrade failed", "remote", r.RemoteAddr, "err", err)
+		s.wg.Done()
 		return
 	}
 	if cw.conn == nil {
 		s.opts.Logger.Error("websocket: upgrade did not hijack", "err", errNoHijack)
 		ws.CloseNow()
+		s.wg.Done()
 		return
 	}
 	ws.SetReadLimit(s.opts.ReadLimit)
 	c := newConn(s, ws, cw.conn, s.ids.Next(), identity)
+	c.input = cw.br
 	if !s.track(c) {
 		ws.Close(websocket.StatusGoingAway, ReasonShutdown)
+		s.wg.Done()
 		return
 	}
-	defer s.untrack(c)
 	c.serve()
 }
 

@@ -37,6 +37,10 @@ func testApp() *zocket.App {
 		zocket.Method("echoSize", func(c *zocket.Context[blobState, zocket.NoCtx], in size) (string, error) {
 			return strings.Repeat("y", in.N), nil
 		}),
+		zocket.MethodNoResult("sleep", func(c *zocket.Context[blobState, zocket.NoCtx], in size) error {
+			time.Sleep(time.Duration(in.N) * time.Millisecond)
+			return nil
+		}),
 		zocket.MethodNoInput("who", func(c *zocket.Context[blobState, zocket.NoCtx]) (zocket.Identity, error) {
 			return c.Identity, nil
 		}),
@@ -223,4 +227,22 @@ func TestFrameSizesRoundTrip(t *testing.T) {
 			assert.Len(t, r["result"], n, "mode %v", mode)
 		}
 	}
+}
+
+// A method that the read goroutine runs itself (Handler.Dispatch on an idle
+// instance) must not hold up the connection's later frames: reading moves to
+// a new goroutine after a moment.
+func TestSlowInlineMethodDoesNotBlockReading(t *testing.T) {
+	_, url := start(t, zws.Options{})
+	c := wstest.DialWelcome(t, url)
+	c.MustCall("blob", "slow", "who", nil) // activate: later calls find it idle
+	slow := c.RPC("blob", "slow", "sleep", map[string]any{"n": 300})
+	start := time.Now()
+	fast := c.RPC("blob", "other", "who", nil)
+	r := c.Next()
+	assert.Equal(t, fast, r["id"], "the call to another instance was answered first")
+	assert.Less(t, time.Since(start), 200*time.Millisecond)
+	assert.Equal(t, slow, c.Next()["id"])
+	// And the connection keeps working after the hand-over.
+	assert.Equal(t, 1.0, float64(len(c.MustCall("blob", "slow", "echoSize", map[string]any{"n": 1}).(string))))
 }
