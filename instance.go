@@ -43,6 +43,7 @@ type instance struct {
 	// queued by the current item (woken once, at its end); the caller
 	// whose rpc:result is among them.
 	patch      jsonvalue.Patch
+	spare      reflect.Value // *S no longer in use: a draft's memory to reuse
 	touched    []Flusher
 	touchedSet map[Flusher]struct{}
 	owed       Flusher
@@ -296,13 +297,19 @@ func (in *instance) send(c Connection, frame []byte) {
 // changes. broadcast=false commits silently (onDeactivate).
 func (in *instance) transact(sc *scope, fn func(draft reflect.Value) error) error {
 	draft := reflect.New(in.state.Type().Elem())
-	jsonvalue.Clone(draft.Elem(), in.state.Elem())
+	if in.spare.IsValid() {
+		jsonvalue.Recycle(draft.Elem(), in.state.Elem(), in.spare.Elem())
+		in.spare = reflect.Value{}
+	} else {
+		jsonvalue.Clone(draft.Elem(), in.state.Elem())
+	}
 	err := in.protect(func() error { return fn(draft) })
 	sc.closed = true
 	if err != nil {
+		in.spare = draft
 		return err
 	}
-	in.commit(draft)
+	in.spare = in.commit(draft)
 	in.dispatch(sc.events)
 	return nil
 }
@@ -319,15 +326,17 @@ func (in *instance) protect(fn func() error) (err error) {
 	return fn()
 }
 
-func (in *instance) commit(draft reflect.Value) {
+// commit makes draft the state, broadcasts the patch, and returns the
+// replaced state, whose memory the next draft may reuse.
+func (in *instance) commit(draft reflect.Value) (old reflect.Value) {
 	in.mu.Lock()
-	old := in.state
+	old = in.state
 	in.state = draft
 	subs := in.stateSubs
 	size := in.stateSize
 	in.mu.Unlock()
 	if len(subs) == 0 {
-		return // pay for what is used: no diff, no encoding
+		return old // pay for what is used: no diff, no encoding
 	}
 	p := &in.patch
 	p.Reset()
@@ -336,10 +345,10 @@ func (in *instance) commit(draft reflect.Value) {
 		in.app.log.Error("zocket: cannot encode state patch; sending a snapshot", "actor", in.key.actor,
 			"actorId", in.key.id, "err", err)
 		if frame = in.snapshot(); frame == nil {
-			return
+			return old
 		}
 	} else if p.Len() == 0 {
-		return
+		return old
 	} else if ops := p.JSON(); len(ops) > size && len(ops) > minSnapshotSwap {
 		// The patch may outweigh the state (e.g. removing the head of a long
 		// list replaces every element): then a fresh snapshot is cheaper.
@@ -355,6 +364,7 @@ func (in *instance) commit(draft reflect.Value) {
 	for _, c := range subs {
 		in.deliver(c, frame)
 	}
+	return old
 }
 
 // dispatch sends buffered events in terminal order to the event subscribers

@@ -49,12 +49,15 @@
 // The state is its exported JSON fields; unexported fields are copied
 // shallowly into the draft.
 //
-// Cost: a call deep-copies the state (one memmove for a slice of values
-// without references, so 100,000 small structs cost a single copy) and, with
-// subscribers, compares old and new state (memcmp over unchanged runs of
-// such slices). Both grow with the state's size; encoding and allocation
-// grow only with the change. With nobody subscribed there is no diff and no
-// encoding at all. BENCHMARKS.md has the figures.
+// Cost: a call deep-copies the state and, with subscribers, compares old
+// and new state. A slice of values without references (strings allowed) is
+// copied with one memmove into the memory of the state the previous call
+// replaced, and compared with memcmp over unchanged runs, so a 100,000-item
+// list costs a copy, not an allocation. Both grow with the state's size;
+// encoding and allocation grow only with the change. With nobody subscribed
+// there is no diff and no encoding at all. BENCHMARKS.md has the figures.
+// Because state memory is reused, a handler must not keep references into
+// the state beyond its call (copy what it wants to keep).
 //
 // Results and events are encoded like encoding/json, except that nil slices
 // and maps go out as [] and {} and NaN or infinite floats as null. A handler

@@ -52,7 +52,7 @@ func Clone(dst, src reflect.Value) {
 			return
 		}
 		n := src.Len()
-		ns := reflect.MakeSlice(src.Type(), n, n)
+		ns := reflect.MakeSlice(src.Type(), n, headroom(n))
 		if planOf(src.Type().Elem()).flat {
 			reflect.Copy(ns, src)
 		} else {
@@ -110,4 +110,70 @@ func Clone(dst, src reflect.Value) {
 	default:
 		dst.Set(src) // channels, funcs: shared
 	}
+}
+
+// headroom is the capacity given to a copied slice of length n, so that
+// the common append to a copied list does not copy it again.
+func headroom(n int) int { return n + n/8 + 4 }
+
+// Recycle is Clone that reuses memory of spare, a value of the same type
+// that nobody uses any more (the state a commit replaced): a slice of
+// values without references is copied into spare's array when it fits, so a
+// call on a large list copies it without allocating. dst must be settable.
+// An array that spare reaches twice (two fields sharing it) is reused once
+// only, so dst never aliases where src does not.
+func Recycle(dst, src, spare reflect.Value) {
+	var r recycler
+	r.recycle(dst, src, spare)
+}
+
+// recycler remembers the spare arrays one Recycle has handed out.
+type recycler struct {
+	used []memRange
+}
+
+type memRange struct{ start, end uintptr }
+
+func (r *recycler) recycle(dst, src, spare reflect.Value) {
+	if !spare.IsValid() {
+		Clone(dst, src)
+		return
+	}
+	p := planOf(src.Type())
+	switch {
+	case p.flat:
+		dst.Set(src)
+	case src.Kind() == reflect.Struct:
+		dst.Set(src)
+		for _, i := range p.deep {
+			r.recycle(dst.Field(i), src.Field(i), spare.Field(i))
+		}
+	case src.Kind() == reflect.Pointer && !src.IsNil() && !spare.IsNil():
+		np := reflect.New(src.Type().Elem())
+		r.recycle(np.Elem(), src.Elem(), spare.Elem())
+		dst.Set(np)
+	case src.Kind() == reflect.Slice && !src.IsNil() && planOf(src.Type().Elem()).flat &&
+		!spare.IsNil() && spare.Cap() >= src.Len() && r.claim(spare):
+		ns := spare.Slice3(0, src.Len(), spare.Cap())
+		reflect.Copy(ns, src)
+		dst.Set(ns)
+	default:
+		Clone(dst, src)
+	}
+}
+
+// claim reserves the array of slice s unless an earlier claim overlaps it.
+func (r *recycler) claim(s reflect.Value) bool {
+	size := s.Type().Elem().Size()
+	if size == 0 || s.Cap() == 0 {
+		return false
+	}
+	m := memRange{start: s.Pointer(), end: s.Pointer() + uintptr(s.Cap())*size}
+	for _, u := range r.used {
+		if m.start < u.end && u.start < m.end {
+			return false
+		}
+	}
+	r.used = append(r.used, m)
+	return true
 }

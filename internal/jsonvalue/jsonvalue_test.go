@@ -181,6 +181,12 @@ type propState struct {
 	Grid  [][]int              `json:"grid"`
 	Any   any                  `json:"any"`
 	Opt   *int                 `json:"opt,omitempty"`
+	Nums  []flatPair           `json:"nums"`
+}
+
+type flatPair struct {
+	K int    `json:"k"`
+	V string `json:"v"`
 }
 
 func randString(r *rand.Rand) string {
@@ -226,7 +232,17 @@ func randAny(r *rand.Rand) any {
 
 func mutate(r *rand.Rand, s *propState) {
 	for range 1 + r.IntN(4) {
-		switch r.IntN(12) {
+		switch r.IntN(15) {
+		case 12:
+			s.Nums = append(s.Nums, flatPair{K: r.IntN(9), V: randString(r)})
+		case 13:
+			if len(s.Nums) > 0 {
+				s.Nums[r.IntN(len(s.Nums))].V = randString(r)
+			}
+		case 14:
+			if len(s.Nums) > 0 {
+				s.Nums = s.Nums[:r.IntN(len(s.Nums))]
+			}
 		case 0:
 			s.N = float64(r.IntN(5))
 		case 1:
@@ -348,4 +364,90 @@ func TestDiffAllocationsFollowTheChange(t *testing.T) {
 	}
 	small, large := allocs(100), allocs(20000)
 	assert.LessOrEqual(t, large, small, "allocations grow with state size: %v at 100, %v at 20000", small, large)
+}
+
+// Recycle gives the same result as Clone, never shares memory with src, and
+// reuses the spare's arrays.
+func TestRecycle(t *testing.T) {
+	type flat struct {
+		A int    `json:"a"`
+		S string `json:"s"`
+	}
+	type st struct {
+		Items []flat             `json:"items"`
+		Deep  []propItem         `json:"deep"`
+		P     *struct{ L []int } `json:"p"`
+	}
+	src := st{Items: []flat{{1, "x"}, {2, "y"}}, Deep: []propItem{{ID: 1, Tags: []string{"t"}}}, P: &struct{ L []int }{L: []int{1}}}
+	spare := st{Items: make([]flat, 0, 10), P: &struct{ L []int }{L: make([]int, 0, 5)}}
+	var dst st
+	Recycle(reflect.ValueOf(&dst).Elem(), reflect.ValueOf(src), reflect.ValueOf(spare))
+	a, _ := Marshal(src)
+	b, _ := Marshal(dst)
+	assert.Equal(t, string(a), string(b))
+	assert.Same(t, &spare.Items[:1][0], &dst.Items[0], "flat slice reuses the spare's array")
+	assert.Same(t, &spare.P.L[:1][0], &dst.P.L[0])
+	dst.Items[0].A = 99
+	dst.Deep[0].Tags[0] = "changed"
+	dst.P.L[0] = 7
+	again, _ := Marshal(src)
+	assert.Equal(t, string(a), string(again), "no memory shared with src")
+}
+
+// A spare whose fields share one array (a handler wrote b = a) is not
+// reused twice: the copy keeps its fields apart.
+func TestRecycleAliasedSpare(t *testing.T) {
+	type st struct {
+		A []int `json:"a"`
+		B []int `json:"b"`
+	}
+	shared := make([]int, 3, 8)
+	spare := st{A: shared, B: shared[1:]}
+	src := st{A: []int{1, 2, 3}, B: []int{7, 8}}
+	var dst st
+	Recycle(reflect.ValueOf(&dst).Elem(), reflect.ValueOf(src), reflect.ValueOf(spare))
+	assert.Equal(t, []int{1, 2, 3}, dst.A)
+	assert.Equal(t, []int{7, 8}, dst.B)
+	dst.B[0] = 100
+	assert.Equal(t, []int{1, 2, 3}, dst.A, "A and B do not share memory")
+}
+
+// The commit loop of an instance: each draft recycles the state the
+// previous commit replaced. The committed state never changes under a
+// draft's mutations, and every patch rebuilds the next state.
+func TestRecycleCommitLoopProperty(t *testing.T) {
+	typ, err := TypeOf(reflect.TypeFor[propState]())
+	require.NoError(t, err)
+	r := rand.New(rand.NewPCG(5, 6))
+	committed := reflect.New(reflect.TypeFor[propState]())
+	var spare reflect.Value
+	var p Patch
+	for iter := range 2000 {
+		draft := reflect.New(committed.Type().Elem())
+		if spare.IsValid() {
+			Recycle(draft.Elem(), committed.Elem(), spare.Elem())
+		} else {
+			Clone(draft.Elem(), committed.Elem())
+		}
+		before, _ := Marshal(committed.Interface())
+		mutate(r, draft.Interface().(*propState))
+		after, _ := Marshal(committed.Interface())
+		require.Equal(t, string(before), string(after), "iter %d: draft shares memory with the committed state", iter)
+
+		p.Reset()
+		require.NoError(t, typ.Diff(&p, committed.Elem(), draft.Elem()))
+		var ops []protocol.Op
+		require.NoError(t, json.Unmarshal(p.JSON(), &ops))
+		oldDoc, _ := patchtest.Decode(before)
+		newJSON, _ := Marshal(draft.Interface())
+		want, _ := patchtest.Decode(newJSON)
+		got, err := patchtest.Apply(oldDoc, ops, patchtest.TS)
+		require.NoError(t, err)
+		require.Equal(t, want, got, "iter %d", iter)
+		if r.IntN(5) == 0 {
+			spare = draft // a failed call: the draft is discarded
+			continue
+		}
+		spare, committed = committed, draft
+	}
 }
