@@ -174,12 +174,11 @@ func (c *conn) serve() {
 // readLoop reads frames until the connection ends or a method that
 // Dispatch lent this goroutine outlasts handoffAfter.
 func (c *conn) readLoop() {
-	scratch := make([]byte, 0, 4096)
 	for {
 		if !c.moreInput() {
 			c.flushPending() // about to wait for input: answer first
 		}
-		data, err := c.readMessage(&scratch)
+		data, err := c.readMessage()
 		if err != nil {
 			if c.ctx.Err() == nil {
 				c.s.opts.Logger.Debug("websocket: read ended", "clientId", c.id, "err", err)
@@ -229,16 +228,26 @@ func (c *conn) finish() {
 	c.s.wg.Done()
 }
 
-// readMessage reads one message through a reused scratch buffer and
-// returns an exact-size copy, which the Handler keeps. No context: one with
-// a Done channel costs coder/websocket a context.AfterFunc per read;
-// CloseNow unblocks the read instead.
-func (c *conn) readMessage(scratch *[]byte) ([]byte, error) {
+// readMessage reads one message into a borrowed buffer and returns an
+// exact-size copy, which the Handler keeps. No context: one with a Done
+// channel costs coder/websocket a context.AfterFunc per read; CloseNow
+// unblocks the read instead.
+func (c *conn) readMessage() ([]byte, error) {
 	_, r, err := c.ws.Reader(context.Background())
 	if err != nil {
 		return nil, err
 	}
-	buf := (*scratch)[:0]
+	bp, _ := c.s.scratch.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, 0, 4096)
+		bp = &b
+	}
+	defer func() {
+		if cap(*bp) <= 64<<10 {
+			c.s.scratch.Put(bp)
+		}
+	}()
+	buf := (*bp)[:0]
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
@@ -249,12 +258,11 @@ func (c *conn) readMessage(scratch *[]byte) ([]byte, error) {
 			break
 		}
 		if err != nil {
+			*bp = buf
 			return nil, err
 		}
 	}
-	if cap(buf) <= 64<<10 {
-		*scratch = buf // keep a grown buffer unless it is large
-	}
+	*bp = buf
 	return bytes.Clone(buf), nil
 }
 

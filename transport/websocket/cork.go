@@ -109,8 +109,9 @@ func (c *corkConn) flushLocked() error {
 // corkingWriter hands coder/websocket a corkConn when it hijacks the request.
 type corkingWriter struct {
 	http.ResponseWriter
-	conn *corkConn
-	br   *bufio.Reader // the read buffer coder/websocket reads through
+	conn   *corkConn
+	br     *bufio.Reader // the read buffer coder/websocket reads through
+	wbSize int           // buffer for coder/websocket's own writes
 }
 
 func (w *corkingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -126,7 +127,7 @@ func (w *corkingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	w.conn = &corkConn{Conn: nc}
 	w.br = brw.Reader
-	return w.conn, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(w.conn, 4096)), nil
+	return w.conn, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(w.conn, w.wbSize)), nil
 }
 
 var errNoHijack = errors.New("websocket: connection was not hijacked")

@@ -98,9 +98,10 @@ var ErrClosed = errors.New("websocket: connection closed")
 // Server is an http.Handler that upgrades requests and serves them to a
 // zocket.Handler.
 type Server struct {
-	h    *zocket.Handler
-	opts Options
-	ids  zocket.ClientIDs
+	h       *zocket.Handler
+	opts    Options
+	ids     zocket.ClientIDs
+	scratch sync.Pool // *[]byte read buffers, borrowed while a message arrives
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
@@ -139,7 +140,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.wg.Add(1) // given back by the connection's finish, or below
 	s.mu.Unlock()
 
-	cw := &corkingWriter{ResponseWriter: w}
+	// Data frames bypass coder/websocket's writer unless compressed, so it
+	// only needs room for control frames.
+	cw := &corkingWriter{ResponseWriter: w, wbSize: 256}
+	if s.opts.Compression != websocket.CompressionDisabled {
+		cw.wbSize = 4096
+	}
 	ws, err := websocket.Accept(cw, r, &websocket.AcceptOptions{
 		OriginPatterns:  s.opts.OriginPatterns,
 		CompressionMode: s.opts.Compression,
