@@ -34,8 +34,10 @@ type conn struct {
 	kill        *time.Timer   // drops the socket if a requested close stalls
 
 	writerDone chan struct{}
-	handoff    *time.Timer   // fires takeOver while a lent method runs
 	inline     atomic.Int32  // readIdle, readRunning or readHanded
+	runSince   atomic.Int64  // watchdog time a lent method started; 0: none
+	watched    atomic.Bool   // on the watchdog's list
+	idleTicks  int           // watchdog only
 	pending    atomic.Bool   // a flush left to the reader (see Flush)
 	input      *bufio.Reader // read buffer shared with coder/websocket
 	// inputMu keeps our look at input's buffered bytes apart from
@@ -144,10 +146,6 @@ func (c *conn) closeLocked(code websocket.StatusCode, reason string) {
 	c.signal()
 }
 
-// handoffAfter is how long a method may run on the read goroutine (see
-// zocket.Handler.Dispatch) before reading moves to a new goroutine.
-const handoffAfter = 500 * time.Microsecond
-
 // Inline-run states of a connection's read goroutine.
 const (
 	readIdle    int32 = iota // reading, or between frames
@@ -166,8 +164,6 @@ func (c *conn) serve() {
 		defer close(c.writerDone)
 		c.writeLoop()
 	}()
-	c.handoff = time.AfterFunc(time.Hour, c.takeOver)
-	c.handoff.Stop()
 	c.readLoop()
 }
 
@@ -191,19 +187,22 @@ func (c *conn) readLoop() {
 			continue
 		}
 		c.inline.Store(readRunning)
-		c.handoff.Reset(handoffAfter)
+		c.runSince.Store(c.s.watch.now())
+		if !c.watched.Load() {
+			c.s.watch.watch(c)
+		}
 		run()
+		c.runSince.Store(0)
 		if !c.inline.CompareAndSwap(readRunning, readIdle) {
 			c.pending.Store(false)
 			c.signal() // the writer takes over what this goroutine owed
 			return     // takeOver started a new reader
 		}
-		c.handoff.Stop()
 	}
 }
 
-// takeOver runs when a method lent by Dispatch is still running after
-// handoffAfter: reading continues on a new goroutine.
+// takeOver runs (on the watchdog) when a method lent by Dispatch is still
+// running after handoffAfter: reading continues on a new goroutine.
 func (c *conn) takeOver() {
 	if c.inline.CompareAndSwap(readRunning, readHanded) {
 		go c.readLoop()
@@ -212,7 +211,6 @@ func (c *conn) takeOver() {
 
 // finish cleans up after the last read, on whichever goroutine read last.
 func (c *conn) finish() {
-	c.handoff.Stop()
 	c.mu.Lock()
 	c.closed = true
 	c.queue = nil

@@ -102,6 +102,7 @@ type Server struct {
 	opts    Options
 	ids     zocket.ClientIDs
 	scratch sync.Pool // *[]byte read buffers, borrowed while a message arrives
+	watch   *watchdog
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
@@ -111,7 +112,7 @@ type Server struct {
 
 // New returns a Server for h.
 func New(h *zocket.Handler, opts Options) *Server {
-	return &Server{h: h, opts: opts.withDefaults(), conns: map[*conn]struct{}{}}
+	return &Server{h: h, opts: opts.withDefaults(), conns: map[*conn]struct{}{}, watch: newWatchdog()}
 }
 
 // ServeHTTP authenticates and upgrades the request, then serves the
@@ -205,6 +206,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		c.closeWith(websocket.StatusGoingAway, ReasonShutdown)
 	}
 	s.mu.Unlock()
+	defer s.watch.close()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
