@@ -1,0 +1,185 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/zocket-go/zocket/protocol"
+)
+
+// run is the client's goroutine: dial, read until the socket ends,
+// reconnect with backoff, until Close.
+func (c *Client) run() {
+	defer close(c.done)
+	attempt := 0
+	for {
+		sock, err := c.dial()
+		if err == nil {
+			attempt = 0
+			c.opened1(sock)
+			reason := c.readLoop(sock)
+			if !c.dropped(sock, reason) {
+				return
+			}
+		} else if c.ctx.Err() != nil {
+			return
+		} else {
+			c.opts.Logger.Debug("client: dial failed", "url", c.url, "err", err)
+			if c.opts.NoReconnect {
+				return // status stays Connecting; waiting RPCs time out
+			}
+		}
+		attempt++
+		t := time.NewTimer(c.opts.ReconnectDelay(attempt))
+		select {
+		case <-c.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (c *Client) dial() (Socket, error) {
+	ctx := c.ctx
+	if d := c.opts.ConnectTimeout; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	return c.opts.Dial(ctx, c.url)
+}
+
+// opened1 runs PROTOCOL.md §14.5 when a socket opens: connected, status,
+// ready, subscriptions of live handles re-sent in creation order, then the
+// RPCs that waited for a socket go on.
+func (c *Client) opened1(sock Socket) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		sock.Close()
+		return
+	}
+	c.sock = sock
+	fns := c.setStatusLocked(Connected)
+	handles := c.orderedHandlesLocked()
+	waiters := c.opened
+	c.mu.Unlock()
+	notify(fns, Connected)
+	c.settleReady(nil)
+	for _, h := range handles {
+		h.resubscribe()
+	}
+	close(waiters)
+}
+
+// dropped handles the end of a socket: pending RPCs fail with the close
+// reason, the status moves on. It reports whether to reconnect.
+func (c *Client) dropped(sock Socket, readErr error) bool {
+	reason := ""
+	var ce *CloseError
+	if errors.As(readErr, &ce) {
+		reason = ce.Reason
+	}
+	c.mu.Lock()
+	if c.sock != sock { // Close already took it
+		c.mu.Unlock()
+		return false
+	}
+	c.sock = nil
+	c.clientID = ""
+	c.opened = make(chan struct{})
+	pending := c.pending
+	c.pending = map[string]*pendingCall{}
+	next := Reconnecting
+	if c.opts.NoReconnect {
+		next = Disconnected
+	}
+	fns := c.setStatusLocked(next)
+	c.mu.Unlock()
+	sock.Close()
+	for _, p := range pending {
+		p.settle(nil, errLost(reason))
+	}
+	notify(fns, next)
+	return !c.opts.NoReconnect
+}
+
+// readLoop routes incoming frames until the socket ends.
+func (c *Client) readLoop(sock Socket) error {
+	for {
+		frame, err := sock.Read()
+		if err != nil {
+			return err
+		}
+		m, err := protocol.Parse(frame)
+		if err != nil {
+			c.opts.Logger.Debug("client: frame ignored", "err", err)
+			continue
+		}
+		switch m.Type {
+		case protocol.TypeWelcome:
+			c.mu.Lock()
+			c.clientID = m.ClientID
+			c.mu.Unlock()
+		case protocol.TypeRPCResult:
+			c.result(&m)
+		case protocol.TypeEvent, protocol.TypeStateSnapshot, protocol.TypeStatePatch:
+			c.mu.Lock()
+			h := c.handles[handleKey{m.Actor, m.ActorID}]
+			c.mu.Unlock()
+			if h != nil {
+				h.receive(&m)
+			}
+		}
+	}
+}
+
+func (c *Client) result(m *protocol.Message) {
+	var id string
+	if json.Unmarshal(m.ID, &id) != nil {
+		return
+	}
+	c.mu.Lock()
+	p := c.pending[id]
+	delete(c.pending, id)
+	c.mu.Unlock()
+	if p == nil {
+		return // unknown or late: ignored
+	}
+	if m.HasError {
+		msg := m.Error
+		p.settle(nil, &ServerError{Message: msg})
+		return
+	}
+	p.settle(m.Result, nil)
+}
+
+// send writes a frame on the open socket; it fails when there is none.
+func (c *Client) send(ctx context.Context, frame []byte) error {
+	c.mu.Lock()
+	sock := c.sock
+	c.mu.Unlock()
+	if sock == nil {
+		return errNotConnected
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if ctx == nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(c.ctx, 10*time.Second)
+		defer cancel()
+	}
+	return sock.Write(ctx, frame)
+}
+
+// sendBestEffort sends a subscription frame if connected; frames sent
+// while disconnected are dropped, and resubscription after the next open
+// brings the server back in line.
+func (c *Client) sendBestEffort(frame []byte) {
+	if err := c.send(nil, frame); err != nil && !errors.Is(err, ErrNotConnected) {
+		c.opts.Logger.Debug("client: subscription frame not sent", "err", err)
+	}
+}
