@@ -3,6 +3,7 @@ package zocket
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/go-playground/validator/v10"
 
@@ -28,6 +29,7 @@ type Actor[S, C any] struct {
 	onDeactivate func(*Lifecycle[S]) error
 	onConnect    func(*Lifecycle[S]) error
 	onDisconnect func(*Lifecycle[S]) error
+	cron         []cronEntry
 }
 
 // NewActor starts the definition of an actor type with state S and no
@@ -106,7 +108,10 @@ type Context[S, C any] struct {
 
 // Context returns the call's context.Context: cancelled when the App closes,
 // or the caller's context for App.Invoke.
-func (c *Context[S, C]) Context() context.Context { return c.sc.ctx }
+func (c *Context[S, C]) Context() context.Context { return c.sc.context() }
+
+// App returns the App the instance belongs to, for calls to other actors.
+func (c *Context[S, C]) App() *App { return c.sc.inst.app }
 
 // Clients returns the ids of the connections that have interacted with this
 // instance and not closed (PROTOCOL.md §11.3), in no particular order.
@@ -125,7 +130,10 @@ type Lifecycle[S any] struct {
 }
 
 // Context returns the App's context (cancelled when the App closes).
-func (c *Lifecycle[S]) Context() context.Context { return c.sc.ctx }
+func (c *Lifecycle[S]) Context() context.Context { return c.sc.context() }
+
+// App returns the App the instance belongs to.
+func (c *Lifecycle[S]) App() *App { return c.sc.inst.app }
 
 // Clients returns the ids of the connections known to the instance; in
 // OnDisconnect the departing one is no longer among them.
@@ -139,16 +147,18 @@ type MethodOf[S, C any] interface {
 	// Name is the method's wire name.
 	Name() string
 	prepare(v *validator.Validate, raw json.RawMessage) (func(*Context[S, C]) (json.RawMessage, error), error)
+	streaming() time.Duration
 }
 
 // MethodDef is a typed method descriptor: input I, result O (None where the
 // method has no input or no result). The same value serves the server
 // (Actor.Methods), server-side calls (Invoke) and typed clients.
 type MethodDef[S, C, I, O any] struct {
-	name      string
-	fn        func(*Context[S, C], I) (O, error)
-	hasInput  bool
-	hasResult bool
+	name        string
+	fn          func(*Context[S, C], I) (O, error)
+	hasInput    bool
+	hasResult   bool
+	streamEvery time.Duration // 0: not streaming
 }
 
 // Method declares a method with input I and result O. The input is decoded

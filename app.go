@@ -229,11 +229,15 @@ func (a *App) Invoke(ctx context.Context, actor, actorID, method string, input j
 	if !ok {
 		return nil, &CallError{Message: "Unknown actor: " + actor, Kind: ErrUnknownActor}
 	}
+	if err := checkCycle(ctx, key{actor, actorID}); err != nil {
+		return nil, err
+	}
 	id, _ := ctx.Value(identityKey{}).(Identity)
 	item := &callItem{method: method, input: input, done: make(chan invokeReply, 1),
 		info: callInfo{identity: id, actor: actor, actorID: actorID, method: method}}
 	if !a.withInstance(key{actor, actorID}, at, func(in *instance) {
-		item.sc = scope{ctx: ctx, inst: in}
+		item.sc = newScope(ctx, in)
+		item.sc.chunks, _ = ctx.Value(chunksKey{}).(func(json.RawMessage))
 		in.pushLocked(work{call: item})
 	}) {
 		return nil, ErrClosed
@@ -315,6 +319,7 @@ func (in *instance) destroy(ctx context.Context) error {
 	done := make(chan struct{})
 	in.mu.Lock()
 	in.closing = true
+	in.stopTimersLocked()
 	in.pushFunc(func() {
 		in.mu.Lock()
 		in.stateSubs, in.eventSubs = nil, nil

@@ -1,7 +1,6 @@
 package zocket
 
 import (
-	"context"
 	"encoding/json"
 	"slices"
 
@@ -125,23 +124,3 @@ func (ev *pendingEvent) reaches(id string) bool {
 	}
 	return true
 }
-
-// scope is the runtime of one mailbox item: its context, its instance and
-// the events it buffered.
-type scope struct {
-	ctx    context.Context
-	inst   *instance
-	events []pendingEvent
-	closed bool
-}
-
-func (s *scope) emit(ev pendingEvent) {
-	if s.closed {
-		s.inst.app.log.Warn("zocket: event emitted after its handler returned; dropped",
-			"actor", s.inst.key.actor, "actorId", s.inst.key.id, "event", ev.name)
-		return
-	}
-	s.events = append(s.events, ev)
-}
-
-func (s *scope) clients() []string { return s.inst.clients() }

@@ -38,6 +38,8 @@ type instance struct {
 	stateSubs []Connection // copy-on-write, in subscription order
 	eventSubs []Connection // copy-on-write, in subscription order
 	known     map[string]Connection
+	timers    map[TimerID]*instanceTimer
+	timerSeq  uint64
 
 	// Mailbox only: the reused patch buffer; the connections with frames
 	// queued by the current item (woken once, at its end); the caller
@@ -311,6 +313,12 @@ func (in *instance) transact(sc *scope, fn func(draft reflect.Value) error) erro
 	}
 	in.spare = in.commit(draft)
 	in.dispatch(sc.events)
+	if len(sc.timers) > 0 {
+		in.startTimers(sc.timers)
+	}
+	if len(sc.tells) > 0 {
+		in.app.sendTells(sc.tells)
+	}
 	return nil
 }
 
@@ -412,7 +420,7 @@ func (in *instance) dispatch(events []pendingEvent) {
 // hook runs a lifecycle hook as a transaction; a failure is logged and
 // changes nothing (PROTOCOL.md §7.4 deviation).
 func (in *instance) hook(name string, c Connection, fn func(*scope, reflect.Value, Connection) error) {
-	sc := &scope{ctx: in.app.ctx, inst: in}
+	sc := &scope{base: in.app.ctx, inst: in}
 	if err := in.transact(sc, func(draft reflect.Value) error { return fn(sc, draft, c) }); err != nil {
 		attrs := []any{"actor", in.key.actor, "actorId", in.key.id, "hook", name, "err", err}
 		if c != nil {

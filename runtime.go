@@ -34,6 +34,11 @@ type callItem struct {
 	conn   Connection
 	id     json.RawMessage
 	done   chan invokeReply
+	// internal calls (timers, fire-and-forget) skip middleware and use
+	// preset as the middleware context; their errors are logged.
+	internal bool
+	preset   any
+	timer    *instanceTimer
 }
 
 type invokeReply struct {
@@ -43,6 +48,15 @@ type invokeReply struct {
 
 // reply answers the call.
 func (it *callItem) reply(result json.RawMessage, err error) {
+	if it.internal {
+		if err != nil {
+			it.sc.inst.app.log.Error("zocket: internal call failed", "actor", it.info.actor, "actorId", it.info.actorID,
+				"method", it.method, "err", err)
+		}
+		if it.done == nil {
+			return
+		}
+	}
 	if it.done != nil {
 		it.done <- invokeReply{result, err}
 		return
@@ -87,6 +101,9 @@ func compile[S, C any](a *Actor[S, C]) (*compiled[S, C], error) {
 	for _, e := range a.events {
 		c.events[e.Name()] = e
 	}
+	if err := c.checkCron(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -110,7 +127,12 @@ func (a *compiled[S, C]) newState() reflect.Value {
 // validation, middleware, handler, commit, patch, events, reply.
 func (a *compiled[S, C]) call(in *instance, item *callItem) {
 	sc := &item.sc
-	if err := sc.ctx.Err(); err != nil {
+	if item.timer != nil {
+		in.mu.Lock()
+		item.timer.queued = false
+		in.mu.Unlock()
+	}
+	if err := sc.base.Err(); err != nil {
 		item.reply(nil, err)
 		return
 	}
@@ -125,15 +147,20 @@ func (a *compiled[S, C]) call(in *instance, item *callItem) {
 		return
 	}
 	var mctx C
-	if err := in.protect(func() (err error) {
-		mctx, err = a.def.chain.run(sc.ctx, &item.info)
+	if item.internal {
+		mctx, _ = item.preset.(C)
+	} else if err := in.protect(func() (err error) {
+		mctx, err = a.def.chain.run(sc.base, &item.info)
 		return err
 	}); err != nil {
 		item.reply(nil, err)
 		return
 	}
+	sc.mctx = mctx
+	sc.conn, sc.rpcID, sc.streamGap = item.conn, item.id, m.streaming()
 	var result json.RawMessage
 	err = in.transact(sc, func(draft reflect.Value) error {
+		sc.draft = draft
 		c := &Context[S, C]{State: draft.Interface().(*S), Ctx: mctx, ClientID: item.info.clientID,
 			Identity: item.info.identity, Actor: in.key.actor, ActorID: in.key.id, Method: item.method, sc: sc}
 		var err error
@@ -158,6 +185,7 @@ func (a *compiled[S, C]) lifecycle(name string, in *instance, c Connection, fn f
 
 func (a *compiled[S, C]) activate(in *instance) {
 	a.lifecycle("onActivate", in, nil, a.def.onActivate)
+	in.startCron(a.def.cron)
 }
 
 func (a *compiled[S, C]) deactivate(in *instance) {

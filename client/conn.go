@@ -126,6 +126,8 @@ func (c *Client) readLoop(sock Socket) error {
 			c.mu.Unlock()
 		case protocol.TypeRPCResult:
 			c.result(&m)
+		case protocol.TypeRPCStream:
+			c.chunk(&m)
 		case protocol.TypeEvent, protocol.TypeStateSnapshot, protocol.TypeStatePatch:
 			c.mu.Lock()
 			h := c.handles[handleKey{m.Actor, m.ActorID}]
@@ -155,6 +157,20 @@ func (c *Client) result(m *protocol.Message) {
 		return
 	}
 	p.settle(m.Result, nil)
+}
+
+// chunk hands an rpc:stream chunk to its pending call.
+func (c *Client) chunk(m *protocol.Message) {
+	var id string
+	if json.Unmarshal(m.ID, &id) != nil {
+		return
+	}
+	c.mu.Lock()
+	p := c.pending[id]
+	c.mu.Unlock()
+	if p != nil && p.onChunk != nil {
+		p.onChunk(m.Chunk)
+	}
 }
 
 // send writes a frame on the open socket; it fails when there is none.

@@ -11,9 +11,10 @@ import (
 )
 
 type pendingCall struct {
-	done   chan struct{}
-	result json.RawMessage
-	err    error
+	done    chan struct{}
+	result  json.RawMessage
+	err     error
+	onChunk func(json.RawMessage) // rpc:stream chunks; nil: ignored
 }
 
 func (p *pendingCall) settle(result json.RawMessage, err error) {
@@ -27,6 +28,19 @@ func (p *pendingCall) settle(result json.RawMessage, err error) {
 // within the RPC timeout, is never sent late, and is rejected, not re-sent,
 // when the socket drops.
 func (c *Client) CallRaw(ctx context.Context, actor, actorID, method string, input json.RawMessage) (json.RawMessage, error) {
+	return c.callRaw(ctx, actor, actorID, method, input, nil)
+}
+
+// CallStreamRaw is CallRaw for a method that streams partial results:
+// onChunk receives each rpc:stream chunk, in order, on the client's
+// goroutine, before the call returns.
+func (c *Client) CallStreamRaw(ctx context.Context, actor, actorID, method string, input json.RawMessage,
+	onChunk func(chunk json.RawMessage)) (json.RawMessage, error) {
+	return c.callRaw(ctx, actor, actorID, method, input, onChunk)
+}
+
+func (c *Client) callRaw(ctx context.Context, actor, actorID, method string, input json.RawMessage,
+	onChunk func(json.RawMessage)) (json.RawMessage, error) {
 	id := c.nextID()
 	start := time.Now()
 	timeout := c.opts.RPCTimeout
@@ -64,7 +78,7 @@ func (c *Client) CallRaw(ctx context.Context, actor, actorID, method string, inp
 	if timeout > 0 && time.Since(start) >= timeout {
 		return nil, errRPCTimeout(method, timeout)
 	}
-	p := &pendingCall{done: make(chan struct{})}
+	p := &pendingCall{done: make(chan struct{}), onChunk: onChunk}
 	c.mu.Lock()
 	if c.sock == nil {
 		c.mu.Unlock()
@@ -127,4 +141,33 @@ func (h *Handle) Call(ctx context.Context, method string, input any) (json.RawMe
 		raw = b
 	}
 	return h.core.c.CallRaw(ctx, h.core.key.actor, h.core.key.id, method, raw)
+}
+
+// CallStream calls a streaming method through its descriptor; onChunk gets
+// every partial result decoded into K, then CallStream returns the result.
+func CallStream[S, C, I, O, K any](ctx context.Context, h *Handle, m *zocket.MethodDef[S, C, I, O], in I,
+	onChunk func(K)) (O, error) {
+	var out O
+	var input json.RawMessage
+	if m.HasInput() {
+		b, err := jsonvalue.Marshal(in)
+		if err != nil {
+			return out, err
+		}
+		input = b
+	}
+	c := h.core.c
+	raw, err := c.callRaw(ctx, h.core.key.actor, h.core.key.id, m.Name(), input, func(chunk json.RawMessage) {
+		var k K
+		if err := json.Unmarshal(chunk, &k); err != nil {
+			c.opts.Logger.Warn("client: chunk does not decode", "method", m.Name(), "err", err)
+			return
+		}
+		onChunk(k)
+	})
+	if err != nil || !m.HasResult() || raw == nil {
+		return out, err
+	}
+	err = json.Unmarshal(raw, &out)
+	return out, err
 }

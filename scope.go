@@ -1,0 +1,73 @@
+package zocket
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// scope is the runtime of one mailbox item: its context, its instance, and
+// what it buffered to happen after it commits (events, timers, calls to
+// other actors).
+type scope struct {
+	base   context.Context // the item's context, without the call chain
+	ctx    context.Context // base plus the call chain; built on first use
+	inst   *instance
+	events []pendingEvent
+	timers []pendingTimer
+	tells  []pendingTell
+	closed bool
+
+	// Set for method calls only.
+	mctx   any             // the middleware context (type C)
+	conn   Connection      // the caller, for rpc:stream chunks; nil otherwise
+	rpcID  json.RawMessage // the caller's rpc id
+	chunks func(json.RawMessage)
+
+	// Streaming methods (MethodDef.Streaming).
+	draft     reflect.Value
+	streamGap time.Duration
+	lastFlush time.Time
+}
+
+func newScope(base context.Context, in *instance) scope {
+	return scope{base: base, inst: in}
+}
+
+// context returns the item's context carrying the synchronous call chain
+// (for cycle detection in actor-to-actor calls) and the App.
+func (s *scope) context() context.Context {
+	if s.ctx == nil {
+		chain, _ := s.base.Value(chainKey{}).([]key)
+		next := make([]key, len(chain), len(chain)+1)
+		copy(next, chain)
+		s.ctx = context.WithValue(s.base, chainKey{}, append(next, s.inst.key))
+	}
+	return s.ctx
+}
+
+func (s *scope) emit(ev pendingEvent) {
+	if s.closed {
+		s.inst.app.log.Warn("zocket: event emitted after its handler returned; dropped",
+			"actor", s.inst.key.actor, "actorId", s.inst.key.id, "event", ev.name)
+		return
+	}
+	s.events = append(s.events, ev)
+}
+
+func (s *scope) clients() []string { return s.inst.clients() }
+
+// chainKey carries, in a handler's context, the instances whose mailboxes
+// are waiting on the current synchronous call.
+type chainKey struct{}
+
+func chainString(chain []key, last key) string {
+	var b strings.Builder
+	for _, k := range chain {
+		b.WriteString(k.actor + "/" + k.id + " → ")
+	}
+	b.WriteString(last.actor + "/" + last.id)
+	return b.String()
+}
