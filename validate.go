@@ -34,6 +34,7 @@ type ValidationError struct {
 	Issues []Issue
 }
 
+// Error is "Validation failed for <method>: <issues as JSON>".
 func (e *ValidationError) Error() string {
 	b, _ := json.Marshal(e.Issues)
 	return "Validation failed for " + e.Method + ": " + string(b)

@@ -150,6 +150,7 @@ type CallError struct {
 	Kind    error
 }
 
+// Error returns the message the caller receives.
 func (e *CallError) Error() string { return e.Message }
 
 // Unwrap returns the sentinel.
@@ -187,4 +188,5 @@ type HTTPError struct {
 	Message string
 }
 
+// Error returns the message of the HTTP answer.
 func (e *HTTPError) Error() string { return e.Message }

@@ -36,6 +36,7 @@ type Error struct {
 	Kind    error
 }
 
+// Error returns the TS message.
 func (e *Error) Error() string { return e.Message }
 
 // Unwrap returns the sentinel.
@@ -46,6 +47,7 @@ type ServerError struct {
 	Message string
 }
 
+// Error returns the server's message.
 func (e *ServerError) Error() string { return e.Message }
 
 // Is matches ErrServer.

@@ -30,6 +30,7 @@ type CloseError struct {
 	Reason string
 }
 
+// Error describes the close.
 func (e *CloseError) Error() string { return "websocket closed: " + e.Reason }
 
 // CoderDialer dials with github.com/coder/websocket, sending header with
