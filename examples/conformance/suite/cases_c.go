@@ -1,4 +1,4 @@
-package main
+package suite
 
 import (
 	"testing"
@@ -13,7 +13,7 @@ import (
 
 // F. Lifecycle hooks and clients
 
-func TestCase44_OnConnectOnFirstStateSub(t *testing.T) {
+func case44OnConnectOnFirstStateSub(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	s := &store{t: t}
 	a.Sub("state:sub", "tracked", "instance-1")
@@ -21,7 +21,7 @@ func TestCase44_OnConnectOnFirstStateSub(t *testing.T) {
 	assert.Equal(t, []any{a.ClientID}, field(s.state, "connected"))
 }
 
-func TestCase45_OnConnectEventReachesNewSubscriber(t *testing.T) {
+func case45OnConnectEventReachesNewSubscriber(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.Sub("event:sub", "greeter", "g")
 	ev := a.Next()
@@ -29,14 +29,14 @@ func TestCase45_OnConnectEventReachesNewSubscriber(t *testing.T) {
 	assert.Equal(t, map[string]any{"id": a.ClientID}, ev["payload"])
 }
 
-func TestCase46_OnConnectRunsBeforeFirstMethod(t *testing.T) {
+func case46OnConnectRunsBeforeFirstMethod(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	r := a.MustCall("tracked2", "t", "ping", nil)
 	assert.Equal(t, []any{a.ClientID}, field(r, "connected"))
 	assert.Equal(t, []any{a.ClientID}, field(r, "clients"))
 }
 
-func TestCase47_OnConnectAtMostOnce(t *testing.T) {
+func case47OnConnectAtMostOnce(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, "Unknown method: doesNotExist", a.Call("tracked", "t2", "doesNotExist", nil)["error"])
 	a.Sub("state:sub", "tracked", "t2")
@@ -47,7 +47,7 @@ func TestCase47_OnConnectAtMostOnce(t *testing.T) {
 	assert.Equal(t, []any{a.ClientID}, field(a.Snapshot("tracked", "t2"), "connected"))
 }
 
-func TestCase48_UnknownActorSubscription(t *testing.T) {
+func case48UnknownActorSubscription(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.Sub("state:sub", "nope", "x")
 	a.Sub("event:sub", "nope", "x")
@@ -55,7 +55,7 @@ func TestCase48_UnknownActorSubscription(t *testing.T) {
 	a.Nothing()
 }
 
-func TestCase48_NoInstanceCreated(t *testing.T) {
+func case48NoInstanceCreated(t *testing.T, startServer func(testing.TB) string) {
 	app, _ := fixtures.NewApp()
 	h := zocket.NewHandler(app)
 	c := zocket.NewLocalConn("c", zocket.Identity{})
@@ -66,7 +66,7 @@ func TestCase48_NoInstanceCreated(t *testing.T) {
 	assert.Equal(t, 0, app.Size(), "neither unknown actors nor unsubs create instances")
 }
 
-func TestCase49_OnDisconnectOnlyWhereInteracted(t *testing.T) {
+func case49OnDisconnectOnlyWhereInteracted(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	w, j := dial(t, url), dial(t, url)
 	other := dial(t, url)
@@ -82,7 +82,7 @@ func TestCase49_OnDisconnectOnlyWhereInteracted(t *testing.T) {
 	other.Nothing()
 }
 
-func TestCase50_OnDisconnectMutationsBroadcast(t *testing.T) {
+func case50OnDisconnectMutationsBroadcast(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	w, p := dial(t, url), dial(t, url)
 	s := &store{t: t}
@@ -93,7 +93,7 @@ func TestCase50_OnDisconnectMutationsBroadcast(t *testing.T) {
 	s.waitState(w, func(v any) bool { return len(field(v, "players").([]any)) == 0 })
 }
 
-func TestCase51_HooksReceiveTransportMetadata(t *testing.T) {
+func case51HooksReceiveTransportMetadata(t *testing.T, startServer func(testing.TB) string) {
 	app, _ := fixtures.NewApp()
 	h := zocket.NewHandler(app)
 	c := zocket.NewLocalConn("session-2", zocket.Identity{UserID: "user-456",
@@ -147,7 +147,7 @@ func eventually(t *testing.T, app *zocket.App, id string, want map[string]any) {
 	}
 }
 
-func TestCase52_ClientsContents(t *testing.T) {
+func case52ClientsContents(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	a.MustCall("roster", "shared", "clients", nil)
@@ -166,7 +166,7 @@ func TestCase52_ClientsContents(t *testing.T) {
 	assert.Equal(t, []any{b.ClientID}, field(s.state, "lastLeftClients"))
 }
 
-func TestCase53_ThrowingHookDoesNotWedge(t *testing.T) {
+func case53ThrowingHookDoesNotWedge(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	for _, actor := range []string{"badhook", "panichook"} {
 		for range 3 {
@@ -177,7 +177,7 @@ func TestCase53_ThrowingHookDoesNotWedge(t *testing.T) {
 	}
 }
 
-func TestCase54_OnActivateRunsOnceFirst(t *testing.T) {
+func case54OnActivateRunsOnceFirst(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	want := map[string]any{"createdAt": 1.0, "log": []any{"act"}}
@@ -186,7 +186,7 @@ func TestCase54_OnActivateRunsOnceFirst(t *testing.T) {
 	assert.Equal(t, want, b.Snapshot("activated", "x"))
 }
 
-func TestCase55_InFlightCallSurvivesCallerClose(t *testing.T) {
+func case55InFlightCallSurvivesCallerClose(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	w, a := dial(t, url), dial(t, url)
 	s := &store{t: t}
@@ -199,7 +199,7 @@ func TestCase55_InFlightCallSurvivesCallerClose(t *testing.T) {
 
 // Bad input: nothing breaks for anyone.
 
-func TestBadInputKeepsConnectionAndActorWorking(t *testing.T) {
+func checkBadInputKeepsConnectionAndActorWorking(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	b.Snapshot("chat", "bad")
@@ -230,7 +230,7 @@ func TestBadInputKeepsConnectionAndActorWorking(t *testing.T) {
 	b.Nothing()
 }
 
-func TestOversizeFrameClosesWith1009(t *testing.T) {
+func checkOversizeFrameClosesWith1009(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a := dial(t, url)
 	big := make([]byte, 2<<20)

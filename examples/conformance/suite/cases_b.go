@@ -1,4 +1,4 @@
-package main
+package suite
 
 import (
 	"context"
@@ -28,7 +28,7 @@ func localNext(t *testing.T, c *zocket.LocalConn) map[string]any {
 	return m
 }
 
-func TestCase23_TransportMetadata(t *testing.T) {
+func case23TransportMetadata(t *testing.T, startServer func(testing.TB) string) {
 	app, _ := fixtures.NewApp()
 	h := zocket.NewHandler(app)
 	c := zocket.NewLocalConn("session-1", zocket.Identity{UserID: "user-123",
@@ -45,7 +45,7 @@ func TestCase23_TransportMetadata(t *testing.T) {
 
 // D. Events
 
-func TestCase27_BroadcastDeliveryAndShape(t *testing.T) {
+func case27BroadcastDeliveryAndShape(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	b.Sub("event:sub", "chat", "room-events")
@@ -66,7 +66,7 @@ func TestCase27_BroadcastDeliveryAndShape(t *testing.T) {
 	a.Nothing()
 }
 
-func TestCase28_UnsubscribeStopsDelivery(t *testing.T) {
+func case28UnsubscribeStopsDelivery(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	b.Sub("event:sub", "chat", "u")
@@ -79,7 +79,7 @@ func TestCase28_UnsubscribeStopsDelivery(t *testing.T) {
 	b.Nothing()
 }
 
-func TestCase29_PassiveListener(t *testing.T) {
+func case29PassiveListener(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	b.Sub("event:sub", "chat", "passive")
@@ -88,7 +88,7 @@ func TestCase29_PassiveListener(t *testing.T) {
 	assert.Equal(t, "hi", field(b.Next()["payload"], "text"))
 }
 
-func TestCase30_ToTargeting(t *testing.T) {
+func case30ToTargeting(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	a.Sub("event:sub", "room", "r")
@@ -106,7 +106,7 @@ func TestCase30_ToTargeting(t *testing.T) {
 	b.Nothing()
 }
 
-func TestCase31_ExceptTargeting(t *testing.T) {
+func case31ExceptTargeting(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	a.Sub("event:sub", "room", "r")
@@ -118,7 +118,7 @@ func TestCase31_ExceptTargeting(t *testing.T) {
 	a.Nothing()
 }
 
-func TestCase32_NoTerminalNoEvent(t *testing.T) {
+func case32NoTerminalNoEvent(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.Sub("event:sub", "room", "g")
 	r := a.Call("room", "g", "ghost", map[string]any{"text": "boo"})
@@ -126,7 +126,7 @@ func TestCase32_NoTerminalNoEvent(t *testing.T) {
 	a.Nothing()
 }
 
-func TestCase33_InvalidOrUndeclaredEventsDropped(t *testing.T) {
+func case33InvalidOrUndeclaredEventsDropped(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.Sub("event:sub", "ev", "e")
 	for _, m := range []string{"bad", "undeclared"} {
@@ -136,7 +136,7 @@ func TestCase33_InvalidOrUndeclaredEventsDropped(t *testing.T) {
 	a.Nothing()
 }
 
-func TestCase34_PayloadIsSchemaOutput(t *testing.T) {
+func case34PayloadIsSchemaOutput(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.Sub("event:sub", "ev", "e")
 	id := a.RPC("ev", "e", "defaults", nil)
@@ -145,7 +145,7 @@ func TestCase34_PayloadIsSchemaOutput(t *testing.T) {
 	assert.Equal(t, id, a.Next()["id"])
 }
 
-func TestCase35_TerminalSemantics(t *testing.T) {
+func case35TerminalSemantics(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.Sub("event:sub", "ev", "e")
 	id := a.RPC("ev", "e", "twice", nil)
@@ -158,7 +158,7 @@ func TestCase35_TerminalSemantics(t *testing.T) {
 	assert.Equal(t, 1.0, field(fs[1]["payload"], "n"))
 }
 
-func TestCase36_EventsDiscardedOnFailure(t *testing.T) {
+func case36EventsDiscardedOnFailure(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.Sub("event:sub", "ev", "e")
 	a.Snapshot("ev", "e")
@@ -169,14 +169,14 @@ func TestCase36_EventsDiscardedOnFailure(t *testing.T) {
 
 // E. State synchronization
 
-func TestCase37_SnapshotOnSubscribe(t *testing.T) {
+func case37SnapshotOnSubscribe(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.SendRaw(`{"type":"state:sub","actor":"chat","actorId":"room-state"}`)
 	assert.Equal(t, `{"type":"state:snapshot","actor":"chat","actorId":"room-state","state":{"members":[],"messages":[]}}`,
 		string(a.NextRaw()))
 }
 
-func TestCase38_ExactlyOnePatchPerMutatingCall(t *testing.T) {
+func case38ExactlyOnePatchPerMutatingCall(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	s := &store{t: t}
@@ -199,7 +199,7 @@ func TestCase38_ExactlyOnePatchPerMutatingCall(t *testing.T) {
 	b.Nothing()
 }
 
-func TestCase39_AppendForm(t *testing.T) {
+func case39AppendForm(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.Snapshot("chat", "append")
 	a.RPC("chat", "append", "sendMessage", map[string]any{"text": "first"})
@@ -209,7 +209,7 @@ func TestCase39_AppendForm(t *testing.T) {
 	assert.Equal(t, "/messages/0", got[0].Path)
 }
 
-func TestCase40_PatchCorrectnessMatrix(t *testing.T) {
+func case40PatchCorrectnessMatrix(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	steps := []struct {
 		method string
@@ -252,7 +252,7 @@ func TestCase40_PatchCorrectnessMatrix(t *testing.T) {
 	}
 }
 
-func TestCase41_PatchBeforeEventBeforeResult(t *testing.T) {
+func case41PatchBeforeEventBeforeResult(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	for _, c := range []*wstest.Client{a, b} {
@@ -267,7 +267,7 @@ func TestCase41_PatchBeforeEventBeforeResult(t *testing.T) {
 	assert.Equal(t, "event", b.Next().Type())
 }
 
-func TestCase42_ResubscribeAndUnsubscribe(t *testing.T) {
+func case42ResubscribeAndUnsubscribe(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.Snapshot("tracked", "re")
 	a.Until(func(f wstest.Frame) bool { return f.Type() == "state:patch" }) // onConnect
@@ -285,7 +285,7 @@ func TestCase42_ResubscribeAndUnsubscribe(t *testing.T) {
 	a.Nothing()
 }
 
-func TestCase43_KeyEscaping(t *testing.T) {
+func case43KeyEscaping(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	before := a.Snapshot("p", "esc")
 	a.RPC("p", "esc", "setKey", map[string]any{"key": "a/b", "value": 1})

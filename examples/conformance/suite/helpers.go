@@ -1,4 +1,4 @@
-package main
+package suite
 
 import (
 	"encoding/json"
@@ -7,15 +7,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/zocket-go/zocket/examples/internal/exampleserver"
 	"github.com/zocket-go/zocket/internal/patchtest"
 	"github.com/zocket-go/zocket/internal/wstest"
 	"github.com/zocket-go/zocket/protocol"
 )
-
-// startServer runs the example's serve on a random loopback port for the
-// duration of the test and returns its ws:// URL.
-func startServer(t *testing.T) string { return exampleserver.Start(t, serve) }
 
 func dial(t *testing.T, url string) *wstest.Client { return wstest.DialWelcome(t, url) }
 

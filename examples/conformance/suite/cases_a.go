@@ -1,4 +1,4 @@
-package main
+package suite
 
 import (
 	"encoding/json"
@@ -16,7 +16,7 @@ import (
 
 // A. Connection and framing
 
-func TestCase01_WelcomeFirstUniqueIDs(t *testing.T) {
+func case01WelcomeFirstUniqueIDs(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := wstest.Dial(t, url), wstest.Dial(t, url)
 	fa, fb := a.Next(), b.Next()
@@ -27,13 +27,13 @@ func TestCase01_WelcomeFirstUniqueIDs(t *testing.T) {
 	assert.Len(t, fa, 2)
 }
 
-func TestCase02_ClientIDStableAndVisible(t *testing.T) {
+func case02ClientIDStableAndVisible(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, a.ClientID, a.MustCall("echo", "inst-1", "whoAmI", nil))
 	assert.Equal(t, a.ClientID, a.MustCall("echo", "inst-1", "whoAmI", nil))
 }
 
-func TestCase03_MalformedFramesIgnored(t *testing.T) {
+func case03MalformedFramesIgnored(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	for _, f := range []string{`not json`, `42`, `null`, `[]`, `{}`, `{"type":5}`,
 		`{"type":"bogus","actor":"chat","actorId":"x"}`, `"str"`, `{"type":"rpc"`} {
@@ -43,7 +43,7 @@ func TestCase03_MalformedFramesIgnored(t *testing.T) {
 	assert.Equal(t, a.ClientID, a.MustCall("echo", "x", "whoAmI", nil))
 }
 
-func TestCase04_BinaryFrames(t *testing.T) {
+func case04BinaryFrames(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.SendBytes(websocket.MessageBinary, []byte(`{"type":"rpc","id":"b1","actor":"echo","actorId":"x","method":"whoAmI"}`))
 	r := a.Next()
@@ -52,7 +52,7 @@ func TestCase04_BinaryFrames(t *testing.T) {
 
 // B. RPC
 
-func TestCase05_SuccessShape(t *testing.T) {
+func case05SuccessShape(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	before := time.Now().UnixMilli()
 	a.SendRaw(`{"type":"rpc","id":"r1","actor":"chat","actorId":"room-1","method":"sendMessage","input":{"text":"hello"}}`)
@@ -67,7 +67,7 @@ func TestCase05_SuccessShape(t *testing.T) {
 	assert.True(t, sentAt >= before && sentAt <= after)
 }
 
-func TestCase06_VoidVersusNull(t *testing.T) {
+func case06VoidVersusNull(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.SendRaw(`{"type":"rpc","id":"r2","actor":"fail","actorId":"f","method":"voidM"}`)
 	assert.Equal(t, `{"type":"rpc:result","id":"r2"}`, string(a.NextRaw()))
@@ -75,7 +75,7 @@ func TestCase06_VoidVersusNull(t *testing.T) {
 	assert.Equal(t, `{"type":"rpc:result","id":"r3","result":null}`, string(a.NextRaw()))
 }
 
-func TestCase07_IDEchoedVerbatim(t *testing.T) {
+func case07IDEchoedVerbatim(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	for _, id := range []string{`"rpc-x/✓ 1"`, `7`, `{"a":[1,2]}`, `null`, `1.5e3`} {
 		a.SendRaw(`{"type":"rpc","id":` + id + `,"actor":"fail","actorId":"f","method":"voidM"}`)
@@ -85,7 +85,7 @@ func TestCase07_IDEchoedVerbatim(t *testing.T) {
 	assert.Equal(t, `{"type":"rpc:result"}`, string(a.NextRaw()), "no id: no id member")
 }
 
-func TestCase08_UnknownActor(t *testing.T) {
+func case08UnknownActor(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.SendRaw(`{"type":"rpc","id":"u","actor":"nope","actorId":"x","method":"m"}`)
 	assert.Equal(t, wstest.Frame{"type": "rpc:result", "id": "u", "error": "Unknown actor: nope"}, a.Next())
@@ -96,13 +96,13 @@ func TestCase08_UnknownActor(t *testing.T) {
 	}
 }
 
-func TestCase09_UnknownMethod(t *testing.T) {
+func case09UnknownMethod(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, "Unknown method: doesNotExist", a.Call("chat", "r", "doesNotExist", nil)["error"])
 	assert.Equal(t, "Unknown method: toString", a.Call("chat", "r", "toString", nil)["error"])
 }
 
-func TestCase10_ValidationFailure(t *testing.T) {
+func case10ValidationFailure(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	for _, input := range []any{map[string]any{}, nil, map[string]any{"text": 5}} {
 		r := a.Call("chat", "v", "sendMessage", input)
@@ -119,19 +119,19 @@ func TestCase10_ValidationFailure(t *testing.T) {
 	assert.Equal(t, map[string]any{"members": []any{}, "messages": []any{}}, a.Snapshot("chat", "v"))
 }
 
-func TestCase11_InputDefaults(t *testing.T) {
+func case11InputDefaults(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, map[string]any{"n": 5.0}, a.MustCall("fail", "f", "withDefault", map[string]any{}))
 	assert.Equal(t, map[string]any{"n": 2.0}, a.MustCall("fail", "f", "withDefault", map[string]any{"n": 2}))
 }
 
-func TestCase12_SchemaLessMethodIgnoresInput(t *testing.T) {
+func case12SchemaLessMethodIgnoresInput(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.SendRaw(`{"type":"rpc","id":"n","actor":"fail","actorId":"f","method":"noSchema","input":{"a":1}}`)
 	assert.Equal(t, `{"type":"rpc:result","id":"n"}`, string(a.NextRaw()))
 }
 
-func TestCase13_HandlerFailureIsAtomic(t *testing.T) {
+func case13HandlerFailureIsAtomic(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	assert.Equal(t, map[string]any{"count": 0.0}, b.Snapshot("fail", "f1"))
@@ -142,7 +142,7 @@ func TestCase13_HandlerFailureIsAtomic(t *testing.T) {
 	assert.Equal(t, "Unknown error", a.Call("fail", "f1", "throwEmpty", nil)["error"])
 }
 
-func TestCase14_SharedStatePerInstance(t *testing.T) {
+func case14SharedStatePerInstance(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, 1.0, a.MustCall("chat", "m", "addMember", map[string]any{"name": "alice"}))
 	assert.Equal(t, 2.0, a.MustCall("chat", "m", "addMember", map[string]any{"name": "bob"}))
@@ -155,7 +155,7 @@ func TestCase14_SharedStatePerInstance(t *testing.T) {
 	assert.Equal(t, map[string]any{"members": []any{}, "messages": []any{}}, a.Snapshot("chat", "other"))
 }
 
-func TestCase15_PerInstanceSerialization(t *testing.T) {
+func case15PerInstanceSerialization(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	id1 := a.RPC("counter", "s", "incrementSlow", map[string]any{"label": "first", "waitMs": 30})
 	id2 := a.RPC("counter", "s", "incrementSlow", map[string]any{"label": "second", "waitMs": 0})
@@ -168,7 +168,7 @@ func TestCase15_PerInstanceSerialization(t *testing.T) {
 	assert.Equal(t, []any{"start:first", "end:first", "start:second", "end:second"}, field(st, "order"))
 }
 
-func TestCase16_ReadLoopNotBlocked(t *testing.T) {
+func case16ReadLoopNotBlocked(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	slow := a.RPC("counter", "x", "incrementSlow", map[string]any{"label": "slow", "waitMs": 300})
@@ -193,17 +193,17 @@ func TestCase16_ReadLoopNotBlocked(t *testing.T) {
 
 // C. Middleware
 
-func TestCase17_ContextReachesHandler(t *testing.T) {
+func case17ContextReachesHandler(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, "user-"+a.ClientID, a.MustCall("mwctx", "x", "whoami", nil))
 }
 
-func TestCase18_ChainAccumulates(t *testing.T) {
+func case18ChainAccumulates(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, map[string]any{"a": 1.0, "b": 11.0}, a.MustCall("mwchain", "x", "getCtx", nil))
 }
 
-func TestCase19_RejectionBlocksHandler(t *testing.T) {
+func case19RejectionBlocksHandler(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, "Forbidden", a.Call("mwdeny", "x", "increment", nil)["error"])
 	assert.Equal(t, map[string]any{"count": 0.0}, a.Snapshot("mwdeny", "x"))
@@ -213,14 +213,14 @@ func stats(c *wstest.Client) map[string]any {
 	return c.MustCall("mwstats", "s", "counts", nil).(map[string]any)
 }
 
-func TestCase20_RejectionShortCircuits(t *testing.T) {
+func case20RejectionShortCircuits(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	before := stats(a)["second"]
 	assert.Equal(t, "First fails", a.Call("mwfirst", "x", "ping", nil)["error"])
 	assert.Equal(t, before, stats(a)["second"])
 }
 
-func TestCase21_AsyncPlainShared(t *testing.T) {
+func case21AsyncPlainShared(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, true, a.MustCall("mwasync", "x", "check", nil))
 	assert.Equal(t, 1.0, a.MustCall("plain", "x", "increment", nil))
@@ -229,13 +229,13 @@ func TestCase21_AsyncPlainShared(t *testing.T) {
 	assert.Equal(t, "admin", a.MustCall("shared2", "x", "role", nil))
 }
 
-func TestCase22_MiddlewareArguments(t *testing.T) {
+func case22MiddlewareArguments(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, map[string]any{"clientId": a.ClientID, "actor": "mwargs", "actorId": "test-id",
 		"method": "ping", "ctx": map[string]any{}}, a.MustCall("mwargs", "test-id", "ping", nil))
 }
 
-func TestCase24_NoMiddlewareForHooksOrSubscriptions(t *testing.T) {
+func case24NoMiddlewareForHooksOrSubscriptions(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	before := stats(a)["count"].(float64)
 	s := &store{t: t}
@@ -246,7 +246,7 @@ func TestCase24_NoMiddlewareForHooksOrSubscriptions(t *testing.T) {
 	assert.Equal(t, before+1, stats(a)["count"])
 }
 
-func TestCase25_LookupThenValidationThenMiddleware(t *testing.T) {
+func case25LookupThenValidationThenMiddleware(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	before := stats(a)["gate"].(float64)
 	assert.Equal(t, "Unknown method: x", a.Call("mwgate", "g", "x", nil)["error"])
@@ -257,14 +257,14 @@ func TestCase25_LookupThenValidationThenMiddleware(t *testing.T) {
 	assert.Equal(t, before+1, stats(a)["gate"])
 }
 
-func TestCase26_ContextMerging(t *testing.T) {
+func case26ContextMerging(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, map[string]any{"k": 2.0}, a.MustCall("mwmerge", "x", "getCtx", nil))
 }
 
 // Many connections calling one instance concurrently keep per-connection
 // order and never lose a call.
-func TestConcurrentCallersKeepOrder(t *testing.T) {
+func checkConcurrentCallersKeepOrder(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	var wg sync.WaitGroup
 	for range 8 {
