@@ -166,32 +166,56 @@ func (in *instance) deliver(c Connection, frame []byte) {
 func (in *instance) flushTouched() (released bool) {
 	owed := in.owed
 	in.owed = nil
-	alone := owed != nil && len(in.touched) == 1 && in.touched[0] == owed
-	if !alone {
-		if owed != nil {
-			owed.Flush(false)
-		}
-		for _, f := range in.touched {
-			if f != owed {
-				f.Flush(false)
-			}
-		}
-	}
-	// Reset before a release: another goroutine may own the mailbox next.
-	clear(in.touched)
-	in.touched = in.touched[:0]
-	clear(in.touchedSet)
-	if !alone {
+	if owed == nil && len(in.touched) == 0 {
 		return false
 	}
+	alone := owed != nil && len(in.touched) == 1 && in.touched[0] == owed
 	in.mu.Lock()
 	idle := in.head == len(in.queue)
-	if idle {
+	if alone && idle {
+		in.resetTouched() // before the release: the next owner reuses it
 		in.releaseLocked()
 	}
 	in.mu.Unlock()
-	owed.Flush(idle)
-	return idle
+	if alone && idle {
+		owed.Flush(true)
+		return true
+	}
+	// With more work queued, writers are woken and batch this item's
+	// frames with the next ones'; with none, write now where possible.
+	wake := func(f Flusher) {
+		if idle {
+			flushNow(f)
+		} else {
+			f.Flush(false)
+		}
+	}
+	if owed != nil {
+		wake(owed)
+	}
+	for _, f := range in.touched {
+		if f != owed {
+			wake(f)
+		}
+	}
+	in.resetTouched()
+	return false
+}
+
+func (in *instance) resetTouched() {
+	clear(in.touched)
+	in.touched = in.touched[:0]
+	clear(in.touchedSet)
+}
+
+// flushNow gets f's queued frames moving without blocking this goroutine:
+// written at once where the transport can (TryFlusher), else by its writer.
+func flushNow(f Flusher) {
+	if t, ok := f.(TryFlusher); ok {
+		t.TryFlush()
+		return
+	}
+	f.Flush(false)
 }
 
 // releaseLocked marks the mailbox idle; the next push starts a goroutine.

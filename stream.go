@@ -63,7 +63,7 @@ func (in *instance) flushDraft(sc *scope) {
 	in.dispatch(sc.events)
 	sc.events = nil
 	for _, f := range in.touched {
-		f.Flush(false)
+		flushNow(f)
 	}
 	clear(in.touched)
 	in.touched = in.touched[:0]
@@ -91,7 +91,7 @@ func (c *Context[S, C]) SendChunk(chunk any) error {
 	frame := protocol.AppendStream(nil, sc.rpcID, data)
 	if f, ok := sc.conn.(Flusher); ok {
 		if f.Queue(frame) == nil {
-			f.Flush(false)
+			flushNow(f)
 		}
 		return nil
 	}

@@ -122,6 +122,14 @@ type Flusher interface {
 	Flush(inline bool)
 }
 
+// TryFlusher is optionally implemented by a Flusher that can write without
+// blocking: TryFlush writes what the socket accepts at once and hands the
+// rest to the connection's writer. The App uses it to wake no goroutine when
+// sending a call's frames to other subscribers.
+type TryFlusher interface {
+	TryFlush()
+}
+
 // Sentinel errors, for errors.Is.
 var (
 	// ErrUnknownActor: no actor type is registered under the name.

@@ -114,6 +114,59 @@ func (c *conn) moreInput() bool {
 	return c.input.Buffered() > 0
 }
 
+// TryFlush writes what the socket takes now, without blocking, and hands
+// the rest to the writer goroutine; see zocket.TryFlusher. A fan-out then
+// costs one system call per subscriber and no goroutine hand-off.
+func (c *conn) TryFlush() {
+	if c.s.opts.Compression != websocket.CompressionDisabled {
+		c.signal()
+		return
+	}
+	c.mu.Lock()
+	if c.writing || len(c.queue) == 0 {
+		c.mu.Unlock()
+		return // the writer at work drains it; or nothing to do
+	}
+	size := 0
+	for _, f := range c.queue {
+		size += len(f) + 10
+	}
+	if size > maxCork || c.closed && c.closeCode != 0 {
+		c.mu.Unlock()
+		c.signal()
+		return
+	}
+	c.writing = true
+	batch := c.queue
+	c.queue = c.spare[:0]
+	c.mu.Unlock()
+	c.sock.cork()
+	var err error
+	for _, f := range batch {
+		if err = c.sock.writeText(f); err != nil {
+			break
+		}
+	}
+	done := false
+	if err == nil {
+		done, err = c.sock.tryUncork()
+	}
+	clear(batch)
+	c.mu.Lock()
+	c.spare = batch
+	c.writing = false
+	more := len(c.queue) > 0
+	c.mu.Unlock()
+	if err != nil {
+		c.s.opts.Logger.Debug("websocket: write failed", "clientId", c.id, "err", err)
+		c.ws.CloseNow()
+		return
+	}
+	if !done || more {
+		c.signal() // the writer finishes: it uncorks what the socket did not take
+	}
+}
+
 // flushPending writes what Flush left to the reader.
 func (c *conn) flushPending() {
 	if c.pending.Swap(false) && !c.writeQueued() {
@@ -325,7 +378,7 @@ func (c *conn) writeQueued() bool {
 		return false
 	}
 	c.writing = true
-	for len(c.queue) > 0 {
+	for len(c.queue) > 0 || c.sock.buffered() > 0 {
 		batch := c.queue
 		c.queue = c.spare[:0]
 		c.mu.Unlock()

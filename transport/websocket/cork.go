@@ -130,4 +130,34 @@ func (w *corkingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return w.conn, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(w.conn, w.wbSize)), nil
 }
 
-var errNoHijack = errors.New("websocket: connection was not hijacked")
+var (
+	errNoHijack   = errors.New("websocket: connection was not hijacked")
+	errWouldBlock = errors.New("websocket: write would block")
+)
+
+// tryUncork writes the corked bytes with one non-blocking attempt. If the
+// socket takes everything it uncorks and reports true; otherwise the rest
+// stays corked (later frames queue behind it) for a blocking uncork.
+func (c *corkConn) tryUncork() (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.buf) > 0 {
+		n, err := writeNow(c.Conn, c.buf)
+		c.buf = c.buf[:copy(c.buf, c.buf[n:])]
+		if err != nil && !errors.Is(err, errWouldBlock) {
+			return false, err
+		}
+		if len(c.buf) > 0 {
+			return false, nil
+		}
+	}
+	c.corked = false
+	return true, nil
+}
+
+// buffered is how many corked bytes wait.
+func (c *corkConn) buffered() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.buf)
+}
