@@ -2,6 +2,7 @@ package websocket_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -245,4 +246,45 @@ func TestSlowInlineMethodDoesNotBlockReading(t *testing.T) {
 	assert.Equal(t, slow, c.Next()["id"])
 	// And the connection keeps working after the hand-over.
 	assert.Equal(t, 1.0, float64(len(c.MustCall("blob", "slow", "echoSize", map[string]any{"n": 1}).(string))))
+}
+
+// A subscriber that stops reading while many small frames are sent: the
+// non-blocking writes fill the socket, the rest waits corked for the
+// writer, and when the subscriber reads again every frame arrives whole
+// and in order.
+func TestFramesSurvivePartialWrites(t *testing.T) {
+	_, url := start(t, zws.Options{SendQueue: 1 << 20})
+	slow := rawDial(t, url, nil)
+	require.NoError(t, slow.Write(t.Context(), websocket.MessageText, []byte(`{"type":"state:sub","actor":"blob","actorId":"pw"}`)))
+	writer := wstest.DialWelcome(t, url)
+	const calls = 3000
+	for range calls {
+		writer.RPC("blob", "pw", "add", map[string]any{"n": 2000})
+	}
+	for range calls {
+		writer.Next()
+	}
+	// Read it all: a snapshot then one patch per call, each appending at
+	// the next index.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	next := 0
+	for next < calls {
+		_, data, err := slow.Read(ctx)
+		require.NoError(t, err)
+		var m struct {
+			Type    string `json:"type"`
+			Patches []struct {
+				Path  string `json:"path"`
+				Value string `json:"value"`
+			} `json:"patches"`
+		}
+		require.NoError(t, json.Unmarshal(data, &m), "frame %d is intact", next)
+		if m.Type != "state:patch" || !strings.HasPrefix(m.Patches[0].Path, "/blobs/") {
+			continue // the snapshot, onConnect's patches
+		}
+		require.Equal(t, "/blobs/"+strconv.Itoa(next), m.Patches[0].Path)
+		require.Len(t, m.Patches[0].Value, 2000)
+		next++
+	}
 }
