@@ -38,12 +38,7 @@ func TestCase57_WaitForSocketTimeoutNeverSentLate(t *testing.T) {
 }
 
 func TestCase58_SubscriptionReplayAfterReconnect(t *testing.T) {
-	n := newFakeNet()
-	c := client.New("ws://fake", client.Options{ReconnectDelay: zero, Dial: n.dial})
-	defer c.Close()
-	s1 := n.next(t)
-	s1.open()
-	require.NoError(t, c.Ready(context.Background()))
+	c, s1, n := openClient(t, client.Options{ReconnectDelay: zero})
 	h := c.Actor("chat", "room-reconnect")
 	h.On("message", func(json.RawMessage) {})
 	h.Subscribe(func(any) {})
@@ -58,12 +53,7 @@ func TestCase58_SubscriptionReplayAfterReconnect(t *testing.T) {
 }
 
 func TestCase59_RPCWaitsForReconnect(t *testing.T) {
-	n := newFakeNet()
-	c := client.New("ws://fake", client.Options{RPCTimeout: time.Second, ReconnectDelay: zero, Dial: n.dial})
-	defer c.Close()
-	s1 := n.next(t)
-	s1.open()
-	require.NoError(t, c.Ready(context.Background()))
+	c, s1, n := openClient(t, client.Options{RPCTimeout: time.Second, ReconnectDelay: zero})
 	s1.drop("")
 	s2 := n.next(t)
 	type res struct {
@@ -113,12 +103,7 @@ func TestCase60_InFlightRPCRejectedOnDrop(t *testing.T) {
 }
 
 func TestCase61_DisposedHandleNotReplayed(t *testing.T) {
-	n := newFakeNet()
-	c := client.New("ws://fake", client.Options{Dial: n.dial, ReconnectDelay: zero, DisposeDelay: time.Millisecond})
-	defer c.Close()
-	s1 := n.next(t)
-	s1.open()
-	require.NoError(t, c.Ready(context.Background()))
+	c, s1, n := openClient(t, client.Options{ReconnectDelay: zero, DisposeDelay: time.Millisecond})
 	h := c.Actor("chat", "x")
 	off := h.On("message", func(json.RawMessage) {})
 	s1.drop("")
@@ -132,12 +117,7 @@ func TestCase61_DisposedHandleNotReplayed(t *testing.T) {
 }
 
 func TestCase62_CorrelationByID(t *testing.T) {
-	n := newFakeNet()
-	c := client.New("ws://fake", client.Options{Dial: n.dial})
-	defer c.Close()
-	s := n.next(t)
-	s.open()
-	require.NoError(t, c.Ready(context.Background()))
+	c, s, _ := openClient(t, client.Options{})
 	h := c.Actor("chat", "r")
 	results := make([]chan string, 2)
 	for i := range results {
@@ -160,12 +140,7 @@ func TestCase62_CorrelationByID(t *testing.T) {
 }
 
 func TestCase63_UnknownAndLateResultsIgnored(t *testing.T) {
-	n := newFakeNet()
-	c := client.New("ws://fake", client.Options{Dial: n.dial, RPCTimeout: 30 * time.Millisecond})
-	defer c.Close()
-	s := n.next(t)
-	s.open()
-	require.NoError(t, c.Ready(context.Background()))
+	c, s, _ := openClient(t, client.Options{RPCTimeout: 30 * time.Millisecond})
 	s.receive(`{"type":"rpc:result","id":"rpc_unknown","result":1}`)
 	h := c.Actor("chat", "r")
 	_, err := h.Call(context.Background(), "sendMessage", nil)
@@ -209,12 +184,7 @@ func TestCase65_UserClose(t *testing.T) {
 }
 
 func TestCase67_LazySubscriptions(t *testing.T) {
-	n := newFakeNet()
-	c := client.New("ws://fake", client.Options{Dial: n.dial})
-	defer c.Close()
-	s := n.next(t)
-	s.open()
-	require.NoError(t, c.Ready(context.Background()))
+	c, s, _ := openClient(t, client.Options{})
 	h := c.Actor("chat", "lazy")
 	assert.Empty(t, s.frames(), "creating a handle sends nothing")
 	offA := h.On("a", func(json.RawMessage) {})
@@ -315,12 +285,7 @@ func TestCase69_StatusMachine(t *testing.T) {
 }
 
 func TestServerErrorsAreTyped(t *testing.T) {
-	n := newFakeNet()
-	c := client.New("ws://fake", client.Options{Dial: n.dial})
-	defer c.Close()
-	s := n.next(t)
-	s.open()
-	require.NoError(t, c.Ready(context.Background()))
+	c, s, _ := openClient(t, client.Options{})
 	errc := make(chan error, 1)
 	go func() {
 		_, err := c.Actor("a", "b").Call(context.Background(), "m", nil)
@@ -335,12 +300,7 @@ func TestServerErrorsAreTyped(t *testing.T) {
 }
 
 func TestPatchFailureResubscribes(t *testing.T) {
-	n := newFakeNet()
-	c := client.New("ws://fake", client.Options{Dial: n.dial})
-	defer c.Close()
-	s := n.next(t)
-	s.open()
-	require.NoError(t, c.Ready(context.Background()))
+	c, s, _ := openClient(t, client.Options{})
 	h := c.Actor("p", "x")
 	var mu sync.Mutex
 	var states []string

@@ -126,3 +126,18 @@ func frameMap(t *testing.T, f string) map[string]any {
 	}
 	return m
 }
+
+// openClient returns a client on a fake network whose first socket is open.
+func openClient(t *testing.T, opts client.Options) (*client.Client, *fakeSocket, *fakeNet) {
+	t.Helper()
+	n := newFakeNet()
+	opts.Dial = n.dial
+	c := client.New("ws://fake", opts)
+	t.Cleanup(func() { c.Close() })
+	s := n.next(t)
+	s.open()
+	if err := c.Ready(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return c, s, n
+}

@@ -113,6 +113,26 @@ func (c *Client) forget(id string) {
 // the input and result types. For methods without input pass zocket.None{}.
 // A server error is a *ServerError (errors.Is(err, ErrServer)).
 func Call[S, C, I, O any](ctx context.Context, h *Handle, m *zocket.MethodDef[S, C, I, O], in I) (O, error) {
+	return callTyped(ctx, h, m, in, nil)
+}
+
+// CallStream calls a streaming method through its descriptor; onChunk gets
+// every partial result decoded into K, then CallStream returns the result.
+func CallStream[S, C, I, O, K any](ctx context.Context, h *Handle, m *zocket.MethodDef[S, C, I, O], in I,
+	onChunk func(K)) (O, error) {
+	c := h.core.c
+	return callTyped(ctx, h, m, in, func(chunk json.RawMessage) {
+		var k K
+		if err := json.Unmarshal(chunk, &k); err != nil {
+			c.opts.Logger.Warn("client: chunk does not decode", "method", m.Name(), "err", err)
+			return
+		}
+		onChunk(k)
+	})
+}
+
+func callTyped[S, C, I, O any](ctx context.Context, h *Handle, m *zocket.MethodDef[S, C, I, O], in I,
+	onChunk func(json.RawMessage)) (O, error) {
 	var out O
 	var input json.RawMessage
 	if m.HasInput() {
@@ -122,7 +142,7 @@ func Call[S, C, I, O any](ctx context.Context, h *Handle, m *zocket.MethodDef[S,
 		}
 		input = b
 	}
-	raw, err := h.core.c.CallRaw(ctx, h.core.key.actor, h.core.key.id, m.Name(), input)
+	raw, err := h.core.c.callRaw(ctx, h.core.key.actor, h.core.key.id, m.Name(), input, onChunk)
 	if err != nil || !m.HasResult() || raw == nil {
 		return out, err
 	}
@@ -141,33 +161,4 @@ func (h *Handle) Call(ctx context.Context, method string, input any) (json.RawMe
 		raw = b
 	}
 	return h.core.c.CallRaw(ctx, h.core.key.actor, h.core.key.id, method, raw)
-}
-
-// CallStream calls a streaming method through its descriptor; onChunk gets
-// every partial result decoded into K, then CallStream returns the result.
-func CallStream[S, C, I, O, K any](ctx context.Context, h *Handle, m *zocket.MethodDef[S, C, I, O], in I,
-	onChunk func(K)) (O, error) {
-	var out O
-	var input json.RawMessage
-	if m.HasInput() {
-		b, err := jsonvalue.Marshal(in)
-		if err != nil {
-			return out, err
-		}
-		input = b
-	}
-	c := h.core.c
-	raw, err := c.callRaw(ctx, h.core.key.actor, h.core.key.id, m.Name(), input, func(chunk json.RawMessage) {
-		var k K
-		if err := json.Unmarshal(chunk, &k); err != nil {
-			c.opts.Logger.Warn("client: chunk does not decode", "method", m.Name(), "err", err)
-			return
-		}
-		onChunk(k)
-	})
-	if err != nil || !m.HasResult() || raw == nil {
-		return out, err
-	}
-	err = json.Unmarshal(raw, &out)
-	return out, err
 }
