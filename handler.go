@@ -60,7 +60,11 @@ func (h *Handler) OnMessage(c Connection, frame []byte) {
 // for OnMessage) and may take as long as the method does: a transport must
 // not let that block its read loop for long, and should start reading on a
 // new goroutine when run takes more than a moment (transport/websocket hands
-// reading over after 500µs). In all other cases Dispatch returns nil.
+// reading over after 500µs). The answer to c is left queued (Queue, for a
+// Flusher): after run returns, the transport must write what is queued for
+// c before it next waits for input (it may first handle frames it has
+// already read, so that pipelined answers leave together). In all other
+// cases Dispatch returns nil.
 //
 // This saves a goroutine hand-off per call, which is most of the framework's
 // cost for short methods.

@@ -98,11 +98,11 @@ func (in *instance) drain() {
 func (in *instance) run(w work) (released bool) {
 	if w.call == nil {
 		w.fn()
-		in.flushTouched()
+		in.flushTouched(false)
 		return false
 	}
 	in.kind.call(in, w.call)
-	return in.flushTouched()
+	return in.flushTouched(w.call.lent)
 }
 
 // claimIdleLocked takes the mailbox for an inline run when the instance is
@@ -117,8 +117,11 @@ func (in *instance) claimIdleLocked() bool {
 }
 
 // runClaimed runs w on the calling goroutine after claimIdleLocked, then
-// hands any work queued meanwhile to a mailbox goroutine.
+// hands any work queued meanwhile to a mailbox goroutine. The caller's
+// answer is left queued: the transport that lent its goroutine writes it
+// (Handler.Dispatch).
 func (in *instance) runClaimed(w work) {
+	w.call.lent = true
 	if in.run(w) {
 		in.app.wg.Done()
 		return
@@ -163,10 +166,21 @@ func (in *instance) deliver(c Connection, frame []byte) {
 // saves a goroutine hand-off per call); it then reports true and the
 // goroutine must exit. The caller is always woken first, so its result
 // never waits for a fan-out.
-func (in *instance) flushTouched() (released bool) {
+func (in *instance) flushTouched(lent bool) (released bool) {
 	owed := in.owed
 	in.owed = nil
 	if owed == nil && len(in.touched) == 0 {
+		return false
+	}
+	if lent {
+		// The transport that lent its goroutine writes the caller's
+		// frames when the call returns; wake only the others.
+		for _, f := range in.touched {
+			if f != owed {
+				flushNow(f)
+			}
+		}
+		in.resetTouched()
 		return false
 	}
 	alone := owed != nil && len(in.touched) == 1 && in.touched[0] == owed

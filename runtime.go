@@ -39,6 +39,7 @@ type callItem struct {
 	internal bool
 	preset   any
 	timer    *instanceTimer
+	lent     bool // running on a transport's read goroutine (Dispatch)
 }
 
 type invokeReply struct {

@@ -38,7 +38,7 @@ type conn struct {
 	runSince   atomic.Int64  // watchdog time a lent method started; 0: none
 	watched    atomic.Bool   // on the watchdog's list
 	idleTicks  int           // watchdog only
-	pending    atomic.Bool   // a flush left to the reader (see Flush)
+	pending    atomic.Bool   // the reader owes a flush of a lent call's answer
 	input      *bufio.Reader // read buffer shared with coder/websocket
 	// inputMu keeps our look at input's buffered bytes apart from
 	// coder/websocket's Close, which reads input on the closing goroutine.
@@ -88,20 +88,7 @@ func (c *conn) Queue(frame []byte) error {
 // Flush writes queued frames on the calling goroutine when inline is true,
 // unless another goroutine is already writing them; otherwise it wakes the
 // writer. See zocket.Flusher.
-//
-// While the read goroutine runs a method itself (Handler.Dispatch), an
-// inline flush is left to it: it writes before it next waits for input, so
-// the answers to pipelined calls that arrived together leave together.
 func (c *conn) Flush(inline bool) {
-	if inline && c.inline.Load() == readRunning {
-		c.pending.Store(true)
-		if c.inline.Load() == readRunning {
-			return
-		}
-		if !c.pending.Swap(false) {
-			return // the reader took it
-		}
-	}
 	if !inline || !c.writeQueued() {
 		c.signal()
 	}
@@ -167,7 +154,7 @@ func (c *conn) TryFlush() {
 	}
 }
 
-// flushPending writes what Flush left to the reader.
+// flushPending writes the answers of calls the reader ran (Dispatch).
 func (c *conn) flushPending() {
 	if c.pending.Swap(false) && !c.writeQueued() {
 		c.signal()
@@ -246,6 +233,7 @@ func (c *conn) readLoop() {
 		}
 		run()
 		c.runSince.Store(0)
+		c.pending.Store(true) // the answer waits in the queue (Dispatch)
 		if !c.inline.CompareAndSwap(readRunning, readIdle) {
 			c.pending.Store(false)
 			c.signal() // the writer takes over what this goroutine owed
