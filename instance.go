@@ -174,7 +174,11 @@ func (in *instance) flushTouched(lent bool) (released bool) {
 	}
 	if lent {
 		// The transport that lent its goroutine writes the caller's
-		// frames when the call returns; wake only the others.
+		// answer when the call returns (batching pipelined answers). With
+		// a fan-out, the answer goes first, so it never waits for it.
+		if owed != nil && (len(in.touched) > 1 || in.touched[0] != owed) {
+			owed.Flush(true)
+		}
 		for _, f := range in.touched {
 			if f != owed {
 				flushNow(f)
