@@ -94,8 +94,19 @@ func (in *instance) drain() {
 }
 
 // run executes one item and wakes the connections it wrote to; it reports
-// whether flushTouched released the mailbox.
+// whether flushTouched released the mailbox. A panic here is a bug of
+// zocket (handlers' panics are caught earlier): it is logged and the
+// mailbox goes on rather than staying wedged.
 func (in *instance) run(w work) (released bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			in.app.log.Error("zocket: internal error in mailbox; item abandoned", "actor", in.key.actor,
+				"actorId", in.key.id, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			in.owed = nil
+			in.resetTouched()
+			released = false
+		}
+	}()
 	if w.call == nil {
 		w.fn()
 		in.flushTouched(false)
@@ -140,15 +151,15 @@ func (in *instance) runClaimed(w work) {
 // deliver queues frame for c. Connections that are Flushers are only
 // woken at the end of the current item (flushTouched), once each, so a
 // subscriber's patch and events leave in one write.
-func (in *instance) deliver(c Connection, frame []byte) {
+func (in *instance) deliver(c Connection, frame []byte) (queued bool) {
 	f, ok := c.(Flusher)
 	if !ok {
 		in.send(c, frame)
-		return
+		return false
 	}
 	if err := f.Queue(frame); err != nil {
 		in.app.log.Debug("zocket: send failed", "clientId", c.ID(), "err", err)
-		return
+		return false
 	}
 	if in.touchedSet == nil {
 		in.touchedSet = map[Flusher]struct{}{}
@@ -157,6 +168,7 @@ func (in *instance) deliver(c Connection, frame []byte) {
 		in.touchedSet[f] = struct{}{}
 		in.touched = append(in.touched, f)
 	}
+	return true
 }
 
 // flushTouched wakes the writers of the connections the finished item
@@ -176,7 +188,7 @@ func (in *instance) flushTouched(lent bool) (released bool) {
 		// The transport that lent its goroutine writes the caller's
 		// answer when the call returns (batching pipelined answers). With
 		// a fan-out, the answer goes first, so it never waits for it.
-		if owed != nil && (len(in.touched) > 1 || in.touched[0] != owed) {
+		if owed != nil && !(len(in.touched) == 1 && in.touched[0] == owed) {
 			owed.Flush(true)
 		}
 		for _, f := range in.touched {

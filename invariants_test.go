@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -174,5 +176,50 @@ func TestAllocationsDoNotGrowWithState(t *testing.T) {
 	for _, subscribed := range []bool{false, true} {
 		small, large := allocsPerTouch(t, 1000, subscribed), allocsPerTouch(t, 50000, subscribed)
 		assert.LessOrEqual(t, large, small, "subscribed=%v: %v allocs at 1,000 items, %v at 50,000", subscribed, small, large)
+	}
+}
+
+// flushConn is a LocalConn that is also a zocket.Flusher, like a socket
+// transport's connection.
+type flushConn struct {
+	*zocket.LocalConn
+	flushes atomic.Int32
+}
+
+func (c *flushConn) Queue(frame []byte) error { return c.Send(frame) }
+func (c *flushConn) Flush(bool)               { c.flushes.Add(1) }
+
+// A call run on a transport's goroutine (Dispatch) whose caller closed
+// before the answer, with or without other subscribers: nothing breaks
+// (no internal error is logged), the instance keeps working, and a
+// subscriber still gets its patch.
+func TestLentCallWithClosedCallerKeepsInstanceWorking(t *testing.T) {
+	for _, withSub := range []bool{false, true} {
+		var logs syncBuffer
+		app := zocket.NewApp(zocket.WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))).
+			Register("big", zocket.NewActor[bigState]().Methods(mutateBig, seedBig, touchBig))
+		h := zocket.NewHandler(app)
+		ctx := context.Background()
+		_, err := seedBig.Invoke(ctx, app, "big", "x", 3) // activate
+		require.NoError(t, err)
+		sub := &flushConn{LocalConn: zocket.NewLocalConn("sub", zocket.Identity{})}
+		if withSub {
+			h.Attach(sub)
+			h.OnMessage(sub, []byte(`{"type":"state:sub","actor":"big","actorId":"x"}`))
+		}
+		caller := &flushConn{LocalConn: zocket.NewLocalConn("caller", zocket.Identity{})}
+		h.Attach(caller)
+		run := h.Dispatch(caller, []byte(`{"type":"rpc","id":1,"actor":"big","actorId":"x","method":"touch","input":1}`))
+		require.NotNil(t, run, "an idle instance lends the call")
+		caller.Close()
+		run()
+		_, err = touchBig.Invoke(ctx, app, "big", "x", 2)
+		require.NoError(t, err, "the instance is not wedged")
+		assert.NotContains(t, logs.String(), "internal error")
+		if withSub {
+			frames := sub.Frames()
+			assert.Contains(t, string(frames[len(frames)-1]), `"state:patch"`)
+			assert.Positive(t, sub.flushes.Load(), "the subscriber was flushed")
+		}
 	}
 }

@@ -69,9 +69,8 @@ func (it *callItem) reply(result json.RawMessage, err error) {
 		frame = protocol.AppendResult(make([]byte, 0, 48+len(it.id)+len(result)), it.id, result)
 	}
 	in := it.sc.inst
-	in.deliver(it.conn, frame)
-	if f, ok := it.conn.(Flusher); ok {
-		in.owed = f
+	if in.deliver(it.conn, frame) {
+		in.owed = it.conn.(Flusher) // queued: flushed when the item ends
 	}
 }
 
