@@ -2,6 +2,8 @@ package zocket_test
 
 import (
 	"context"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,15 +24,25 @@ func FuzzHandler(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	app, _ := fixtures.NewApp()
+	var logs syncBuffer
+	app, _ := fixtures.NewApp(zocket.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	h := zocket.NewHandler(app)
 	f.Fuzz(func(t *testing.T, frame []byte) {
-		c := zocket.NewLocalConn("fuzz", zocket.Identity{})
+		// A Flusher connection, as socket transports have; a second one
+		// closes before its lent call runs.
+		c := &flushConn{LocalConn: zocket.NewLocalConn("fuzz", zocket.Identity{})}
 		h.Attach(c)
 		h.OnMessage(c, frame)
 		if run := h.Dispatch(c, frame); run != nil {
 			run()
 		}
+		gone := &flushConn{LocalConn: zocket.NewLocalConn("gone", zocket.Identity{})}
+		h.Attach(gone)
+		if run := h.Dispatch(gone, frame); run != nil {
+			gone.Close()
+			run()
+		}
+		h.OnClose(gone)
 		h.OnMessage(c, []byte(`{"type":"rpc","id":"probe","actor":"echo","actorId":"x","method":"whoAmI"}`))
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -44,5 +56,8 @@ func FuzzHandler(f *testing.F) {
 			}
 		}
 		h.OnClose(c)
+		if strings.Contains(logs.String(), "internal error") {
+			t.Fatalf("internal error after %q:\n%s", frame, logs.String())
+		}
 	})
 }
