@@ -173,6 +173,10 @@ func (c *Client) chunk(m *protocol.Message) {
 	}
 }
 
+// writeTimeout bounds one socket write, so that a stuck socket cannot hold
+// the write lock for every other sender.
+const writeTimeout = 10 * time.Second
+
 // send writes a frame on the open socket; it fails when there is none.
 func (c *Client) send(ctx context.Context, frame []byte) error {
 	c.mu.Lock()
@@ -181,13 +185,10 @@ func (c *Client) send(ctx context.Context, frame []byte) error {
 	if sock == nil {
 		return errNotConnected
 	}
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	if ctx == nil {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(c.ctx, 10*time.Second)
-		defer cancel()
-	}
 	return sock.Write(ctx, frame)
 }
 
@@ -195,7 +196,7 @@ func (c *Client) send(ctx context.Context, frame []byte) error {
 // while disconnected are dropped, and resubscription after the next open
 // brings the server back in line.
 func (c *Client) sendBestEffort(frame []byte) {
-	if err := c.send(nil, frame); err != nil && !errors.Is(err, ErrNotConnected) {
+	if err := c.send(c.ctx, frame); err != nil && !errors.Is(err, ErrNotConnected) {
 		c.opts.Logger.Debug("client: subscription frame not sent", "err", err)
 	}
 }

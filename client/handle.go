@@ -117,10 +117,10 @@ func (h *handleCore) teardown() {
 	h.store = statestore.New()
 	h.mu.Unlock()
 	if events {
-		h.c.sendBestEffort(protocol.AppendSub(nil, protocol.TypeEventUnsub, h.key.actor, h.key.id))
+		h.sendSub(protocol.TypeEventUnsub)
 	}
 	if state {
-		h.c.sendBestEffort(protocol.AppendSub(nil, protocol.TypeStateUnsub, h.key.actor, h.key.id))
+		h.sendSub(protocol.TypeStateUnsub)
 	}
 	h.c.mu.Lock()
 	if h.c.handles[h.key] == h {
@@ -144,10 +144,10 @@ func (h *handleCore) resubscribe() {
 	events, state := h.wantsEvents, h.wantsState
 	h.mu.Unlock()
 	if events {
-		h.c.sendBestEffort(protocol.AppendSub(nil, protocol.TypeEventSub, h.key.actor, h.key.id))
+		h.sendSub(protocol.TypeEventSub)
 	}
 	if state {
-		h.c.sendBestEffort(protocol.AppendSub(nil, protocol.TypeStateSub, h.key.actor, h.key.id))
+		h.sendSub(protocol.TypeStateSub)
 	}
 }
 
@@ -175,10 +175,15 @@ func (h *handleCore) receive(m *protocol.Message) {
 			want := h.wantsState
 			h.mu.Unlock()
 			if want && errors.Is(err, statestore.ErrPatch) {
-				h.c.sendBestEffort(protocol.AppendSub(nil, protocol.TypeStateSub, h.key.actor, h.key.id))
+				h.sendSub(protocol.TypeStateSub)
 			}
 		}
 	}
+}
+
+// sendSub sends a subscription frame for this pair, if connected.
+func (h *handleCore) sendSub(t protocol.Type) {
+	h.c.sendBestEffort(protocol.AppendSub(nil, t, h.key.actor, h.key.id))
 }
 
 // Name returns the actor type and instance id.
@@ -196,7 +201,7 @@ func (h *Handle) On(event string, fn func(payload json.RawMessage)) (off func())
 	core.wantsEvents = true
 	core.mu.Unlock()
 	if first {
-		core.c.sendBestEffort(protocol.AppendSub(nil, protocol.TypeEventSub, core.key.actor, core.key.id))
+		core.sendSub(protocol.TypeEventSub)
 	}
 	var once sync.Once
 	return func() {
@@ -216,7 +221,7 @@ func (h *Handle) On(event string, fn func(payload json.RawMessage)) (off func())
 			}
 			core.mu.Unlock()
 			if last {
-				core.c.sendBestEffort(protocol.AppendSub(nil, protocol.TypeEventUnsub, core.key.actor, core.key.id))
+				core.sendSub(protocol.TypeEventUnsub)
 			}
 		})
 	}
@@ -257,7 +262,7 @@ func (h *Handle) subscribe(add func(*statestore.Store) func()) (off func()) {
 	store := core.store
 	core.mu.Unlock()
 	if first {
-		core.c.sendBestEffort(protocol.AppendSub(nil, protocol.TypeStateSub, core.key.actor, core.key.id))
+		core.sendSub(protocol.TypeStateSub)
 	}
 	unsub := add(store)
 	var once sync.Once
@@ -276,7 +281,7 @@ func (h *Handle) subscribe(add func(*statestore.Store) func()) (off func()) {
 			}
 			core.mu.Unlock()
 			if last {
-				core.c.sendBestEffort(protocol.AppendSub(nil, protocol.TypeStateUnsub, core.key.actor, core.key.id))
+				core.sendSub(protocol.TypeStateUnsub)
 			}
 		})
 	}

@@ -3,13 +3,19 @@
 //
 // A Server is an http.Handler: mount it on any mux beside your own routes
 // (it upgrades any path it is given), or run ListenAndServe. Each connection
-// has a reader (the ServeHTTP goroutine) and a writer goroutine that drains
-// a bounded outbound queue: queued frames are taken in one batch per wake-up
-// and written back to back. A client that falls behind by more than
-// Options.SendQueue frames is closed with 1008 (policy violation) and the
-// reason "slow consumer"; nothing else slows down and nothing is dropped
-// silently. Pings detect dead peers, so a vanished client still gets its
-// onDisconnect.
+// has a reader goroutine and a writer goroutine behind a bounded outbound
+// queue. coder/websocket does the handshake, the reading and the control
+// frames; data frames are written straight to the socket, corked so that a
+// batch leaves in one system call. The reader runs calls to idle instances
+// itself (zocket.Handler.Dispatch) and writes their answers before it next
+// waits for input; a per-server watchdog moves reading to a new goroutine
+// when such a call runs longer than 500 µs. Frames for other subscribers
+// are written with one non-blocking system call where the socket has room
+// (TryFlush); the writer goroutine takes the rest. A client that falls
+// behind by more than Options.SendQueue frames is closed with 1008 (policy
+// violation) and the reason "slow consumer"; nothing else slows down and
+// nothing is dropped silently. Pings detect dead peers, so a vanished
+// client still gets its onDisconnect.
 package websocket
 
 import (
