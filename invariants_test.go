@@ -209,7 +209,16 @@ func TestLentCallWithClosedCallerKeepsInstanceWorking(t *testing.T) {
 		}
 		caller := &flushConn{LocalConn: zocket.NewLocalConn("caller", zocket.Identity{})}
 		h.Attach(caller)
-		run := h.Dispatch(caller, []byte(`{"type":"rpc","id":1,"actor":"big","actorId":"x","method":"touch","input":1}`))
+		// The mailbox goroutine of the seed call may not have let go yet:
+		// a call it takes is answered normally; try again until one is lent.
+		var run func()
+		for range 1000 {
+			if run = h.Dispatch(caller, []byte(`{"type":"rpc","id":1,"actor":"big","actorId":"x","method":"touch","input":1}`)); run != nil {
+				break
+			}
+			_, err := caller.Next(ctx)
+			require.NoError(t, err)
+		}
 		require.NotNil(t, run, "an idle instance lends the call")
 		caller.Close()
 		run()
