@@ -22,7 +22,7 @@ type session struct {
 	mu        sync.Mutex
 	conn      Connection
 	closed    bool
-	instances map[*instance]struct{}
+	instances []*instance // each once: trackLocked adds an instance on first contact
 }
 
 // NewHandler returns a Handler serving app.
@@ -42,7 +42,7 @@ func (h *Handler) OnConnection(c Connection) {
 // Attach registers c without sending welcome (the distributed mode's
 // gateway decides when a client learns its id).
 func (h *Handler) Attach(c Connection) {
-	h.sessions.LoadOrStore(c, &session{conn: c, instances: map[*instance]struct{}{}})
+	h.sessions.LoadOrStore(c, &session{conn: c})
 }
 
 // OnMessage handles one frame from c. Malformed frames are ignored without
@@ -119,7 +119,7 @@ func (h *Handler) trackLocked(s *session, in *instance) {
 	if !in.trackLocked(s.conn) {
 		return
 	}
-	s.instances[in] = struct{}{}
+	s.instances = append(s.instances, in)
 	if in.kind.hasConnectHook() {
 		in.pushFunc(func() { in.kind.connect(in, s.conn) })
 	}
@@ -191,7 +191,7 @@ func (h *Handler) OnClose(c Connection) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	for in := range s.instances {
+	for _, in := range s.instances {
 		in.mu.Lock()
 		id := c.ID()
 		in.stateSubs = removeSub(in.stateSubs, id)

@@ -1,24 +1,41 @@
 // Command bench serves the actors that the load generator in
 // ../shared/loadgen expects (counter, chat, big), on 127.0.0.1:$PORT when
-// PORT is set (127.0.0.1:3000 otherwise, or -addr):
+// PORT is set (127.0.0.1:3000 otherwise, or -addr). It serves through
+// transport/websocket, or through transport/gobwas when TRANSPORT=gobwas
+// is set:
 //
 //	PORT=3000 go run ./examples/bench
+//	PORT=3000 TRANSPORT=gobwas go run ./examples/bench
 //	cd ../shared/loadgen && go run . rtt -url ws://127.0.0.1:3000 -pid <server pid>
 package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
+	"os"
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/examples/internal/exampleserver"
+	"github.com/zocket-go/zocket/transport/gobwas"
 	"github.com/zocket-go/zocket/transport/websocket"
 )
 
-func main() { exampleserver.Main("bench", serve) }
+func main() { exampleserver.Main("bench", serve(os.Getenv("TRANSPORT"))) }
 
-func serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
-	app := newApp(zocket.WithLogger(log))
-	return websocket.Serve(ctx, ln, app, websocket.Options{Logger: log})
+// serve returns the serving function for the named transport ("",
+// "websocket" or "gobwas").
+func serve(transport string) func(ctx context.Context, ln net.Listener, log *slog.Logger) error {
+	return func(ctx context.Context, ln net.Listener, log *slog.Logger) error {
+		app := newApp(zocket.WithLogger(log))
+		switch transport {
+		case "", "websocket":
+			return websocket.Serve(ctx, ln, app, websocket.Options{Logger: log})
+		case "gobwas":
+			return gobwas.Serve(ctx, ln, app, gobwas.Options{Logger: log})
+		}
+		ln.Close()
+		return fmt.Errorf("unknown TRANSPORT %q (want websocket or gobwas)", transport)
+	}
 }

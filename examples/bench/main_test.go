@@ -1,16 +1,32 @@
 package main
 
 import (
+	"context"
+	"log/slog"
+	"net"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/zocket-go/zocket/examples/internal/exampleserver"
 	"github.com/zocket-go/zocket/internal/wstest"
 )
 
 func TestBenchActorsMatchLoadgen(t *testing.T) {
-	url := exampleserver.Start(t, serve)
+	for _, transport := range []string{"websocket", "gobwas"} {
+		t.Run(transport, func(t *testing.T) { checkActors(t, exampleserver.Start(t, serve(transport))) })
+	}
+}
+
+func TestUnknownTransportIsAnError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	err = serve("carrier-pigeon")(context.Background(), ln, slog.New(slog.DiscardHandler))
+	assert.ErrorContains(t, err, `unknown TRANSPORT "carrier-pigeon"`)
+}
+
+func checkActors(t *testing.T, url string) {
 	c := wstest.DialWelcome(t, url)
 	assert.Equal(t, 1.0, c.MustCall("counter", "a", "increment", nil))
 	assert.Equal(t, 6.0, c.MustCall("counter", "a", "add", map[string]any{"amount": 5}))

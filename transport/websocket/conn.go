@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/internal/handoff"
 )
 
 // conn is one client connection: a zocket.Connection whose Send queues
@@ -34,10 +35,7 @@ type conn struct {
 	kill        *time.Timer   // drops the socket if a requested close stalls
 
 	writerDone chan struct{}
-	inline     atomic.Int32  // readIdle, readRunning or readHanded
-	runSince   atomic.Int64  // watchdog time a lent method started; 0: none
-	watched    atomic.Bool   // on the watchdog's list
-	idleTicks  int           // watchdog only
+	lease      handoff.Lease // the watchdog's record of lent calls
 	pending    atomic.Bool   // the reader owes a flush of a lent call's answer
 	input      *bufio.Reader // read buffer shared with coder/websocket
 	// inputMu keeps our look at input's buffered bytes apart from
@@ -50,7 +48,9 @@ type conn struct {
 
 func newConn(s *Server, ws *websocket.Conn, sock *corkConn, id string, identity zocket.Identity) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &conn{s: s, ws: ws, sock: sock, id: id, identity: identity, wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel}
+	c := &conn{s: s, ws: ws, sock: sock, id: id, identity: identity, wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel}
+	c.lease.Owner = c
+	return c
 }
 
 func (c *conn) ID() string                { return c.id }
@@ -114,7 +114,9 @@ func (c *conn) TryFlush() {
 		c.mu.Unlock()
 		return // the writer at work drains it; or nothing to do
 	}
-	size := 0
+	// What a failed non-blocking write left corked counts too: past
+	// maxCork, writeText would flush it blocking, holding up the caller.
+	size := c.sock.buffered()
 	for _, f := range c.queue {
 		size += len(f) + 10
 	}
@@ -186,13 +188,6 @@ func (c *conn) closeLocked(code websocket.StatusCode, reason string) {
 	c.signal()
 }
 
-// Inline-run states of a connection's read goroutine.
-const (
-	readIdle    int32 = iota // reading, or between frames
-	readRunning              // running a method from Dispatch
-	readHanded               // reading was handed to a new goroutine
-)
-
 // serve starts the writer goroutine and reads on the calling goroutine.
 // It returns when the connection is done, or earlier if a slow method
 // made reading move to another goroutine, which then finishes the
@@ -226,29 +221,19 @@ func (c *conn) readLoop() {
 		if run == nil {
 			continue
 		}
-		c.inline.Store(readRunning)
-		c.runSince.Store(c.s.watch.now())
-		if !c.watched.Load() {
-			c.s.watch.watch(c)
-		}
-		run()
-		c.runSince.Store(0)
+		handed := c.s.watch.Run(&c.lease, run)
 		c.pending.Store(true) // the answer waits in the queue (Dispatch)
-		if !c.inline.CompareAndSwap(readRunning, readIdle) {
+		if handed {
 			c.pending.Store(false)
 			c.signal() // the writer takes over what this goroutine owed
-			return     // takeOver started a new reader
+			return     // ResumeReading started a new reader
 		}
 	}
 }
 
-// takeOver runs (on the watchdog) when a method lent by Dispatch is still
-// running after handoffAfter: reading continues on a new goroutine.
-func (c *conn) takeOver() {
-	if c.inline.CompareAndSwap(readRunning, readHanded) {
-		go c.readLoop()
-	}
-}
+// ResumeReading continues reading on a new goroutine when a call lent by
+// Dispatch overran; see handoff.Watchdog.
+func (c *conn) ResumeReading() { c.readLoop() }
 
 // finish cleans up after the last read, on whichever goroutine read last.
 func (c *conn) finish() {

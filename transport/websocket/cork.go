@@ -2,11 +2,12 @@ package websocket
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 	"net"
 	"net/http"
 	"sync"
+
+	"github.com/zocket-go/zocket/internal/wsframe"
 )
 
 // maxCork is the most a corked connection buffers before writing.
@@ -52,7 +53,7 @@ func (c *corkConn) Write(p []byte) (int, error) {
 // writeText writes payload as one unmasked, unfragmented text frame.
 func (c *corkConn) writeText(payload []byte) error {
 	var hdr [10]byte
-	h := textHeader(hdr[:0], len(payload))
+	h := wsframe.AppendHeader(hdr[:0], wsframe.OpText, len(payload))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.corked && len(c.buf)+len(h)+len(payload) <= maxCork {
@@ -65,18 +66,6 @@ func (c *corkConn) writeText(payload []byte) error {
 	bufs := net.Buffers{h, payload}
 	_, err := bufs.WriteTo(c.Conn)
 	return err
-}
-
-// textHeader appends the RFC 6455 header of a final, unmasked text frame.
-func textHeader(dst []byte, n int) []byte {
-	dst = append(dst, 0x81) // FIN, opcode 1 (text)
-	switch {
-	case n < 126:
-		return append(dst, byte(n))
-	case n <= 0xFFFF:
-		return binary.BigEndian.AppendUint16(append(dst, 126), uint16(n))
-	}
-	return binary.BigEndian.AppendUint64(append(dst, 127), uint64(n))
 }
 
 func (c *corkConn) cork() {

@@ -30,6 +30,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/internal/handoff"
 )
 
 // Options configures a Server. The zero value is usable.
@@ -108,7 +109,7 @@ type Server struct {
 	opts    Options
 	ids     zocket.ClientIDs
 	scratch sync.Pool // *[]byte read buffers, borrowed while a message arrives
-	watch   *watchdog
+	watch   *handoff.Watchdog
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
@@ -118,7 +119,7 @@ type Server struct {
 
 // New returns a Server for h.
 func New(h *zocket.Handler, opts Options) *Server {
-	return &Server{h: h, opts: opts.withDefaults(), conns: map[*conn]struct{}{}, watch: newWatchdog()}
+	return &Server{h: h, opts: opts.withDefaults(), conns: map[*conn]struct{}{}, watch: handoff.New()}
 }
 
 // ServeHTTP authenticates and upgrades the request, then serves the
@@ -212,7 +213,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		c.closeWith(websocket.StatusGoingAway, ReasonShutdown)
 	}
 	s.mu.Unlock()
-	defer s.watch.close()
+	defer s.watch.Close()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {

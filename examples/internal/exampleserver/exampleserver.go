@@ -4,12 +4,14 @@ package exampleserver
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 )
@@ -23,6 +25,7 @@ func Main(name string, serve func(ctx context.Context, ln net.Listener, log *slo
 	}
 	addr := flag.String("addr", def, "listen address")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file until exit")
+	memprofile := flag.String("memprofile", "", "write a heap profile to this file at SIGINT or SIGTERM, before shutting down")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -45,9 +48,30 @@ func Main(name string, serve func(ctx context.Context, ln net.Listener, log *slo
 		os.Exit(1)
 	}
 	log.Info(name+" listening", "url", "ws://"+ln.Addr().String())
+	if *memprofile != "" {
+		runtime.MemProfileRate = 256 // fine-grained: per-connection costs are small
+		ctx = heapProfileAtEnd(ctx, *memprofile, log)
+	}
 	if err := serve(ctx, ln, log); err != nil && ctx.Err() == nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
+}
+
+// heapProfileAtEnd writes a heap profile to file when ctx ends, while the
+// connections are still open; the returned context ends after that.
+func heapProfileAtEnd(ctx context.Context, file string, log *slog.Logger) context.Context {
+	after, cancel := context.WithCancel(context.Background())
+	context.AfterFunc(ctx, func() {
+		defer cancel()
+		f, err := os.Create(file)
+		if err == nil {
+			err = errors.Join(pprof.Lookup("heap").WriteTo(f, 0), f.Close())
+		}
+		if err != nil {
+			log.Error("heap profile not written", "err", err)
+		}
+	})
+	return after
 }

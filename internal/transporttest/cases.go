@@ -1,0 +1,245 @@
+package transporttest
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/internal/wstest"
+)
+
+func rawDial(t *testing.T, url string, h http.Header) *websocket.Conn {
+	t.Helper()
+	c, _, err := websocket.Dial(t.Context(), url, &websocket.DialOptions{HTTPHeader: h})
+	require.NoError(t, err)
+	c.SetReadLimit(-1)
+	t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
+func slowConsumerIsClosedOthersUnaffected(t *testing.T, start Start) {
+	_, url := start(t, App(), Config{SendQueue: 4})
+	slow := rawDial(t, url, nil)
+	require.NoError(t, slow.Write(t.Context(), websocket.MessageText, []byte(`{"type":"state:sub","actor":"blob","actorId":"b"}`)))
+	writer := wstest.DialWelcome(t, url)
+	// Each call appends 64 KiB, so each patch is 64 KiB: the slow client's
+	// socket buffers fill, then its queue.
+	began := time.Now()
+	for range 300 {
+		writer.MustCall("blob", "b", "add", map[string]any{"n": 64 << 10})
+	}
+	assert.Less(t, time.Since(began), 20*time.Second, "the writer was held up by the slow reader")
+	// Now read: queued frames, then the close.
+	var err error
+	for err == nil {
+		_, _, err = slow.Read(t.Context())
+	}
+	assert.Equal(t, websocket.StatusPolicyViolation, websocket.CloseStatus(err), err)
+	var ce websocket.CloseError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "slow consumer: outbound queue full", ce.Reason)
+}
+
+// waitGone reads watcher's frames until a patch records that a client
+// left (onDisconnect), failing after limit.
+func waitGone(t *testing.T, watcher *wstest.Client, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		f := watcher.NextWithin(time.Until(deadline))
+		if f.Type() == "state:patch" && strings.Contains(f.String(), "gone:") {
+			return
+		}
+	}
+	t.Fatal("onDisconnect never ran for the peer")
+}
+
+func deadPeerDetectedByPing(t *testing.T, start Start) {
+	_, url := start(t, App(), Config{PingInterval: 50 * time.Millisecond, PingTimeout: 100 * time.Millisecond})
+	watcher := wstest.DialWelcome(t, url)
+	// A peer that never reads never answers pings; its socket stays open.
+	dead := rawDial(t, url, nil)
+	require.NoError(t, dead.Write(t.Context(), websocket.MessageText, []byte(`{"type":"state:sub","actor":"blob","actorId":"p"}`)))
+	watcher.Sub("state:sub", "blob", "p")
+	waitGone(t, watcher, 5*time.Second)
+}
+
+func livePeerAnswersPingsAndStays(t *testing.T, start Start) {
+	s, url := start(t, App(), Config{PingInterval: 20 * time.Millisecond, PingTimeout: time.Second})
+	c := wstest.DialWelcome(t, url) // reads, so coder/websocket answers pings
+	c.Snapshot("blob", "live")
+	time.Sleep(300 * time.Millisecond)
+	assert.Equal(t, 1, s.Len(), "the peer answered every ping and is still connected")
+	assert.Equal(t, 1.0, float64(len(c.MustCall("blob", "live", "echoSize", map[string]any{"n": 1}).(string))))
+}
+
+func originsSameOriginByDefault(t *testing.T, start Start) {
+	_, url := start(t, App(), Config{})
+	_, resp, err := websocket.Dial(t.Context(), url, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"http://evil.example"}}})
+	require.Error(t, err)
+	require.NotNil(t, resp)
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+	rawDial(t, url, http.Header{"Origin": {"http://" + strings.TrimPrefix(url, "ws://")}})
+
+	_, url = start(t, App(), Config{OriginPatterns: []string{"good.example"}})
+	rawDial(t, url, http.Header{"Origin": {"http://good.example"}})
+}
+
+func authenticateHook(t *testing.T, start Start) {
+	_, url := start(t, App(), Config{Authenticate: func(r *http.Request) (zocket.Identity, error) {
+		switch r.URL.Query().Get("token") {
+		case "good":
+			return zocket.Identity{UserID: "u1", Claims: map[string]any{"role": "admin"}}, nil
+		case "banned":
+			return zocket.Identity{}, &zocket.HTTPError{Status: http.StatusForbidden, Message: "banned"}
+		}
+		return zocket.Identity{}, context.Canceled
+	}})
+	for token, status := range map[string]int{"banned": http.StatusForbidden, "bad": http.StatusUnauthorized} {
+		_, resp, err := websocket.Dial(t.Context(), url+"/?token="+token, nil)
+		require.Error(t, err)
+		require.NotNil(t, resp, token)
+		assert.Equal(t, status, resp.StatusCode, token)
+	}
+	c := wstest.DialWelcome(t, url+"/any/path?token=good")
+	assert.Equal(t, map[string]any{"UserID": "u1", "Claims": map[string]any{"role": "admin"}, "Scope": map[string]any{}},
+		c.MustCall("blob", "b", "who", nil))
+}
+
+func readLimitClosesWith1009(t *testing.T, start Start) {
+	_, url := start(t, App(), Config{ReadLimit: 1024})
+	c := rawDial(t, url, nil)
+	big := `{"type":"rpc","id":"r1","actor":"blob","actorId":"b","method":"echoSize","input":{"n":1,"pad":"` + strings.Repeat("p", 2000) + `"}}`
+	require.NoError(t, c.Write(t.Context(), websocket.MessageText, []byte(big)))
+	var err error
+	for err == nil {
+		_, _, err = c.Read(t.Context())
+	}
+	assert.Equal(t, websocket.StatusMessageTooBig, websocket.CloseStatus(err), err)
+}
+
+func shutdownClosesWithGoingAway(t *testing.T, start Start) {
+	s, url := start(t, App(), Config{})
+	c := wstest.DialWelcome(t, url)
+	c.Snapshot("blob", "s")
+	require.Equal(t, 1, s.Len())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, s.Shutdown(ctx))
+	assert.Equal(t, websocket.StatusGoingAway, websocket.CloseStatus(c.Err()))
+	_, resp, err := websocket.Dial(t.Context(), url, nil)
+	require.Error(t, err)
+	if resp != nil { // an HTTP server answers; a raw listener may just close
+		assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	}
+}
+
+// Invariant 7: after all connections close and instances are destroyed,
+// goroutines return to the baseline.
+func noGoroutineLeak(t *testing.T, start Start) {
+	app := App()
+	baseline := runtime.NumGoroutine()
+	s, url := start(t, app, Config{PingInterval: 20 * time.Millisecond})
+	var clients []*wstest.Client
+	for i := range 50 {
+		c := wstest.DialWelcome(t, url)
+		c.Snapshot("blob", "leak"+strconv.Itoa(i%5))
+		c.MustCall("blob", "leak"+strconv.Itoa(i%5), "add", map[string]any{"n": 1})
+		clients = append(clients, c)
+	}
+	time.Sleep(50 * time.Millisecond) // let pings run
+	for _, c := range clients {
+		c.Close()
+		<-c.Closed()
+	}
+	require.Eventually(t, func() bool { return s.Len() == 0 }, 5*time.Second, 10*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, s.Shutdown(ctx))
+	require.NoError(t, app.DestroyAll(t.Context()))
+	assert.Equal(t, 0, app.Size())
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > baseline+2 { // the test's own listener goroutines may remain
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("goroutines: baseline %d, now %d\n%s", baseline, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Frames of every header size reach a standard client intact.
+func frameSizesRoundTrip(t *testing.T, start Start) {
+	_, url := start(t, App(), Config{})
+	c := wstest.DialWelcome(t, url)
+	for _, n := range []int{0, 100, 125, 126, 127, 65535, 65536, 200000} {
+		r := c.Call("blob", "sizes", "echoSize", map[string]any{"n": n})
+		require.NotContains(t, r, "error")
+		assert.Len(t, r["result"], n)
+	}
+}
+
+// A method that a transport runs on its reading goroutine (Handler.Dispatch
+// on an idle instance) must not hold up the connection's later frames.
+func slowInlineMethodDoesNotBlockReading(t *testing.T, start Start) {
+	_, url := start(t, App(), Config{})
+	c := wstest.DialWelcome(t, url)
+	c.MustCall("blob", "slow", "who", nil) // activate: later calls find it idle
+	slow := c.RPC("blob", "slow", "sleep", map[string]any{"n": 300})
+	began := time.Now()
+	fast := c.RPC("blob", "other", "who", nil)
+	r := c.Next()
+	assert.Equal(t, fast, r["id"], "the call to another instance was answered first")
+	assert.Less(t, time.Since(began), 200*time.Millisecond)
+	assert.Equal(t, slow, c.Next()["id"])
+	// And the connection keeps working after the hand-over.
+	assert.Equal(t, 1.0, float64(len(c.MustCall("blob", "slow", "echoSize", map[string]any{"n": 1}).(string))))
+}
+
+// A subscriber that stops reading while many small frames are sent: writes
+// fill the socket, the rest waits for room, and when the subscriber reads
+// again every frame arrives whole and in order.
+func framesSurvivePartialWrites(t *testing.T, start Start) {
+	_, url := start(t, App(), Config{SendQueue: 1 << 20})
+	slow := rawDial(t, url, nil)
+	require.NoError(t, slow.Write(t.Context(), websocket.MessageText, []byte(`{"type":"state:sub","actor":"blob","actorId":"pw"}`)))
+	writer := wstest.DialWelcome(t, url)
+	const calls = 3000
+	for range calls {
+		writer.RPC("blob", "pw", "add", map[string]any{"n": 2000})
+	}
+	for range calls {
+		writer.Next()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	next := 0
+	for next < calls {
+		_, data, err := slow.Read(ctx)
+		require.NoError(t, err)
+		var m struct {
+			Type    string `json:"type"`
+			Patches []struct {
+				Path  string `json:"path"`
+				Value string `json:"value"`
+			} `json:"patches"`
+		}
+		require.NoError(t, json.Unmarshal(data, &m), "frame %d is intact", next)
+		if m.Type != "state:patch" || !strings.HasPrefix(m.Patches[0].Path, "/blobs/") {
+			continue // the snapshot, onConnect's patches
+		}
+		require.Equal(t, "/blobs/"+strconv.Itoa(next), m.Patches[0].Path)
+		require.Len(t, m.Patches[0].Value, 2000)
+		next++
+	}
+}

@@ -1,0 +1,90 @@
+package gobwas_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/examples/conformance/fixtures"
+	"github.com/zocket-go/zocket/examples/conformance/suite"
+	"github.com/zocket-go/zocket/transport/gobwas"
+)
+
+// TestConformance runs every server/wire case of CONFORMANCE.md against
+// this transport over real WebSockets: from a raw listener with epoll,
+// from an http.Handler, and with a goroutine per connection.
+func TestConformance(t *testing.T) {
+	t.Run("RawListener", func(t *testing.T) {
+		suite.Run(t, func(tb testing.TB) string { return serveRaw(tb, gobwas.Options{}) })
+	})
+	t.Run("HTTPHandler", func(t *testing.T) {
+		suite.Run(t, func(tb testing.TB) string { return serveHTTP(tb, gobwas.Options{}) })
+	})
+	t.Run("GoroutinePerConn", func(t *testing.T) {
+		suite.Run(t, func(tb testing.TB) string { return serveRaw(tb, gobwas.Options{GoroutinePerConn: true}) })
+	})
+}
+
+// serveRaw serves the fixture app with gobwas.Serve until tb ends.
+func serveRaw(tb testing.TB, opts gobwas.Options) string {
+	tb.Helper()
+	app, _ := fixtures.NewApp()
+	return serveApp(tb, app, opts)
+}
+
+func serveApp(tb testing.TB, app *zocket.App, opts gobwas.Options) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- gobwas.Serve(ctx, ln, app, opts) }()
+	tb.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				tb.Errorf("serve: %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			buf := make([]byte, 1<<20)
+			tb.Errorf("server did not shut down; goroutines:\n%s", buf[:runtime.Stack(buf, true)])
+		}
+	})
+	return "ws://" + ln.Addr().String()
+}
+
+// serveHTTP serves the fixture app through Server.ServeHTTP mounted on a
+// net/http mux.
+func serveHTTP(tb testing.TB, opts gobwas.Options) string {
+	tb.Helper()
+	app, _ := fixtures.NewApp()
+	s := gobwas.New(zocket.NewHandler(app), opts)
+	mux := http.NewServeMux()
+	mux.Handle("/", s)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := &http.Server{Handler: mux}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := errors.Join(srv.Shutdown(ctx), s.Shutdown(ctx), app.Close(ctx)); err != nil {
+			tb.Errorf("shutdown: %v", err)
+		}
+		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
+			tb.Errorf("serve: %v", err)
+		}
+	})
+	return "ws://" + ln.Addr().String()
+}
