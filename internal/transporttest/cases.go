@@ -206,6 +206,24 @@ func slowInlineMethodDoesNotBlockReading(t *testing.T, start Start) {
 	assert.Equal(t, 1.0, float64(len(c.MustCall("blob", "slow", "echoSize", map[string]any{"n": 1}).(string))))
 }
 
+// Nor must it hold up other connections, whatever goroutine the
+// transport lent (transport/gobwas may lend its event loop).
+func slowInlineMethodDoesNotBlockOthers(t *testing.T, start Start) {
+	_, url := start(t, App(), Config{})
+	a := wstest.DialWelcome(t, url)
+	b := wstest.DialWelcome(t, url)
+	a.MustCall("blob", "slow", "who", nil)
+	b.MustCall("blob", "fast", "who", nil)
+	for range 3 {
+		slow := a.RPC("blob", "slow", "sleep", map[string]any{"n": 400})
+		time.Sleep(20 * time.Millisecond) // a's call is running
+		began := time.Now()
+		b.MustCall("blob", "fast", "who", nil)
+		assert.Less(t, time.Since(began), 250*time.Millisecond, "b waited for a's call")
+		assert.Equal(t, slow, a.Next()["id"])
+	}
+}
+
 // A subscriber that stops reading while many small frames are sent: writes
 // fill the socket, the rest waits for room, and when the subscriber reads
 // again every frame arrives whole and in order.

@@ -62,6 +62,7 @@ var contract = []struct {
 	{"NoGoroutineLeak", noGoroutineLeak},
 	{"FrameSizesRoundTrip", frameSizesRoundTrip},
 	{"SlowInlineMethodDoesNotBlockReading", slowInlineMethodDoesNotBlockReading},
+	{"SlowInlineMethodDoesNotBlockOtherConnections", slowInlineMethodDoesNotBlockOthers},
 	{"FramesSurvivePartialWrites", framesSurvivePartialWrites},
 }
 

@@ -21,6 +21,9 @@ type poller interface {
 	// waitWritable makes c.writeReady run once c's socket has room for
 	// output (or failed).
 	waitWritable(c *conn)
+	// resumed tells that c's reading moved to a new goroutine because a
+	// call lent by Dispatch overran.
+	resumed(c *conn)
 	// remove stops watching c, before its socket is closed.
 	remove(c *conn)
 	// close stops the poller's goroutines.
@@ -65,3 +68,5 @@ func newPoller(perConn bool, log *slog.Logger, lookup func(slot int32) *conn) (p
 	}
 	return newEpoll(log, lookup)
 }
+
+func (goroutinePoller) resumed(*conn) {}

@@ -52,29 +52,45 @@ var (
 func (c *conn) readReady() {
 	c.input.Store(true)
 	if c.reading.CompareAndSwap(false, true) {
-		c.readOn()
+		c.readOn(0)
 	}
 }
 
 // ResumeReading continues reading on a new goroutine when a call lent by
-// Dispatch overran; see handoff.Watchdog.
-func (c *conn) ResumeReading() { c.readOn() }
+// Dispatch overran; see handoff.Watchdog. The poller learns of it, in
+// case the overrunning call holds its goroutine.
+func (c *conn) ResumeReading() {
+	c.s.poll.resumed(c)
+	c.readOn(0)
+}
 
 // readOn reads while holding the reading role: until the socket has no
 // more input, when the role is given up and the poller waits, or until the
-// role passed to another goroutine or the connection ended.
-func (c *conn) readOn() {
+// role passed to another goroutine or the connection ended. With a budget,
+// it returns after that many reads that found input, still holding the
+// role, and reports so (the caller passes the connection on).
+func (c *conn) readOn(budget int) (spent bool) {
 	for {
 		c.input.Store(false)
-		if !c.readAvailable() {
-			return
+		switch c.readAvailable(budget) {
+		case readLost:
+			return false
+		case readSpent:
+			return true
 		}
 		c.park()
 		if !c.s.poll.wait(c) || !c.reading.CompareAndSwap(false, true) {
-			return
+			return false
 		}
 	}
 }
+
+// Outcomes of readAvailable.
+const (
+	readDrained = iota // the socket has no more input
+	readLost           // the reading role is gone: handed on, or the connection ended
+	readSpent          // the budget is spent; the role is still held
+)
 
 // park gives up the reading role, and the read state unless a frame is
 // half read.
@@ -122,19 +138,23 @@ func (c *conn) seed(early []byte) {
 }
 
 // readAvailable handles buffered frames and reads more until the socket
-// has nothing (true) or this goroutine lost the reading role (false).
-func (c *conn) readAvailable() bool {
-	for {
+// has nothing, this goroutine lost the reading role, or budget reads (if
+// not 0) found input.
+func (c *conn) readAvailable(budget int) int {
+	for reads := 0; ; reads++ {
 		if !c.handleFrames() {
-			return false
+			return readLost
 		}
 		if c.rd != nil && c.rd.owed { // answer before waiting for more input
 			c.rd.owed = false
 			c.write()
 		}
+		if budget > 0 && reads == budget {
+			return readSpent
+		}
 		err := c.fill()
 		if errors.Is(err, errWouldBlock) {
-			return true
+			return readDrained
 		}
 		if err != nil {
 			if !c.done.Load() && !errors.Is(err, io.EOF) {
@@ -142,7 +162,7 @@ func (c *conn) readAvailable() bool {
 			}
 			c.releaseInput()
 			c.drop()
-			return false
+			return readLost
 		}
 	}
 }
