@@ -17,6 +17,7 @@ import (
 	"os"
 
 	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/examples/bench/benchapp"
 	"github.com/zocket-go/zocket/examples/internal/exampleserver"
 	"github.com/zocket-go/zocket/transport/gobwas"
 	"github.com/zocket-go/zocket/transport/websocket"
@@ -28,7 +29,7 @@ func main() { exampleserver.Main("bench", serve(os.Getenv("TRANSPORT"))) }
 // "websocket" or "gobwas").
 func serve(transport string) func(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 	return func(ctx context.Context, ln net.Listener, log *slog.Logger) error {
-		app := newApp(zocket.WithLogger(log))
+		app := benchapp.NewApp(zocket.WithLogger(log))
 		switch transport {
 		case "", "websocket":
 			return websocket.Serve(ctx, ln, app, websocket.Options{Logger: log})

@@ -1,4 +1,6 @@
-package main
+// Package benchapp holds the actors ../shared/loadgen expects (counter,
+// chat, big), served by examples/bench and examples/cluster.
+package benchapp
 
 import (
 	"fmt"
@@ -48,7 +50,8 @@ type index struct {
 	I int `json:"i" validate:"gte=0"`
 }
 
-func newApp(opts ...zocket.Option) *zocket.App {
+// NewApp returns an App with the counter, chat and big actors.
+func NewApp(opts ...zocket.Option) *zocket.App {
 	message := zocket.Event[chatMessage]("message")
 	type (
 		cc = zocket.Context[counterState, zocket.NoCtx]

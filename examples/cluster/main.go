@@ -1,0 +1,107 @@
+// Command cluster runs zocket's distributed mode (transport/nats): a
+// gateway, a runtime, or both, connected by NATS JetStream. By default it
+// runs both with a NATS server embedded in the process, so that
+//
+//	go run ./examples/cluster
+//
+// works on a fresh machine; -nats URL (or NATS_URL) uses an external server.
+// The runtime hosts the load generator's actors (counter, chat, big), so
+// ../shared/loadgen can measure the cluster:
+//
+//	go run ./examples/cluster -role both -port 3000
+//	cd ../shared/loadgen && go run . rtt -url ws://127.0.0.1:3000
+//
+// Environment (flags take precedence): PORT (gateway, default 3000),
+// NATS_URL, CONTROL_PLANE_URL and CONTROL_PLANE_INTERNAL_TOKEN (the
+// gateway authorizes through /api/registry/authorize and the runtime
+// reports to /api/internal/runtime/report when a control plane is set;
+// without one every client is admitted into WORKSPACE_ID/PROJECT_ID),
+// WORKSPACE_ID and PROJECT_ID (default local-workspace, local-project),
+// DEPLOYMENT_ID (required with a control plane; "local" otherwise) and
+// API_PORT (runtime /health, default 8080).
+//
+// Actors are compiled in: the TypeScript runtime's bundle download
+// (/api/internal/runtime/active) has no Go counterpart.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	cfg, err := parseConfig(os.Args[1:], os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cluster:", err)
+		os.Exit(2)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, log, nil); err != nil {
+		log.Error("cluster failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+// config is the command line and environment, resolved.
+type config struct {
+	Role         string // gateway, runtime or both
+	Host         string
+	Port         int
+	APIPort      int
+	NATSURL      string // "" runs an embedded server
+	NATSPort     int    // embedded server's port; 0 picks one
+	ControlPlane string
+	Token        string
+	WorkspaceID  string
+	ProjectID    string
+	DeploymentID string
+}
+
+// parseConfig reads flags over environment variables over defaults.
+func parseConfig(args []string, getenv func(string) string) (config, error) {
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	envInt := func(key string, def int) int {
+		var n int
+		if _, err := fmt.Sscan(env(key, fmt.Sprint(def)), &n); err != nil {
+			return def
+		}
+		return n
+	}
+	var c config
+	fs := flag.NewFlagSet("cluster", flag.ContinueOnError)
+	fs.StringVar(&c.Role, "role", "both", "gateway, runtime or both")
+	fs.StringVar(&c.Host, "host", "127.0.0.1", "interface to listen on")
+	fs.IntVar(&c.Port, "port", envInt("PORT", 3000), "gateway WebSocket port (PORT)")
+	fs.IntVar(&c.APIPort, "api-port", envInt("API_PORT", 8080), "runtime /health port (API_PORT)")
+	fs.StringVar(&c.NATSURL, "nats", getenv("NATS_URL"), "NATS server URL (NATS_URL); empty embeds one")
+	fs.IntVar(&c.NATSPort, "nats-port", 4222, "port of the embedded NATS server (0: any)")
+	fs.StringVar(&c.ControlPlane, "control-plane", getenv("CONTROL_PLANE_URL"), "control plane URL (CONTROL_PLANE_URL)")
+	fs.StringVar(&c.Token, "token", env("CONTROL_PLANE_INTERNAL_TOKEN", "zocket-internal-dev-token"), "control plane bearer token (CONTROL_PLANE_INTERNAL_TOKEN)")
+	fs.StringVar(&c.WorkspaceID, "workspace", env("WORKSPACE_ID", "local-workspace"), "workspace id (WORKSPACE_ID)")
+	fs.StringVar(&c.ProjectID, "project", env("PROJECT_ID", "local-project"), "project id (PROJECT_ID)")
+	fs.StringVar(&c.DeploymentID, "deployment", getenv("DEPLOYMENT_ID"), "deployment id (DEPLOYMENT_ID)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	switch c.Role {
+	case "gateway", "runtime", "both":
+	default:
+		return c, fmt.Errorf("-role must be gateway, runtime or both, not %q", c.Role)
+	}
+	if c.DeploymentID == "" && c.ControlPlane == "" {
+		c.DeploymentID = "local"
+	}
+	return c, nil
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/examples/bench/benchapp"
+	"github.com/zocket-go/zocket/internal/natsserver"
+	znats "github.com/zocket-go/zocket/transport/nats"
+)
+
+// addrs are where a running cluster listens.
+type addrs struct {
+	Gateway string // ws:// URL, "" without the gateway role
+	Health  string // runtime /health URL, "" without the runtime role
+	NATS    string
+}
+
+// run starts cfg's roles and serves until ctx ends, then shuts down:
+// the gateway closes its sockets (1001), the runtime stops consuming and
+// closes its App (onDeactivate runs). ready, if set, learns the addresses.
+func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (err error) {
+	var cp *znats.ControlPlane
+	if cfg.ControlPlane != "" {
+		cp = &znats.ControlPlane{URL: cfg.ControlPlane, Token: cfg.Token}
+	}
+	runtime := cfg.Role == "runtime" || cfg.Role == "both"
+	if runtime {
+		defer func() { // best effort "failed" report (NATS.md §8.2, G21)
+			if err != nil && cp != nil {
+				if rerr := cp.Report(context.Background(), znats.RuntimeReport{DeploymentID: cfg.DeploymentID, Status: "failed", Message: err.Error()}); rerr != nil {
+					log.Error("failed report not sent", "err", rerr)
+				}
+			}
+		}()
+		if cfg.DeploymentID == "" {
+			return errors.New("DEPLOYMENT_ID is required with a control plane")
+		}
+	}
+
+	var a addrs
+	a.NATS = cfg.NATSURL
+	if a.NATS == "" {
+		dir, err := os.MkdirTemp("", "zocket-nats-*")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		srv, err := natsserver.Start(natsserver.Options{Port: cfg.NATSPort, StoreDir: dir})
+		if err != nil {
+			return fmt.Errorf("embedded NATS: %w", err)
+		}
+		defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
+		a.NATS = srv.ClientURL()
+		log.Info("embedded NATS server", "url", a.NATS)
+	}
+	nc, err := nats.Connect(a.NATS, nats.Name("zocket-"+cfg.Role), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second))
+	if err != nil {
+		return fmt.Errorf("connect to NATS: %w", err)
+	}
+	defer nc.Close()
+	scope := znats.Scope{WorkspaceID: cfg.WorkspaceID, ProjectID: cfg.ProjectID}
+
+	var servers []*http.Server
+	serve := func(port int, h http.Handler) (string, error) {
+		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(port)))
+		if err != nil {
+			return "", err
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		servers = append(servers, srv)
+		go srv.Serve(ln)
+		return ln.Addr().String(), nil
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, s := range servers {
+			s.Shutdown(sctx)
+		}
+	}()
+
+	if runtime {
+		app := benchapp.NewApp(zocket.WithLogger(log))
+		rt, err := znats.NewRuntime(nc, app, znats.RuntimeOptions{Scope: scope, DeploymentID: cfg.DeploymentID, Logger: log})
+		if err != nil {
+			return err
+		}
+		if err := rt.Start(ctx); err != nil {
+			return err
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err = errors.Join(err, rt.Stop(sctx), app.Close(sctx))
+		}()
+		if cp != nil {
+			if err := cp.Report(ctx, znats.RuntimeReport{DeploymentID: cfg.DeploymentID, Status: "ready", ActorTypes: app.ActorNames()}); err != nil {
+				return err
+			}
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /health", rt.HealthHandler())
+		addr, err := serve(cfg.APIPort, mux)
+		if err != nil {
+			return err
+		}
+		a.Health = "http://" + addr + "/health"
+		log.Info("runtime ready", "health", a.Health, "actors", app.ActorNames(), "scope", scope)
+	}
+	if cfg.Role == "gateway" || cfg.Role == "both" {
+		var auth znats.Authorizer = znats.StaticAuthorizer{Scope: scope}
+		if cp != nil {
+			auth = &znats.HTTPAuthorizer{URL: cfg.ControlPlane, Token: cfg.Token}
+		}
+		g, err := znats.NewGateway(ctx, nc, znats.GatewayOptions{Authorizer: auth, Logger: log})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			g.Shutdown(sctx)
+		}()
+		addr, err := serve(cfg.Port, g)
+		if err != nil {
+			return err
+		}
+		a.Gateway = "ws://" + addr
+		log.Info("gateway listening", "url", a.Gateway)
+	}
+	if ready != nil {
+		ready(a)
+	}
+	<-ctx.Done()
+	return nil
+}

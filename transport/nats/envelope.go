@@ -1,0 +1,54 @@
+package nats
+
+import (
+	"encoding/json"
+
+	"github.com/zocket-go/zocket/protocol"
+)
+
+// InboundEnvelope is a client frame on its way to a runtime (NATS.md §5.1).
+type InboundEnvelope struct {
+	Scope     Scope  `json:"scope"`
+	SessionID string `json:"sessionId"`
+	// UserID is left out when the authorization had none.
+	UserID *string        `json:"userId,omitempty"`
+	Claims map[string]any `json:"claims"`
+	// Message is the client frame as it arrived: every member, unchanged.
+	Message json.RawMessage `json:"message"`
+}
+
+// OutboundEnvelope is one server message for one session (NATS.md §5.2).
+type OutboundEnvelope struct {
+	Scope     Scope           `json:"scope"`
+	SessionID string          `json:"sessionId"`
+	Message   json.RawMessage `json:"message"`
+}
+
+// SessionConnectedNotice is published on core NATS when a socket opens.
+type SessionConnectedNotice struct {
+	Scope       Scope   `json:"scope"`
+	SessionID   string  `json:"sessionId"`
+	UserID      *string `json:"userId,omitempty"`
+	ConnectedAt int64   `json:"connectedAt"`
+}
+
+// SessionDisconnectedNotice is published on core NATS when a socket closes.
+type SessionDisconnectedNotice struct {
+	Scope          Scope  `json:"scope"`
+	SessionID      string `json:"sessionId"`
+	DisconnectedAt int64  `json:"disconnectedAt"`
+}
+
+// appendOutbound appends the OutboundEnvelope of message (a JSON object)
+// without re-encoding it.
+func appendOutbound(dst []byte, s Scope, sessionID string, message []byte) []byte {
+	dst = append(dst, `{"scope":{"workspaceId":`...)
+	dst = protocol.AppendString(dst, s.WorkspaceID)
+	dst = append(dst, `,"projectId":`...)
+	dst = protocol.AppendString(dst, s.ProjectID)
+	dst = append(dst, `},"sessionId":`...)
+	dst = protocol.AppendString(dst, sessionID)
+	dst = append(dst, `,"message":`...)
+	dst = append(dst, message...)
+	return append(dst, '}')
+}

@@ -1,0 +1,94 @@
+package nats
+
+import (
+	"bytes"
+	"encoding/json"
+	"sync"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/zocket-go/zocket"
+)
+
+// vconn is a runtime's stand-in for a gateway session's socket: a
+// zocket.Connection whose frames are published to the session's outbound
+// subject.
+type vconn struct {
+	r        *Runtime
+	id       string
+	identity zocket.Identity
+	subject  string
+
+	mu      sync.Mutex
+	pending map[string]jetstream.Msg // rpc id → the delivery its result acks
+}
+
+func (c *vconn) ID() string                { return c.id }
+func (c *vconn) Identity() zocket.Identity { return c.identity }
+
+// Send publishes frame in an OutboundEnvelope without waiting for the
+// PubAck (failures are counted and logged, G10); publishes keep their
+// order. An rpc:result acks the inbound message of its rpc.
+func (c *vconn) Send(frame []byte) error {
+	env := appendOutbound(make([]byte, 0, len(frame)+128), c.r.opts.Scope, c.id, frame)
+	_, err := c.r.js.PublishAsync(c.subject, env)
+	if err != nil {
+		c.r.outboundFailed(c.subject, err)
+	}
+	if id, ok := resultID(frame); ok {
+		c.mu.Lock()
+		msg := c.pending[id]
+		delete(c.pending, id)
+		c.mu.Unlock()
+		if msg != nil {
+			msg.Ack()
+		}
+	}
+	return err
+}
+
+// expect records that msg's rpc will be answered with id.
+func (c *vconn) expect(id string, msg jetstream.Msg) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending == nil {
+		c.pending = map[string]jetstream.Msg{}
+	}
+	c.pending[id] = msg
+}
+
+// redelivered reports whether the rpc id is still running, and makes msg,
+// its new delivery, the one its result acks.
+func (c *vconn) redelivered(id string, msg jetstream.Msg) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.pending[id]; !ok {
+		return false
+	}
+	c.pending[id] = msg
+	return true
+}
+
+// pendingMsgs appends the deliveries whose rpcs are still running.
+func (c *vconn) pendingMsgs(dst []jetstream.Msg) []jetstream.Msg {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range c.pending {
+		dst = append(dst, m)
+	}
+	return dst
+}
+
+var resultPrefix = []byte(`{"type":"rpc:result","id":`)
+
+// resultID returns the id of an rpc:result frame, verbatim.
+func resultID(frame []byte) (string, bool) {
+	if !bytes.HasPrefix(frame, resultPrefix) {
+		return "", false
+	}
+	var id json.RawMessage
+	if err := json.NewDecoder(bytes.NewReader(frame[len(resultPrefix):])).Decode(&id); err != nil {
+		return "", false
+	}
+	return string(id), true
+}
