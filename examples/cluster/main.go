@@ -31,6 +31,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -41,10 +42,22 @@ func main() {
 		os.Exit(2)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if cfg.CPUProfile != "" {
+		f, err := os.Create(cfg.CPUProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cluster:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, cfg, log, nil); err != nil {
 		log.Error("cluster failed", "err", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
@@ -62,6 +75,7 @@ type config struct {
 	WorkspaceID  string
 	ProjectID    string
 	DeploymentID string
+	CPUProfile   string
 }
 
 // parseConfig reads flags over environment variables over defaults.
@@ -92,6 +106,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.WorkspaceID, "workspace", env("WORKSPACE_ID", "local-workspace"), "workspace id (WORKSPACE_ID)")
 	fs.StringVar(&c.ProjectID, "project", env("PROJECT_ID", "local-project"), "project id (PROJECT_ID)")
 	fs.StringVar(&c.DeploymentID, "deployment", getenv("DEPLOYMENT_ID"), "deployment id (DEPLOYMENT_ID)")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile (NATS server included) to this file until exit")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -10,13 +10,22 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// OutboundMaxConsumers is OUTBOUND's max_consumers. Every gateway session
+// has an ordered consumer on OUTBOUND, and nats-server 2.14 and later cap a
+// stream at 1,000 consumers unless the stream says otherwise, which would
+// cap a deployment at 1,000 concurrent clients. (Decision: the one
+// deviation from NATS.md §3's server defaults; TypeScript never compares
+// stream configurations, so it is unaffected.)
+const OutboundMaxConsumers = 1_000_000
+
 // StreamConfigs returns the configurations of INBOUND and OUTBOUND
 // (NATS.md §3): memory storage, one replica, INBOUND a work queue kept 60
-// s, OUTBOUND limits kept 30 s.
+// s, OUTBOUND limits kept 30 s (and OutboundMaxConsumers).
 func StreamConfigs() []jetstream.StreamConfig {
 	return []jetstream.StreamConfig{
 		{Name: InboundStream, Subjects: []string{"inbound.>"}, Retention: jetstream.WorkQueuePolicy, Storage: jetstream.MemoryStorage, MaxAge: 60 * time.Second},
-		{Name: OutboundStream, Subjects: []string{"outbound.>"}, Retention: jetstream.LimitsPolicy, Storage: jetstream.MemoryStorage, MaxAge: 30 * time.Second},
+		{Name: OutboundStream, Subjects: []string{"outbound.>"}, Retention: jetstream.LimitsPolicy, Storage: jetstream.MemoryStorage, MaxAge: 30 * time.Second,
+			MaxConsumers: OutboundMaxConsumers},
 	}
 }
 
@@ -27,8 +36,9 @@ type Drift struct {
 	Field  string
 	Live   string
 	Want   string
-	// Fixed tells whether EnsureStreams updated the stream; retention and
-	// storage cannot change on a live stream and are only reported.
+	// Fixed tells whether EnsureStreams updated the stream; retention,
+	// storage and max_consumers cannot change on a live stream and are
+	// only reported.
 	Fixed bool
 }
 
@@ -73,6 +83,9 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream) ([]Drift, error)
 		}
 		if live.Storage != want.Storage {
 			add("storage", live.Storage.String(), want.Storage.String(), false)
+		}
+		if want.MaxConsumers != 0 && live.MaxConsumers != want.MaxConsumers {
+			add("max_consumers", fmt.Sprint(live.MaxConsumers), fmt.Sprint(want.MaxConsumers), false)
 		}
 		if slices.ContainsFunc(found, func(d Drift) bool { return d.Fixed }) {
 			upd := live
