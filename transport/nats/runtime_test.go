@@ -185,3 +185,22 @@ func TestConsumeLoopIsRestartedAndHealthTellsMeanwhile(t *testing.T) {
 	w := wstest.DialWelcome(t, c.wsURL)
 	assert.Equal(t, "user-123", w.MustCall("room", "back", "whoAmI", nil).(map[string]any)["userId"], "served again")
 }
+
+// A copy that arrives while the original still runs is suppressed too, and
+// acked along with it.
+func TestDuplicateWhileRunningIsAckedWithTheOriginal(t *testing.T) {
+	c := startCluster(t, member())
+	nc := connect(t, c.url)
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	out := outbound(t, nc, "s2")
+	rpc := `{"type":"rpc","id":"n1","actor":"room","actorId":"slowdup","method":"nap","input":{"ms":300}}`
+	for range 2 {
+		_, err := js.Publish(t.Context(), znats.InboundSubject(scope, "room", "slowdup"), envelope(t, scope, "s2", rpc))
+		require.NoError(t, err)
+	}
+	assert.JSONEq(t, `{"type":"welcome","clientId":"s2"}`, next(t, out))
+	assert.JSONEq(t, `{"type":"rpc:result","id":"n1"}`, next(t, out))
+	nothing(t, out)
+	require.Eventually(t, func() bool { return consumerInfo(t, nc).NumAckPending == 0 }, 3*time.Second, 10*time.Millisecond, "both acked")
+}

@@ -20,7 +20,7 @@ type vconn struct {
 	subject  string
 
 	mu      sync.Mutex
-	pending map[string]jetstream.Msg // rpc id → the delivery its result acks
+	pending map[string][]jetstream.Msg // rpc id → the deliveries its result acks
 }
 
 func (c *vconn) ID() string                { return c.id }
@@ -37,11 +37,11 @@ func (c *vconn) Send(frame []byte) error {
 	}
 	if id, ok := resultID(frame); ok {
 		c.mu.Lock()
-		msg := c.pending[id]
+		msgs := c.pending[id]
 		delete(c.pending, id)
 		c.mu.Unlock()
-		if msg != nil {
-			msg.Ack()
+		for _, m := range msgs {
+			m.Ack()
 		}
 	}
 	return err
@@ -52,20 +52,21 @@ func (c *vconn) expect(id string, msg jetstream.Msg) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.pending == nil {
-		c.pending = map[string]jetstream.Msg{}
+		c.pending = map[string][]jetstream.Msg{}
 	}
-	c.pending[id] = msg
+	c.pending[id] = []jetstream.Msg{msg}
 }
 
-// redelivered reports whether the rpc id is still running, and makes msg,
-// its new delivery, the one its result acks.
+// redelivered reports whether the rpc id is still running; if so msg (a
+// redelivery, or a duplicate message) is acked with its result.
 func (c *vconn) redelivered(id string, msg jetstream.Msg) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.pending[id]; !ok {
+	msgs, ok := c.pending[id]
+	if !ok {
 		return false
 	}
-	c.pending[id] = msg
+	c.pending[id] = append(msgs, msg)
 	return true
 }
 
@@ -73,8 +74,8 @@ func (c *vconn) redelivered(id string, msg jetstream.Msg) bool {
 func (c *vconn) pendingMsgs(dst []jetstream.Msg) []jetstream.Msg {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, m := range c.pending {
-		dst = append(dst, m)
+	for _, msgs := range c.pending {
+		dst = append(dst, msgs...)
 	}
 	return dst
 }
