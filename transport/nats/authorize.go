@@ -31,6 +31,7 @@ type Authorizer interface {
 // AuthError is a refusal, with the message for the 401 body.
 type AuthError struct{ Message string }
 
+// Error returns the refusal message.
 func (e *AuthError) Error() string { return e.Message }
 
 // ErrBadAuthorization is wrapped when a control plane answered 2xx with a

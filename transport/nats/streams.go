@@ -42,6 +42,7 @@ type Drift struct {
 	Fixed bool
 }
 
+// String describes the drift for a log line.
 func (d Drift) String() string {
 	verb := "left as is"
 	if d.Fixed {
