@@ -48,7 +48,8 @@ const (
 )
 
 // Gateway ends client WebSockets (NATS.md §6): it authorizes each upgrade,
-// publishes the client's frames to INBOUND in order, and relays the
+// publishes the client's frames to INBOUND in order (up to 64 waiting for
+// their PubAck at a time), and relays the
 // session's OUTBOUND messages to the socket through an ordered consumer
 // that starts at the beginning of the subject, so answers published before
 // it started are not lost. It sends welcome at once (G1) and holds no

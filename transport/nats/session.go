@@ -20,7 +20,8 @@ type session struct {
 	id   string
 	auth Authorization
 
-	out  chan []byte // frames for the socket, bounded
+	out  chan []byte   // frames for the socket, bounded
+	acks chan inflight // published frames waiting for their PubAck, in order
 	once sync.Once
 	done chan struct{} // closed when the session ends
 }
@@ -28,7 +29,7 @@ type session struct {
 // serve runs a session until its socket closes (NATS.md §6.3).
 func (g *Gateway) serve(ws *websocket.Conn, auth Authorization) {
 	s := &session{g: g, ws: ws, id: newSessionID(), auth: auth,
-		out: make(chan []byte, g.opts.SendQueue), done: make(chan struct{})}
+		out: make(chan []byte, g.opts.SendQueue), acks: make(chan inflight, maxInflight), done: make(chan struct{})}
 	g.mu.Lock()
 	g.sessions[s] = struct{}{}
 	g.mu.Unlock()
@@ -54,7 +55,11 @@ func (g *Gateway) serve(ws *websocket.Conn, auth Authorization) {
 	g.notice(ConnectedSubject(auth.Scope), SessionConnectedNotice{Scope: auth.Scope, SessionID: s.id, UserID: auth.UserID, ConnectedAt: time.Now().UnixMilli()})
 	s.send(protocol.AppendWelcome(nil, s.id)) // G1: the id the runtime will use
 
+	var acker sync.WaitGroup
+	acker.Go(func() { s.ackLoop(ctx) })
 	s.readLoop(ctx)
+	close(s.acks)
+	acker.Wait() // each wait is bounded by PublishTimeout
 
 	s.once.Do(func() { close(s.done) })
 	relay.Stop()
@@ -188,13 +193,60 @@ func (s *session) route(ctx context.Context, data []byte) {
 	if err != nil {
 		return // data was valid JSON: cannot happen
 	}
-	pctx, cancel := context.WithTimeout(ctx, g.opts.PublishTimeout)
-	defer cancel()
-	if err := g.publish(pctx, InboundSubject(s.auth.Scope, *head.Actor, *head.ActorID), env); err != nil {
-		g.opts.Logger.Warn("nats: gateway could not publish a frame", "sessionId", s.id, "err", err)
-		if head.isRPC() { // G12: an answer instead of a timeout
-			s.send(protocol.AppendError(nil, head.ID, "Gateway could not route the message"))
+	fut, err := g.js.PublishAsync(InboundSubject(s.auth.Scope, *head.Actor, *head.ActorID), env)
+	if err != nil {
+		s.publishFailed(ctx, head, nil, err)
+		return
+	}
+	s.acks <- inflight{fut: fut, head: head} // waits while maxInflight frames are unacknowledged
+}
+
+// maxInflight is how many of a session's frames may wait for their PubAck
+// while the gateway reads the next ones.
+const maxInflight = 64
+
+// inflight is a published frame waiting for its PubAck.
+type inflight struct {
+	fut  jetstream.PubAckFuture
+	head frameHead
+}
+
+// ackLoop waits for the PubAcks of the session's frames, in publish order,
+// until the read loop closes acks.
+func (s *session) ackLoop(ctx context.Context) {
+	timer := time.NewTimer(s.g.opts.PublishTimeout)
+	defer timer.Stop()
+	for p := range s.acks {
+		timer.Reset(s.g.opts.PublishTimeout)
+		select {
+		case <-p.fut.Ok():
+		case err := <-p.fut.Err():
+			s.publishFailed(ctx, p.head, p.fut, err)
+		case <-timer.C:
+			s.publishFailed(ctx, p.head, p.fut, jetstream.ErrAsyncPublishTimeout)
 		}
+	}
+}
+
+// publishFailed handles a frame that did not reach INBOUND. When no stream
+// answered (the streams live in memory: a NATS restart loses them) it
+// re-creates the streams and publishes the frame once more, waiting;
+// otherwise, and if that fails too, an rpc gets an error answer instead of
+// a timeout (G12).
+func (s *session) publishFailed(ctx context.Context, head frameHead, fut jetstream.PubAckFuture, err error) {
+	g := s.g
+	if fut != nil && errors.Is(err, jetstream.ErrNoStreamResponse) {
+		pctx, cancel := context.WithTimeout(ctx, g.opts.PublishTimeout)
+		defer cancel()
+		if _, err = EnsureStreams(pctx, g.js); err == nil {
+			if _, err = g.js.PublishMsg(pctx, fut.Msg()); err == nil {
+				return
+			}
+		}
+	}
+	g.opts.Logger.Warn("nats: gateway could not publish a frame", "sessionId", s.id, "err", err)
+	if head.isRPC() {
+		s.send(protocol.AppendError(nil, head.ID, "Gateway could not route the message"))
 	}
 }
 
@@ -213,19 +265,4 @@ func (g *Gateway) notice(subject string, v any) {
 	if err := g.nc.Publish(subject, b); err != nil {
 		g.opts.Logger.Warn("nats: gateway could not publish a session notice", "subject", subject, "err", err)
 	}
-}
-
-// publish publishes to JetStream and waits for the PubAck. When no stream
-// answers (the streams live in memory: a NATS restart loses them) it
-// re-creates the streams and tries once more.
-func (g *Gateway) publish(ctx context.Context, subject string, data []byte) error {
-	_, err := g.js.Publish(ctx, subject, data)
-	if !errors.Is(err, jetstream.ErrNoStreamResponse) {
-		return err
-	}
-	if _, err := EnsureStreams(ctx, g.js); err != nil {
-		return err
-	}
-	_, err = g.js.Publish(ctx, subject, data)
-	return err
 }
