@@ -145,6 +145,12 @@ func startGateway(t *testing.T, natsURL string, auth znats.Authorizer) (*znats.G
 	t.Helper()
 	g, err := znats.NewGateway(t.Context(), connect(t, natsURL), znats.GatewayOptions{Authorizer: auth, Logger: testLogger()})
 	require.NoError(t, err)
+	return g, serveGateway(t, g)
+}
+
+// serveGateway serves g on a loopback HTTP server until t ends.
+func serveGateway(t *testing.T, g *znats.Gateway) string {
+	t.Helper()
 	srv := httptest.NewServer(g)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -152,7 +158,7 @@ func startGateway(t *testing.T, natsURL string, auth znats.Authorizer) (*znats.G
 		g.Shutdown(ctx)
 		srv.Close()
 	})
-	return g, "ws" + strings.TrimPrefix(srv.URL, "http")
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
 }
 
 func member() znats.StaticAuthorizer {

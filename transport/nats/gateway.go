@@ -34,6 +34,10 @@ type GatewayOptions struct {
 	SendQueue int
 	// PublishTimeout bounds the wait for a frame's PubAck (default 5 s).
 	PublishTimeout time.Duration
+	// AliveInterval is how often the gateway lists its open sessions on
+	// core NATS for runtimes (default 30 s; negative: never). See
+	// SessionsAliveNotice.
+	AliveInterval time.Duration
 	// Logger receives the gateway's logs (default: discard).
 	Logger *slog.Logger
 }
@@ -64,6 +68,9 @@ type Gateway struct {
 	sessions map[*session]struct{}
 	closing  bool
 	wg       sync.WaitGroup
+
+	stopAlive chan struct{}  // closed by Shutdown
+	aliveDone sync.WaitGroup // the alive loop
 }
 
 // NewGateway ensures the streams (logging any drift) and returns a Gateway
@@ -81,6 +88,9 @@ func NewGateway(ctx context.Context, nc *nats.Conn, opts GatewayOptions) (*Gatew
 	if opts.PublishTimeout <= 0 {
 		opts.PublishTimeout = 5 * time.Second
 	}
+	if opts.AliveInterval == 0 {
+		opts.AliveInterval = 30 * time.Second
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -95,7 +105,11 @@ func NewGateway(ctx context.Context, nc *nats.Conn, opts GatewayOptions) (*Gatew
 	if err != nil {
 		return nil, err
 	}
-	return &Gateway{nc: nc, js: js, opts: opts, sessions: map[*session]struct{}{}}, nil
+	g := &Gateway{nc: nc, js: js, opts: opts, sessions: map[*session]struct{}{}, stopAlive: make(chan struct{})}
+	if opts.AliveInterval > 0 {
+		g.aliveDone.Go(func() { g.aliveLoop(g.stopAlive) })
+	}
+	return g, nil
 }
 
 // ServeHTTP serves /health and upgrades every other request (NATS.md §6.2).
@@ -151,14 +165,18 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Shutdown closes every session with 1001 and waits for them to end, or
-// for ctx.
+// for ctx, and stops the gateway's goroutine.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
+	if !g.closing {
+		close(g.stopAlive)
+	}
 	g.closing = true
 	for s := range g.sessions {
 		s.close(websocket.StatusGoingAway, ReasonShutdown)
 	}
 	g.mu.Unlock()
+	g.aliveDone.Wait()
 	done := make(chan struct{})
 	go func() { g.wg.Wait(); close(done) }()
 	select {

@@ -27,13 +27,17 @@
 //     (G20).
 //   - Stream setup creates missing streams and reports configuration
 //     drift (G19).
+//   - Go gateways list their open sessions every 30 s (SessionsAliveNotice,
+//     a Go extension on core NATS), and runtimes close sessions that were
+//     listed and then stopped being listed: a lost disconnect notice or a
+//     crashed gateway no longer leaks a session (G6). Sessions of
+//     TypeScript gateways, which send no lists, are never closed this way.
 //
 // What stays as in TypeScript (documented limitations): delivery is
 // at-least-once across a runtime crash; INBOUND and OUTBOUND live in
 // memory, so a NATS restart loses what was not consumed; a runtime restart
 // loses actor state and subscriptions (G8: clients stay connected and must
-// resubscribe; the Go client does so when it reconnects); disconnect
-// notices use core NATS and are lost while no runtime listens (G6).
+// resubscribe; the Go client does so when it reconnects).
 package nats
 
 import "errors"

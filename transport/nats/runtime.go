@@ -33,6 +33,10 @@ type RuntimeOptions struct {
 	// and rpc id, so that a redelivered copy is not executed again
 	// (default 2 min, twice INBOUND's max age).
 	DedupeWindow time.Duration
+	// AliveTimeout is how long a session that a Go gateway listed as
+	// open may go unlisted before it counts as disconnected (default 90
+	// s, three gateway intervals; see SessionsAliveNotice).
+	AliveTimeout time.Duration
 	// Logger receives the runtime's logs (default: discard).
 	Logger *slog.Logger
 }
@@ -57,7 +61,8 @@ type Runtime struct {
 	tombs    map[string]time.Time // sessions that disconnected, for late frames (G7)
 	seen     map[string]time.Time // executed rpcs: session + "\x00" + id (G5)
 	loops    []jetstream.ConsumeContext
-	sub      *nats.Subscription
+	sub      *nats.Subscription // disconnect notices
+	alive    *nats.Subscription // alive notices
 	started  bool
 	stopping bool
 	failures map[string]string // actor type → why its consume loop is down
@@ -83,6 +88,9 @@ func NewRuntime(nc *nats.Conn, app *zocket.App, opts RuntimeOptions) (*Runtime, 
 	}
 	if opts.DedupeWindow <= 0 {
 		opts.DedupeWindow = 2 * time.Minute
+	}
+	if opts.AliveTimeout <= 0 {
+		opts.AliveTimeout = 90 * time.Second
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -114,8 +122,13 @@ func (r *Runtime) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("nats: subscribe to disconnect notices: %w", err)
 	}
+	alive, err := r.nc.Subscribe(AliveSubject(r.opts.Scope), r.onAlive)
+	if err != nil {
+		sub.Unsubscribe()
+		return fmt.Errorf("nats: subscribe to alive notices: %w", err)
+	}
 	r.mu.Lock()
-	r.sub, r.started = sub, true
+	r.sub, r.alive, r.started = sub, alive, true
 	r.mu.Unlock()
 	for i, actor := range r.app.ActorNames() {
 		cc, err := r.consume(ctx, actor)
@@ -218,7 +231,7 @@ func (r *Runtime) setFailure(actor, why string) {
 // maintain keeps long calls alive and forgets old dedupe entries and
 // tombstones.
 func (r *Runtime) maintain() {
-	t := time.NewTicker(r.opts.AckWait / 3)
+	t := time.NewTicker(min(r.opts.AckWait, r.opts.AliveTimeout) / 3)
 	defer t.Stop()
 	for {
 		select {
@@ -242,9 +255,14 @@ func (r *Runtime) maintain() {
 		for _, vc := range r.sessions {
 			busy = vc.pendingMsgs(busy)
 		}
+		gone := r.expireSilentLocked(now)
 		r.mu.Unlock()
 		for _, m := range busy {
 			m.InProgress()
+		}
+		for _, vc := range gone {
+			r.opts.Logger.Info("nats: runtime closed a session its gateway stopped listing", "sessionId", vc.id)
+			r.h.OnClose(vc)
 		}
 	}
 }
@@ -359,7 +377,7 @@ func (r *Runtime) Stop(ctx context.Context) error {
 		return nil
 	}
 	r.stopping = true
-	loops, sub := r.loops, r.sub
+	loops, sub, alive := r.loops, r.sub, r.alive
 	sessions := r.sessions
 	r.sessions = map[string]*vconn{}
 	r.mu.Unlock()
@@ -369,7 +387,7 @@ func (r *Runtime) Stop(ctx context.Context) error {
 	}
 	var err error
 	if sub != nil {
-		err = sub.Unsubscribe()
+		err = errors.Join(sub.Unsubscribe(), alive.Unsubscribe())
 	}
 	for _, vc := range sessions {
 		r.h.OnClose(vc)

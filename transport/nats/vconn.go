@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -18,6 +19,8 @@ type vconn struct {
 	id       string
 	identity zocket.Identity
 	subject  string
+
+	aliveAt time.Time // when a gateway last listed the session; zero: never (Runtime.mu)
 
 	mu      sync.Mutex
 	pending map[string][]jetstream.Msg // rpc id → the deliveries its result acks
