@@ -93,6 +93,7 @@ type cluster struct {
 	srv     *server.Server
 	url     string // NATS
 	runtime *znats.Runtime
+	rnc     *nats.Conn // the runtime's connection
 	app     *zocket.App
 	gateway *znats.Gateway
 	wsURL   string
@@ -129,7 +130,8 @@ func startCluster(t *testing.T, auth znats.Authorizer) *cluster {
 func (c *cluster) startRuntime() {
 	t := c.t
 	c.app = newApp(&c.gone)
-	rt, err := znats.NewRuntime(connect(t, c.url), c.app, znats.RuntimeOptions{Scope: scope, DeploymentID: "dpl_1", Logger: testLogger()})
+	c.rnc = connect(t, c.url)
+	rt, err := znats.NewRuntime(c.rnc, c.app, znats.RuntimeOptions{Scope: scope, DeploymentID: "dpl_1", Logger: testLogger()})
 	require.NoError(t, err)
 	require.NoError(t, rt.Start(t.Context()))
 	c.runtime = rt

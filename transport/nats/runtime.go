@@ -369,7 +369,10 @@ func (r *Runtime) Sessions() int {
 // Stop stops consuming (unacked messages are redelivered to the next
 // runtime), stops listening for notices, and closes every session, which
 // runs onDisconnect. The App stays open: close it after Stop to run
-// onDeactivate.
+// onDeactivate. Close the NATS connection too when the process goes on
+// without a runtime: until then the server may still hand new messages to
+// this runtime's outstanding pull requests, and they come back only after
+// ack_wait.
 func (r *Runtime) Stop(ctx context.Context) error {
 	r.mu.Lock()
 	if r.stopping {

@@ -153,6 +153,7 @@ func TestRuntimeRestartDeliversWaitingWork(t *testing.T) {
 	defer cancel()
 	require.NoError(t, c.runtime.Stop(ctx))
 	require.NoError(t, c.app.Close(ctx))
+	c.rnc.Close() // as when the process exits: its pending pulls go with it
 	id := w.RPC("room", "r", "say", map[string]any{"text": "while down"})
 	time.Sleep(100 * time.Millisecond) // it waits in INBOUND
 
