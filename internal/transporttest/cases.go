@@ -214,12 +214,12 @@ func slowInlineMethodDoesNotBlockOthers(t *testing.T, start Start) {
 	b := wstest.DialWelcome(t, url)
 	a.MustCall("blob", "slow", "who", nil)
 	b.MustCall("blob", "fast", "who", nil)
-	for range 3 {
-		slow := a.RPC("blob", "slow", "sleep", map[string]any{"n": 400})
+	for range 2 { // the second time, the transport serves a from a replaced goroutine
+		slow := a.RPC("blob", "slow", "sleep", map[string]any{"n": 800})
 		time.Sleep(20 * time.Millisecond) // a's call is running
 		began := time.Now()
 		b.MustCall("blob", "fast", "who", nil)
-		assert.Less(t, time.Since(began), 250*time.Millisecond, "b waited for a's call")
+		assert.Less(t, time.Since(began), 500*time.Millisecond, "b waited for a's call")
 		assert.Equal(t, slow, a.Next()["id"])
 	}
 }
