@@ -12,12 +12,11 @@ import (
 
 	"github.com/zocket-go/zocket/client"
 	"github.com/zocket-go/zocket/examples/agent/agent"
-	"github.com/zocket-go/zocket/examples/internal/exampleserver"
 	"github.com/zocket-go/zocket/internal/wstest"
 )
 
 func TestAgentStreamsDelegatesAndExpires(t *testing.T) {
-	url := exampleserver.Start(t, serve)
+	url := wstest.Serve(t, serve)
 	ctx := context.Background()
 	c, err := client.Dial(ctx, url, client.Options{})
 	require.NoError(t, err)
@@ -69,7 +68,7 @@ func TestAgentStreamsDelegatesAndExpires(t *testing.T) {
 // A client that does not know rpc:stream (like the TS client) still gets
 // the final result: it just skips the chunk frames.
 func TestRawClientIgnoringChunksGetsResult(t *testing.T) {
-	url := exampleserver.Start(t, serve)
+	url := wstest.Serve(t, serve)
 	r := wstest.DialWelcome(t, url)
 	res := r.Call("agent", "s2", "ask", map[string]any{"prompt": "hi", "tokenMs": 0})
 	assert.Contains(t, res["result"], "You asked about")

@@ -11,12 +11,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zocket-go/zocket/examples/internal/exampleserver"
 	"github.com/zocket-go/zocket/internal/wstest"
 )
 
 func TestAuthGuideOverWebSocket(t *testing.T) {
-	url := exampleserver.Start(t, serve)
+	url := wstest.Serve(t, serve)
 	secret := secretFromEnv()
 	exp := time.Now().Add(time.Hour).Unix()
 	member := Sign(secret, Claims{Sub: "alice", Role: "member", Exp: exp})

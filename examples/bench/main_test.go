@@ -9,13 +9,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zocket-go/zocket/examples/internal/exampleserver"
 	"github.com/zocket-go/zocket/internal/wstest"
 )
 
 func TestBenchActorsMatchLoadgen(t *testing.T) {
 	for _, transport := range []string{"websocket", "gobwas"} {
-		t.Run(transport, func(t *testing.T) { checkActors(t, exampleserver.Start(t, serve(transport))) })
+		t.Run(transport, func(t *testing.T) { checkActors(t, wstest.Serve(t, serve(transport))) })
 	}
 }
 

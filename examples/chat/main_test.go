@@ -5,12 +5,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/zocket-go/zocket/examples/internal/exampleserver"
 	"github.com/zocket-go/zocket/internal/wstest"
 )
 
 func TestChatOverWebSocket(t *testing.T) {
-	url := exampleserver.Start(t, serve)
+	url := wstest.Serve(t, serve)
 	alice, bob := wstest.DialWelcome(t, url), wstest.DialWelcome(t, url)
 	bob.Sub("event:sub", "chat", "general")
 	assert.Equal(t, map[string]any{"messages": []any{}}, bob.Snapshot("chat", "general"))

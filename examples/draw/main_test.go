@@ -6,12 +6,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zocket-go/zocket/examples/internal/exampleserver"
 	"github.com/zocket-go/zocket/internal/wstest"
 )
 
 func TestDrawGameOverWebSocket(t *testing.T) {
-	url := exampleserver.Start(t, serve)
+	url := wstest.Serve(t, serve)
 	alice, bob := wstest.DialWelcome(t, url), wstest.DialWelcome(t, url)
 	alice.Sub("event:sub", "draw", "room")
 

@@ -3,15 +3,16 @@ package gobwas_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/examples/conformance/fixtures"
 	"github.com/zocket-go/zocket/examples/conformance/suite"
+	"github.com/zocket-go/zocket/internal/wstest"
 	"github.com/zocket-go/zocket/transport/gobwas"
 )
 
@@ -34,31 +35,9 @@ func TestConformance(t *testing.T) {
 func serveRaw(tb testing.TB, opts gobwas.Options) string {
 	tb.Helper()
 	app, _ := fixtures.NewApp()
-	return serveApp(tb, app, opts)
-}
-
-func serveApp(tb testing.TB, app *zocket.App, opts gobwas.Options) string {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- gobwas.Serve(ctx, ln, app, opts) }()
-	tb.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				tb.Errorf("serve: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			buf := make([]byte, 1<<20)
-			tb.Errorf("server did not shut down; goroutines:\n%s", buf[:runtime.Stack(buf, true)])
-		}
+	return wstest.Serve(tb, func(ctx context.Context, ln net.Listener, _ *slog.Logger) error {
+		return gobwas.Serve(ctx, ln, app, opts)
 	})
-	return "ws://" + ln.Addr().String()
 }
 
 // serveHTTP serves the fixture app through Server.ServeHTTP mounted on a

@@ -3,6 +3,7 @@ package gobwas_test
 import (
 	"bufio"
 	"context"
+	"log/slog"
 	"net"
 	"net/http/httptest"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/internal/transporttest"
+	"github.com/zocket-go/zocket/internal/wstest"
 	"github.com/zocket-go/zocket/transport/gobwas"
 )
 
@@ -67,17 +69,9 @@ func startHTTP(t *testing.T, app *zocket.App, opts gobwas.Options) (*gobwas.Serv
 // startRaw serves app through Server.Serve on a loopback listener.
 func startRaw(t *testing.T, app *zocket.App, opts gobwas.Options) (*gobwas.Server, string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
 	s := gobwas.New(zocket.NewHandler(app), opts)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		assert.NoError(t, <-done)
-	})
-	return s, "ws://" + ln.Addr().String()
+	url := wstest.Serve(t, func(ctx context.Context, ln net.Listener, _ *slog.Logger) error { return s.Serve(ctx, ln) })
+	return s, url
 }
 
 // peer is a raw WebSocket client: it writes frames exactly as told

@@ -52,3 +52,17 @@ func appendOutbound(dst []byte, s Scope, sessionID string, message []byte) []byt
 	dst = append(dst, message...)
 	return append(dst, '}')
 }
+
+// inboundHead encodes an InboundEnvelope up to its message member:
+// appending a client frame (a JSON object) and "}" completes it. The
+// gateway encodes it once per session: claims are not re-encoded per frame.
+func inboundHead(s Scope, sessionID string, userID *string, claims map[string]any) []byte {
+	if claims == nil {
+		claims = map[string]any{}
+	}
+	b, err := json.Marshal(InboundEnvelope{Scope: s, SessionID: sessionID, UserID: userID, Claims: claims})
+	if err != nil { // claims that do not encode: send none
+		b, _ = json.Marshal(InboundEnvelope{Scope: s, SessionID: sessionID, UserID: userID, Claims: map[string]any{}})
+	}
+	return b[:len(b)-len(`null}`)] // b ends in "message":null}
+}

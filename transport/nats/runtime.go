@@ -267,9 +267,19 @@ func (r *Runtime) maintain() {
 	}
 }
 
+// inboundWire is an InboundEnvelope as the runtime reads it: the claims,
+// needed only for a session's first envelope, stay undecoded.
+type inboundWire struct {
+	Scope     Scope           `json:"scope"`
+	SessionID string          `json:"sessionId"`
+	UserID    *string         `json:"userId"`
+	Claims    json.RawMessage `json:"claims"`
+	Message   json.RawMessage `json:"message"`
+}
+
 // handle takes one inbound message (NATS.md §8.3, §10).
 func (r *Runtime) handle(msg jetstream.Msg) {
-	var env InboundEnvelope
+	var env inboundWire
 	if err := json.Unmarshal(msg.Data(), &env); err != nil || env.SessionID == "" || len(env.Message) == 0 {
 		r.opts.Logger.Warn("nats: runtime terminated an undecodable envelope", "subject", msg.Subject(), "err", err)
 		msg.Term() // G4
@@ -319,14 +329,14 @@ func (r *Runtime) handle(msg jetstream.Msg) {
 
 // connect creates a session's virtual connection from its first envelope
 // and sends welcome. The caller holds r.mu.
-func (r *Runtime) connect(env *InboundEnvelope) *vconn {
-	id := zocket.Identity{Claims: env.Claims,
+func (r *Runtime) connect(env *inboundWire) *vconn {
+	id := zocket.Identity{Claims: map[string]any{},
 		Scope: map[string]string{"workspaceId": r.opts.Scope.WorkspaceID, "projectId": r.opts.Scope.ProjectID}}
 	if env.UserID != nil {
 		id.UserID = *env.UserID
 	}
-	if id.Claims == nil {
-		id.Claims = map[string]any{}
+	if err := json.Unmarshal(env.Claims, &id.Claims); err != nil || id.Claims == nil {
+		id.Claims = map[string]any{} // absent, null or not an object
 	}
 	vc := &vconn{r: r, id: env.SessionID, identity: id, subject: OutboundSubject(r.opts.Scope, env.SessionID)}
 	r.sessions[env.SessionID] = vc

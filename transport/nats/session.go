@@ -19,6 +19,7 @@ type session struct {
 	ws   *websocket.Conn
 	id   string
 	auth Authorization
+	head []byte // the session's InboundEnvelope up to the message, encoded once
 
 	out  chan []byte   // frames for the socket, bounded
 	acks chan inflight // published frames waiting for their PubAck, in order
@@ -26,10 +27,14 @@ type session struct {
 	done chan struct{} // closed when the session ends
 }
 
+func newSession(g *Gateway, ws *websocket.Conn, id string, auth Authorization) *session {
+	return &session{g: g, ws: ws, id: id, auth: auth, head: inboundHead(auth.Scope, id, auth.UserID, auth.Claims),
+		out: make(chan []byte, g.opts.SendQueue), acks: make(chan inflight, maxInflight), done: make(chan struct{})}
+}
+
 // serve runs a session until its socket closes (NATS.md §6.3).
 func (g *Gateway) serve(ws *websocket.Conn, auth Authorization) {
-	s := &session{g: g, ws: ws, id: newSessionID(), auth: auth,
-		out: make(chan []byte, g.opts.SendQueue), acks: make(chan inflight, maxInflight), done: make(chan struct{})}
+	s := newSession(g, ws, newSessionID(), auth)
 	g.mu.Lock()
 	g.sessions[s] = struct{}{}
 	g.mu.Unlock()
@@ -189,10 +194,7 @@ func (s *session) route(ctx context.Context, data []byte) {
 		}
 		return
 	}
-	env, err := json.Marshal(InboundEnvelope{Scope: s.auth.Scope, SessionID: s.id, UserID: s.auth.UserID, Claims: s.auth.Claims, Message: data})
-	if err != nil {
-		return // data was valid JSON: cannot happen
-	}
+	env := append(append(append(make([]byte, 0, len(s.head)+len(data)+1), s.head...), data...), '}')
 	fut, err := g.js.PublishAsync(InboundSubject(s.auth.Scope, *head.Actor, *head.ActorID), env)
 	if err != nil {
 		s.publishFailed(ctx, head, nil, err)

@@ -15,7 +15,7 @@ import (
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/examples/chat/chatroom"
-	"github.com/zocket-go/zocket/examples/internal/exampleserver"
+	"github.com/zocket-go/zocket/internal/wstest"
 	"github.com/zocket-go/zocket/transport/websocket"
 )
 
@@ -28,7 +28,7 @@ func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func TestTwoClientsChat(t *testing.T) {
-	url := exampleserver.Start(t, func(ctx context.Context, ln net.Listener, log *slog.Logger) error {
+	url := wstest.Serve(t, func(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 		app := zocket.NewApp(zocket.WithLogger(log)).Register("chat", chatroom.Actor())
 		return websocket.Serve(ctx, ln, app, websocket.Options{Logger: log})
 	})

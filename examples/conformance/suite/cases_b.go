@@ -222,11 +222,11 @@ func case40PatchCorrectnessMatrix(t *testing.T, startServer func(testing.TB) str
 	}
 	for i, st := range steps {
 		id := "m" + string(rune('a'+i))
-		before := a.Snapshot("p", id)
+		a.Snapshot("p", id) // subscribed while the earlier steps run
 		for _, prior := range steps[:i] {
 			a.Call("p", id, prior.method, prior.input)
 		}
-		before = a.Snapshot("p", id)
+		before := a.Snapshot("p", id)
 		reqID := a.RPC("p", id, st.method, st.input)
 		fs := a.Until(func(f wstest.Frame) bool { return f["id"] == reqID })
 		require.NotContains(t, fs[len(fs)-1], "error", st.method)

@@ -1,17 +1,18 @@
-package exampleserver
+package wstest
 
 import (
 	"context"
 	"log/slog"
 	"net"
+	"runtime"
 	"testing"
 	"time"
 )
 
-// Start runs serve on a random loopback port for the duration of the test
+// Serve runs serve on a random loopback port for the duration of the test
 // and returns its ws:// URL; the test fails if the server does not shut
 // down cleanly.
-func Start(t testing.TB, serve func(ctx context.Context, ln net.Listener, log *slog.Logger) error) string {
+func Serve(t testing.TB, serve func(ctx context.Context, ln net.Listener, log *slog.Logger) error) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -28,7 +29,8 @@ func Start(t testing.TB, serve func(ctx context.Context, ln net.Listener, log *s
 				t.Errorf("serve: %v", err)
 			}
 		case <-time.After(15 * time.Second):
-			t.Error("server did not shut down")
+			buf := make([]byte, 1<<20)
+			t.Errorf("server did not shut down; goroutines:\n%s", buf[:runtime.Stack(buf, true)])
 		}
 	})
 	return "ws://" + ln.Addr().String()
