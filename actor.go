@@ -114,7 +114,7 @@ func (c *Context[S, C]) Context() context.Context { return c.sc.context() }
 func (c *Context[S, C]) App() *App { return c.sc.inst.app }
 
 // Clients returns the ids of the connections that have interacted with this
-// instance and not closed (PROTOCOL.md §11.3), in no particular order.
+// instance and not closed (even if they unsubscribed), in no particular order.
 func (c *Context[S, C]) Clients() []string { return c.sc.clients() }
 
 func (c *Context[S, C]) scope() *scope { return c.sc }

@@ -46,7 +46,7 @@ func (h *Handler) Attach(c Connection) {
 }
 
 // OnMessage handles one frame from c. Malformed frames are ignored without
-// reply (PROTOCOL.md §2) and logged at debug level. It never runs a method
+// reply and logged at debug level. It never runs a method
 // on the calling goroutine.
 func (h *Handler) OnMessage(c Connection, frame []byte) {
 	h.dispatch(c, frame, false)
@@ -163,7 +163,7 @@ func (h *Handler) subscribe(s *session, m *protocol.Message) {
 	})
 }
 
-// unsubscribe never creates an instance (PROTOCOL.md §4.2 deviation) and
+// unsubscribe never creates an instance (TS does, a deliberate difference) and
 // does not fire onDisconnect; the connection stays known.
 func (h *Handler) unsubscribe(s *session, m *protocol.Message) {
 	in := h.app.lookup(key{m.Actor, m.ActorID})

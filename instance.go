@@ -13,7 +13,7 @@ import (
 
 // minSnapshotSwap is the patch size below which a patch is always sent,
 // even when it outweighs a tiny state: clients expect patches for ordinary
-// changes (CONFORMANCE.md case 38).
+// changes (one patch per state-changing call).
 const minSnapshotSwap = 1024
 
 // key addresses an instance by the pair itself, never a joined string.
@@ -472,7 +472,7 @@ func (in *instance) dispatch(events []pendingEvent) {
 }
 
 // hook runs a lifecycle hook as a transaction; a failure is logged and
-// changes nothing (PROTOCOL.md §7.4 deviation).
+// changes nothing (TS would wedge the instance instead).
 func (in *instance) hook(name string, c Connection, fn func(*scope, reflect.Value, Connection) error) {
 	sc := &scope{base: in.app.ctx, inst: in}
 	if err := in.transact(sc, func(draft reflect.Value) error { return fn(sc, draft, c) }); err != nil {

@@ -123,7 +123,7 @@ func (a *compiled[S, C]) newState() reflect.Value {
 	return reflect.ValueOf(p)
 }
 
-// call runs PROTOCOL.md §6.1 steps 4–13 inside the mailbox: lookup,
+// call runs the mailbox part of an rpc (docs/protocol.md): lookup,
 // validation, middleware, handler, commit, patch, events, reply.
 func (a *compiled[S, C]) call(in *instance, item *callItem) {
 	sc := &item.sc

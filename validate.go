@@ -20,8 +20,8 @@ type Defaulter interface {
 	SetDefaults()
 }
 
-// Issue is one reason an input was rejected, in the shape PROTOCOL.md §6.2
-// asks for: a message and the path of JSON keys (strings) and indices (ints).
+// Issue is one reason an input was rejected, in the shape clients expect
+// in a validation error: a message and the path of JSON keys (strings) and indices (ints).
 type Issue struct {
 	Message string `json:"message"`
 	Path    []any  `json:"path"`

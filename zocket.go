@@ -64,7 +64,7 @@
 // returning a nil interface value sends no "result" member; return
 // json.RawMessage("null") or a nil pointer for an explicit null.
 //
-// Deviations from the TypeScript server, all deliberate (PROTOCOL.md §15):
+// Deviations from the TypeScript server, all deliberate (docs/protocol.md):
 // failing lifecycle hooks are logged and skipped instead of wedging the
 // instance; onActivate finishes before any message is handled; patch paths
 // are escaped; an empty error message is sent as "Unknown error"; unsub

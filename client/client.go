@@ -1,6 +1,6 @@
 // Package client is the Go client of the Zocket protocol: it talks to any
 // Zocket server, Go or TypeScript, with the guarantees of the TypeScript
-// @zocket/client (PROTOCOL.md §14), typed from the same descriptors the
+// @zocket/client (docs/protocol.md), typed from the same descriptors the
 // server registers.
 //
 //	c, err := client.Dial(ctx, "ws://127.0.0.1:3000", client.Options{})
@@ -16,7 +16,7 @@
 // fresh snapshot. RPCs that were in flight are rejected (never re-sent);
 // RPCs issued while reconnecting wait up to their timeout.
 //
-// Deviation from TS (PROTOCOL.md §14.2): with reconnect disabled, a drop
+// Deviation from TS: with reconnect disabled, a drop
 // moves the status to Disconnected and new RPCs fail at once with
 // "WebSocket is not connected" (TS stays "reconnecting").
 package client
@@ -34,7 +34,8 @@ import (
 // Status is the connection status.
 type Status string
 
-// Statuses (PROTOCOL.md §14.2).
+// Statuses: Connecting until the first open, Connected, Reconnecting after
+// an unexpected close, Disconnected after Close.
 const (
 	Connecting   Status = "connecting"
 	Connected    Status = "connected"
@@ -69,7 +70,7 @@ type Options struct {
 }
 
 // DefaultReconnectDelay is min(250 ms · 2^(attempt−1), 2 s) plus 0–99 ms of
-// jitter (PROTOCOL.md §14.4).
+// jitter, attempt counting from 1.
 func DefaultReconnectDelay(attempt int) time.Duration {
 	base := 2000
 	if attempt <= 4 {
@@ -236,7 +237,7 @@ func (c *Client) ClientID() string {
 	return c.clientID
 }
 
-// Close closes the client for good (PROTOCOL.md §14.7): live handles
+// Close closes the client for good: live handles
 // unsubscribe, pending RPCs fail with "WebSocket client closed", the status
 // becomes Disconnected and the socket is closed. Later calls fail with
 // "WebSocket client is closed". Close waits for the client's goroutine.

@@ -15,7 +15,7 @@ import (
 	"github.com/zocket-go/zocket/client"
 )
 
-func TestCase56_ConnectTimeout(t *testing.T) {
+func TestReady_FailsAfterConnectTimeout(t *testing.T) {
 	n := newFakeNet()
 	c := client.New("ws://fake", client.Options{ConnectTimeout: 25 * time.Millisecond, NoReconnect: true, Dial: n.dial})
 	defer c.Close()
@@ -25,7 +25,7 @@ func TestCase56_ConnectTimeout(t *testing.T) {
 	assert.ErrorIs(t, err, client.ErrTimeout)
 }
 
-func TestCase57_WaitForSocketTimeoutNeverSentLate(t *testing.T) {
+func TestCall_WaitingForSocketTimesOutAndIsNeverSentLate(t *testing.T) {
 	n := newFakeNet()
 	c := client.New("ws://fake", client.Options{RPCTimeout: 25 * time.Millisecond, ConnectTimeout: -1, NoReconnect: true, Dial: n.dial})
 	defer c.Close()
@@ -37,7 +37,7 @@ func TestCase57_WaitForSocketTimeoutNeverSentLate(t *testing.T) {
 	assert.Empty(t, s.frames(), "a call that timed out waiting is never sent")
 }
 
-func TestCase58_SubscriptionReplayAfterReconnect(t *testing.T) {
+func TestReconnect_ReplaysSubscriptionsInOrder(t *testing.T) {
 	c, s1, n := openClient(t, client.Options{ReconnectDelay: zero})
 	h := c.Actor("chat", "room-reconnect")
 	h.On("message", func(json.RawMessage) {})
@@ -52,7 +52,7 @@ func TestCase58_SubscriptionReplayAfterReconnect(t *testing.T) {
 	assert.Equal(t, want, s2.frames())
 }
 
-func TestCase59_RPCWaitsForReconnect(t *testing.T) {
+func TestCall_WaitsForReconnect(t *testing.T) {
 	c, s1, n := openClient(t, client.Options{RPCTimeout: time.Second, ReconnectDelay: zero})
 	s1.drop("")
 	s2 := n.next(t)
@@ -81,7 +81,7 @@ func TestCase59_RPCWaitsForReconnect(t *testing.T) {
 	assert.JSONEq(t, `{"ok":true}`, string(r.raw))
 }
 
-func TestCase60_InFlightRPCRejectedOnDrop(t *testing.T) {
+func TestCall_InFlightFailsWithCloseReasonOnDrop(t *testing.T) {
 	for reason, want := range map[string]string{"server restart": "server restart", "": "WebSocket closed"} {
 		n := newFakeNet()
 		c := client.New("ws://fake", client.Options{Dial: n.dial, ReconnectDelay: zero})
@@ -102,7 +102,7 @@ func TestCase60_InFlightRPCRejectedOnDrop(t *testing.T) {
 	}
 }
 
-func TestCase61_DisposedHandleNotReplayed(t *testing.T) {
+func TestReconnect_DoesNotReplayReleasedHandle(t *testing.T) {
 	c, s1, n := openClient(t, client.Options{ReconnectDelay: zero, DisposeDelay: time.Millisecond})
 	h := c.Actor("chat", "x")
 	off := h.On("message", func(json.RawMessage) {})
@@ -116,7 +116,7 @@ func TestCase61_DisposedHandleNotReplayed(t *testing.T) {
 	assert.Empty(t, s2.frames())
 }
 
-func TestCase62_CorrelationByID(t *testing.T) {
+func TestCall_ResultsMatchedByID(t *testing.T) {
 	c, s, _ := openClient(t, client.Options{})
 	h := c.Actor("chat", "r")
 	results := make([]chan string, 2)
@@ -139,7 +139,7 @@ func TestCase62_CorrelationByID(t *testing.T) {
 	assert.JSONEq(t, `{"which":"second"}`, <-results[1])
 }
 
-func TestCase63_UnknownAndLateResultsIgnored(t *testing.T) {
+func TestCall_IgnoresUnknownAndLateResults(t *testing.T) {
 	c, s, _ := openClient(t, client.Options{RPCTimeout: 30 * time.Millisecond})
 	s.receive(`{"type":"rpc:result","id":"rpc_unknown","result":1}`)
 	h := c.Actor("chat", "r")
@@ -158,7 +158,7 @@ func TestCase63_UnknownAndLateResultsIgnored(t *testing.T) {
 	assert.JSONEq(t, `[{"ok":true}]`, string(<-done))
 }
 
-func TestCase65_UserClose(t *testing.T) {
+func TestClose_FailsPendingCallsAndUnsubscribes(t *testing.T) {
 	n := newFakeNet()
 	c := client.New("ws://fake", client.Options{Dial: n.dial})
 	s := n.next(t)
@@ -183,7 +183,7 @@ func TestCase65_UserClose(t *testing.T) {
 	assert.Equal(t, []string{`{"type":"event:unsub","actor":"chat","actorId":"r"}`, `{"type":"state:unsub","actor":"chat","actorId":"r"}`}, f[3:])
 }
 
-func TestCase67_LazySubscriptions(t *testing.T) {
+func TestHandle_SubscribesLazily(t *testing.T) {
 	c, s, _ := openClient(t, client.Options{})
 	h := c.Actor("chat", "lazy")
 	assert.Empty(t, s.frames(), "creating a handle sends nothing")
@@ -214,7 +214,7 @@ func TestCase67_LazySubscriptions(t *testing.T) {
 	assert.Equal(t, `{"type":"state:sub","actor":"chat","actorId":"lazy"}`, s.frames()[4])
 }
 
-func TestCase68_Backoff(t *testing.T) {
+func TestReconnect_BacksOffExponentially(t *testing.T) {
 	for attempt, base := range map[int]int{1: 250, 2: 500, 3: 1000, 4: 2000, 5: 2000, 9: 2000} {
 		for range 50 {
 			d := client.DefaultReconnectDelay(attempt)
@@ -246,7 +246,7 @@ func TestCase68_Backoff(t *testing.T) {
 	assert.Equal(t, []int{1, 2, 1, 2}, attempts)
 }
 
-func TestCase69_StatusMachine(t *testing.T) {
+func TestStatus_FollowsConnectionLifecycle(t *testing.T) {
 	n := newFakeNet()
 	c := client.New("ws://fake", client.Options{Dial: n.dial, ReconnectDelay: zero})
 	defer c.Close()

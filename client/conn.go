@@ -52,7 +52,7 @@ func (c *Client) dial() (Socket, error) {
 	return c.opts.Dial(ctx, c.url)
 }
 
-// opened1 runs PROTOCOL.md §14.5 when a socket opens: connected, status,
+// opened1 runs when a socket opens, in this order: connected, status,
 // ready, subscriptions of live handles re-sent in creation order, then the
 // RPCs that waited for a socket go on.
 func (c *Client) opened1(sock Socket) {

@@ -101,7 +101,7 @@ func TestTypedCallsEventsAndState(t *testing.T) {
 }
 
 // A real server that accepts the socket and never answers.
-func TestCase64_TimeoutAgainstBlackHole(t *testing.T) {
+func TestCall_TimesOutAgainstSilentServer(t *testing.T) {
 	hole := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ws, err := websocket.Accept(w, r, nil)
 		if err != nil {
@@ -125,7 +125,7 @@ func TestCase64_TimeoutAgainstBlackHole(t *testing.T) {
 	assert.Less(t, el, 500*time.Millisecond)
 }
 
-func TestCase66_RefCountingWithDeferredDisposal(t *testing.T) {
+func TestHandle_RefCountedWithDeferredRelease(t *testing.T) {
 	srv := startServer(t, "127.0.0.1:0")
 	var sent []string
 	var mu sync.Mutex
@@ -184,7 +184,7 @@ func (s *recordingSocket) Write(ctx context.Context, f []byte) error {
 	return s.Socket.Write(ctx, f)
 }
 
-func TestCase70_ClientIDTracking(t *testing.T) {
+func TestClientID_TracksWelcome(t *testing.T) {
 	srv := startServer(t, "127.0.0.1:0")
 	c := client.New(srv.url, client.Options{ReconnectDelay: zero})
 	defer c.Close()

@@ -7,7 +7,7 @@ import (
 )
 
 // Sentinel errors, for errors.Is. The errors returned carry the exact
-// messages of the TypeScript client (PROTOCOL.md §14.6), which apps match on.
+// messages of the TypeScript client, which apps match on.
 var (
 	// ErrTimeout: an RPC ran out of time ("RPC "m" timed out after Nms"),
 	// waited too long for a socket ("WebSocket was not ready within Nms"),

@@ -24,7 +24,7 @@ func (p *pendingCall) settle(result json.RawMessage, err error) {
 
 // CallRaw calls method on instance (actor, actorID) with input as its JSON
 // input (nil: no input) and returns the JSON result (nil when the method
-// returned nothing). It follows PROTOCOL.md §14.6: it waits for a socket
+// returned nothing). It waits for a socket
 // within the RPC timeout, is never sent late, and is rejected, not re-sent,
 // when the socket drops.
 func (c *Client) CallRaw(ctx context.Context, actor, actorID, method string, input json.RawMessage) (json.RawMessage, error) {

@@ -97,7 +97,7 @@ func AppendResult(dst []byte, id, result json.RawMessage) []byte {
 }
 
 // AppendError appends a failed rpc:result. An empty message is sent as
-// "Unknown error" (PROTOCOL.md §5.2: the TS client reads "" as success).
+// "Unknown error" (the TS client reads "" as success).
 func AppendError(dst []byte, id json.RawMessage, message string) []byte {
 	if message == "" {
 		message = "Unknown error"

@@ -8,7 +8,7 @@ var (
 )
 
 // AppendSegment appends "/" and the key escaped per RFC 6901 ("~" as "~0",
-// "/" as "~1"), as a Go server must (PROTOCOL.md §9.3).
+// "/" as "~1"), so that keys containing either stay one segment.
 func AppendSegment(dst []byte, key string) []byte {
 	dst = append(dst, '/')
 	if !strings.ContainsAny(key, "~/") {
@@ -18,7 +18,7 @@ func AppendSegment(dst []byte, key string) []byte {
 }
 
 // SplitPointer splits a JSON Pointer into decoded segments. Following the TS
-// client (PROTOCOL.md §14.9), both "" and "/" denote the root (nil).
+// client, both "" and "/" denote the root (nil).
 func SplitPointer(path string) []string {
 	if path == "" || path == "/" {
 		return nil

@@ -3,7 +3,7 @@
 //
 // Every message is one JSON object with a string member "type". Parse reads
 // any message of either direction and reports, with an error wrapping
-// ErrIgnore, the frames that PROTOCOL.md §2 says a receiver must ignore
+// ErrIgnore, the frames that a receiver must ignore
 // silently (invalid JSON, not an object, missing or unknown type).
 //
 // The Append* builders write a message into a byte slice without reflection;
@@ -49,13 +49,13 @@ func (t Type) Known() bool {
 }
 
 // ErrIgnore is wrapped by every Parse error for a frame that the receiver
-// must ignore without answering (PROTOCOL.md §2).
+// must ignore without answering.
 var ErrIgnore = errors.New("protocol: frame ignored")
 
 // ErrField is wrapped by the Parse error for a message of a known type whose
 // addressing members (actor, actorId, method) are missing or not strings.
 // The returned Message still carries the type and id, so a server can answer
-// an rpc with an error result (PROTOCOL.md §6.2).
+// an rpc with an error result.
 var ErrField = errors.New("protocol: invalid member")
 
 // Op is one JSON Patch (RFC 6902) operation as carried by state:patch.

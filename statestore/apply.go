@@ -90,7 +90,7 @@ func (a *applier) applyAt(node any, segs []string, op protocol.Op, value any, ha
 		switch {
 		case op.Op == protocol.OpRemove || !hasValue:
 			// add/replace without value: the member becomes undefined,
-			// that is, absent (PROTOCOL.md §9.4).
+			// that is, absent, as in a later snapshot.
 			if !exists && op.Op == protocol.OpRemove {
 				return nil, fmt.Errorf("%w: remove %s: no member %q", ErrPatch, op.Path, key)
 			}

@@ -2,7 +2,7 @@
 // the latest snapshot with every later patch applied, and the listeners to
 // call after each change.
 //
-// Patches follow PROTOCOL.md §14.9: RFC 6902 add, remove and replace
+// Patches follow docs/protocol.md: RFC 6902 add, remove and replace
 // (array add inserts; "-" appends), RFC 6901 paths, add/replace without a
 // value removes an object member (an array element becomes null), patches
 // before the first snapshot are ignored. A message whose operations cannot

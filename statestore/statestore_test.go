@@ -27,8 +27,9 @@ func jsonOf(t testing.TB, s *statestore.Store) string {
 	return string(s.JSON())
 }
 
-// CONFORMANCE case 71 and PROTOCOL.md §14.9.
-func TestCase71_StoreRules(t *testing.T) {
+// The client store's rules: patches before a snapshot are ignored, one
+// notification per message, escaped paths, lenient application.
+func TestStore_FollowsClientPatchRules(t *testing.T) {
 	s := statestore.New()
 	calls := 0
 	var seen []any

@@ -1,12 +1,12 @@
-// Command bench serves the actors that the load generator in
-// ../shared/loadgen expects (counter, chat, big), on 127.0.0.1:$PORT when
+// Command bench serves the actors that the load generator (examples/loadgen,
+// docs/benchmarks.md) expects (counter, chat, big), on 127.0.0.1:$PORT when
 // PORT is set (127.0.0.1:3000 otherwise, or -addr). It serves through
 // transport/websocket, or through transport/gobwas when TRANSPORT=gobwas
 // is set:
 //
 //	PORT=3000 go run ./examples/bench
 //	PORT=3000 TRANSPORT=gobwas go run ./examples/bench
-//	cd ../shared/loadgen && go run . rtt -url ws://127.0.0.1:3000 -pid <server pid>
+//	go run ./examples/loadgen -scenario rtt -url ws://127.0.0.1:3000 -pid <server pid>
 package main
 
 import (

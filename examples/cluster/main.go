@@ -6,10 +6,10 @@
 //
 // works on a fresh machine; -nats URL (or NATS_URL) uses an external server.
 // The runtime hosts the load generator's actors (counter, chat, big), so
-// ../shared/loadgen can measure the cluster:
+// the load generator (examples/loadgen) can measure the cluster:
 //
 //	go run ./examples/cluster -role both -port 3000
-//	cd ../shared/loadgen && go run . rtt -url ws://127.0.0.1:3000
+//	go run ./examples/loadgen -scenario rtt -url ws://127.0.0.1:3000
 //
 // Environment (flags take precedence): PORT (gateway, default 3000),
 // NATS_URL, CONTROL_PLANE_URL and CONTROL_PLANE_INTERNAL_TOKEN (the

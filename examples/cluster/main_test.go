@@ -96,7 +96,7 @@ func TestSeparateRolesWithAControlPlane(t *testing.T) {
 }
 
 // Without DEPLOYMENT_ID a runtime with a control plane fails, and says so
-// to the control plane first (G21).
+// to the control plane first.
 func TestMissingDeploymentIDIsReported(t *testing.T) {
 	reports := make(chan string, 1)
 	cp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -36,7 +36,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 	}
 	runtime := cfg.Role == "runtime" || cfg.Role == "both"
 	if runtime {
-		defer func() { // best effort "failed" report (NATS.md §8.2, G21)
+		defer func() { // best effort "failed" report, also for a missing DEPLOYMENT_ID
 			if err != nil && cp != nil {
 				if rerr := cp.Report(context.Background(), znats.RuntimeReport{DeploymentID: cfg.DeploymentID, Status: "failed", Message: err.Error()}); rerr != nil {
 					log.Error("failed report not sent", "err", rerr)

@@ -7,7 +7,7 @@ import (
 	"github.com/zocket-go/zocket/internal/wstest"
 )
 
-// TestConformance runs every server/wire case of CONFORMANCE.md against
+// TestConformance runs every server/wire check of the conformance suite against
 // this example's server (transport/websocket) over real WebSockets.
 func TestConformance(t *testing.T) {
 	suite.Run(t, func(tb testing.TB) string { return wstest.Serve(tb, serve) })

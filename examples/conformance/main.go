@@ -1,4 +1,4 @@
-// Command conformance serves the fixture actors of CONFORMANCE.md over
+// Command conformance serves the fixture actors of the conformance suite over
 // WebSockets, so that a client in any language can be tested against a Go
 // server:
 //

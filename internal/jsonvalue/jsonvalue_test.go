@@ -129,7 +129,8 @@ func diffOf(t *testing.T, old, new any) []protocol.Op {
 	return ops
 }
 
-// TestDiffMatchesImmerShapes checks the PROTOCOL.md §9.2 reference table.
+// TestDiffMatchesImmerShapes checks that common changes give the patches
+// the TS server (Immer) gives.
 func TestDiffMatchesImmerShapes(t *testing.T) {
 	type arr struct {
 		Arr []string `json:"arr"`

@@ -5,7 +5,7 @@
 // and {} rather than null.
 //
 // The diff walks two Go values of the same type and emits RFC 6902 operations
-// that satisfy PROTOCOL.md §9.2: array adds only at the end, removes from the
+// that every client applies alike: array adds only at the end, removes from the
 // end in descending order, no root operations, RFC 6901 escaped paths. It
 // never encodes what did not change, so a call that touches one field of a
 // large state allocates only for that field; the walk itself still visits

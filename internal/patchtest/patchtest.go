@@ -1,6 +1,7 @@
 // Package patchtest applies JSON patches to decoded JSON documents the two
-// ways PROTOCOL.md asks a server's patches to be correct under: the TS client
-// rules (§14.9) and RFC 6902. It exists for tests.
+// ways a server's patches must be correct under: the TS client's rules
+// (add and replace both set; "" and "/" are the root) and RFC 6902.
+// It exists for tests.
 package patchtest
 
 import (

@@ -1,5 +1,5 @@
 // Package wsframe encodes the WebSocket frame headers a server writes
-// (RFC 6455 §5.2), for the transports that write frames themselves.
+// (RFC 6455 section 5.2), for the transports that write frames themselves.
 package wsframe
 
 import "encoding/binary"

@@ -16,7 +16,7 @@ import (
 	"github.com/zocket-go/zocket/transport/gobwas"
 )
 
-// TestConformance runs every server/wire case of CONFORMANCE.md against
+// TestConformance runs every server/wire check of the conformance suite against
 // this transport over real WebSockets: from a raw listener with epoll,
 // from an http.Handler, and with a goroutine per connection.
 func TestConformance(t *testing.T) {

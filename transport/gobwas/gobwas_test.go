@@ -201,7 +201,7 @@ func TestPingIsAnsweredWithPong(t *testing.T) {
 	assert.Equal(t, "hello", string(p.next(ws.OpPong).Payload))
 	p.write(frame(ws.OpPing, true, true, ""))
 	assert.Empty(t, p.next(ws.OpPong).Payload)
-	p.write(frame(ws.OpPong, true, true, "unsolicited")) // ignored, RFC 6455 §5.5.3
+	p.write(frame(ws.OpPong, true, true, "unsolicited")) // ignored, RFC 6455 section 5.5.3
 	p.write(text(rpcWho))
 	assert.Contains(t, string(p.next(ws.OpText).Payload), `"id":"w"`)
 }

@@ -43,7 +43,7 @@ func Serve(ctx context.Context, ln net.Listener, app *zocket.App, opts Options) 
 // Options.HandshakeTimeout.
 //
 // Clients must wait for the server's 101 answer before sending frames
-// (RFC 6455 §4.1): bytes sent along with the request are lost.
+// (RFC 6455 section 4.1): bytes sent along with the request are lost.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var handshakes sync.WaitGroup
 	errc := make(chan error, 1)

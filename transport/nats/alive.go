@@ -7,7 +7,7 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// Session liveness (Go extension, G6). Disconnect notices travel on core
+// Session liveness (Go extension). Disconnect notices travel on core
 // NATS: a runtime that is not listening when one is published (a NATS
 // reconnect) keeps the session for ever, publishing its patches to nobody,
 // and a gateway that crashes publishes none at all. So a Go gateway

@@ -17,7 +17,7 @@ import (
 	znats "github.com/zocket-go/zocket/transport/nats"
 )
 
-// A gateway lists its open sessions on core NATS for runtimes (G6).
+// A gateway lists its open sessions on core NATS for runtimes.
 func TestGatewayListsItsOpenSessions(t *testing.T) {
 	srv := startNATS(t)
 	nc := connect(t, srv.ClientURL())

@@ -35,7 +35,7 @@ type AuthError struct{ Message string }
 func (e *AuthError) Error() string { return e.Message }
 
 // ErrBadAuthorization is wrapped when a control plane answered 2xx with a
-// body that cannot be used (NATS.md §7, G18).
+// body that cannot be used (no usable workspaceId or projectId, say).
 var ErrBadAuthorization = errors.New("invalid authorization response")
 
 // StaticAuthorizer admits every client with the same authorization: for
@@ -52,7 +52,7 @@ func (a StaticAuthorizer) Authorize(context.Context, string, *string) (Authoriza
 }
 
 // HTTPAuthorizer calls a control plane's POST {URL}/api/registry/authorize
-// (NATS.md §7) with a bearer token, bounded by Timeout (default 5 s), and
+// with a bearer token, bounded by Timeout (default 5 s), and
 // validates the answer: workspaceId and projectId must be usable subject
 // tokens, userId a string or null, claims an object or null.
 type HTTPAuthorizer struct {

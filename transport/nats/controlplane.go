@@ -12,7 +12,7 @@ import (
 )
 
 // ControlPlane is the runtime's side of the control plane's HTTP API
-// (NATS.md §8.2): the status report. (The bundle download has no Go
+// (docs/distributed.md): the status report. (The bundle download has no Go
 // counterpart: actors are compiled in.)
 type ControlPlane struct {
 	URL     string // base URL; a trailing "/" is ignored

@@ -184,7 +184,7 @@ func TestEndToEndWithTheGoClient(t *testing.T) {
 	require.NoError(t, err)
 	defer bob.Close()
 
-	// The gateway's welcome arrives at once (G1), with the session id.
+	// The gateway's welcome arrives at once, with the session id.
 	require.Eventually(t, func() bool { return alice.ClientID() != "" && bob.ClientID() != "" }, 5*time.Second, 5*time.Millisecond)
 	assert.Len(t, alice.ClientID(), 36, "a UUID")
 
@@ -242,7 +242,7 @@ func waitState(t *testing.T, states <-chan Room, ok func(Room) bool) {
 	}
 }
 
-// Instances of one actor type run in parallel (G3): a slow call on one
+// Instances of one actor type run in parallel: a slow call on one
 // does not hold up a call to another.
 func TestInstancesOfOneTypeRunInParallel(t *testing.T) {
 	c := startCluster(t, member())
@@ -258,7 +258,7 @@ func TestInstancesOfOneTypeRunInParallel(t *testing.T) {
 }
 
 // An rpc whose actor or id cannot be a subject token gets an answer from
-// the gateway instead of a timeout (G15).
+// the gateway instead of a timeout.
 func TestInvalidSubjectTokensAreAnswered(t *testing.T) {
 	c := startCluster(t, member())
 	w := wstest.DialWelcome(t, c.wsURL)

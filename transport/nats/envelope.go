@@ -6,7 +6,7 @@ import (
 	"github.com/zocket-go/zocket/protocol"
 )
 
-// InboundEnvelope is a client frame on its way to a runtime (NATS.md §5.1).
+// InboundEnvelope is a client frame on its way to a runtime.
 type InboundEnvelope struct {
 	Scope     Scope  `json:"scope"`
 	SessionID string `json:"sessionId"`
@@ -17,7 +17,7 @@ type InboundEnvelope struct {
 	Message json.RawMessage `json:"message"`
 }
 
-// OutboundEnvelope is one server message for one session (NATS.md §5.2).
+// OutboundEnvelope is one server message for one session.
 type OutboundEnvelope struct {
 	Scope     Scope           `json:"scope"`
 	SessionID string          `json:"sessionId"`

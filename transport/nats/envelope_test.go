@@ -14,7 +14,7 @@ import (
 	znats "github.com/zocket-go/zocket/transport/nats"
 )
 
-// The gateway's envelopes and notices carry exactly NATS.md §5's members:
+// The gateway's envelopes and notices carry exactly the TS members:
 // the client frame verbatim (unknown members too), userId left out when
 // there is none, claims an object.
 func TestGatewayEnvelopesAndNotices(t *testing.T) {
@@ -63,7 +63,7 @@ func TestGatewayEnvelopesAndNotices(t *testing.T) {
 }
 
 // When OUTBOUND is gone, the runtime's publishes fail: counted, logged and
-// shown by /health (G10).
+// shown by /health.
 func TestOutboundPublishFailuresAreCounted(t *testing.T) {
 	c := startCluster(t, member())
 	js, err := jetstream.New(connect(t, c.url))

@@ -51,12 +51,12 @@ const (
 	upgradeRequiredBody = "Zocket Gateway — WebSocket upgrade required"
 )
 
-// Gateway ends client WebSockets (NATS.md §6): it authorizes each upgrade,
+// Gateway ends client WebSockets (docs/distributed.md): it authorizes each upgrade,
 // publishes the client's frames to INBOUND in order (up to 64 waiting for
 // their PubAck at a time), and relays the
 // session's OUTBOUND messages to the socket through an ordered consumer
 // that starts at the beginning of the subject, so answers published before
-// it started are not lost. It sends welcome at once (G1) and holds no
+// it started are not lost. It sends welcome at once and holds no
 // actor state. A Gateway is an http.Handler: /health answers
 // {"ok":true} while NATS is connected, every other path upgrades.
 type Gateway struct {
@@ -112,7 +112,7 @@ func NewGateway(ctx context.Context, nc *nats.Conn, opts GatewayOptions) (*Gatew
 	return g, nil
 }
 
-// ServeHTTP serves /health and upgrades every other request (NATS.md §6.2).
+// ServeHTTP serves /health and upgrades every other request, once authorized.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/health" {
 		w.Header().Set("Content-Type", "application/json")

@@ -22,7 +22,7 @@ func (failingJS) PublishAsync(string, []byte, ...jetstream.PublishOpt) (jetstrea
 }
 
 // An rpc the gateway cannot publish is answered with an error instead of
-// timing out at the client (G12); other frames are dropped.
+// timing out at the client; other frames are dropped.
 func TestUnpublishableRPCIsAnswered(t *testing.T) {
 	g := &Gateway{js: failingJS{}, opts: GatewayOptions{PublishTimeout: time.Second, SendQueue: 4, Logger: slog.New(slog.DiscardHandler)}}
 	s := newSession(g, nil, "s1", Authorization{Scope: Scope{"w", "p"}})

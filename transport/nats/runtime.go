@@ -41,13 +41,13 @@ type RuntimeOptions struct {
 	Logger *slog.Logger
 }
 
-// Runtime hosts an App behind JetStream (NATS.md §8): one durable pull
+// Runtime hosts an App behind JetStream (docs/distributed.md): one durable pull
 // consumer per actor type on INBOUND, one virtual connection per gateway
 // session, and outbound messages published to the session's subject.
 //
 // Messages are handed to the App in delivery order, which keeps each
 // instance's order, and run in the instances' own mailboxes, so different
-// instances of one actor type run in parallel (G3). An rpc is acked once
+// instances of one actor type run in parallel. An rpc is acked once
 // its rpc:result is published; other messages once the App took them.
 type Runtime struct {
 	nc   *nats.Conn
@@ -58,8 +58,8 @@ type Runtime struct {
 
 	mu       sync.Mutex
 	sessions map[string]*vconn
-	tombs    map[string]time.Time // sessions that disconnected, for late frames (G7)
-	seen     map[string]time.Time // executed rpcs: session + "\x00" + id (G5)
+	tombs    map[string]time.Time // sessions that disconnected, for late frames
+	seen     map[string]time.Time // executed rpcs: session + "\x00" + id, against redelivery
 	loops    []jetstream.ConsumeContext
 	sub      *nats.Subscription // disconnect notices
 	alive    *nats.Subscription // alive notices
@@ -145,7 +145,7 @@ func (r *Runtime) Start(ctx context.Context) error {
 	return nil
 }
 
-// consume creates or updates actor's durable consumer (NATS.md §4.1) and
+// consume creates or updates actor's durable consumer and
 // starts consuming it.
 func (r *Runtime) consume(ctx context.Context, actor string) (jetstream.ConsumeContext, error) {
 	cons, err := r.js.CreateOrUpdateConsumer(ctx, InboundStream, jetstream.ConsumerConfig{
@@ -173,7 +173,7 @@ func (r *Runtime) consume(ctx context.Context, actor string) (jetstream.ConsumeC
 // supervise restarts a consume loop that ended by itself (its consumer or
 // stream vanished, as after a NATS restart: the streams live in memory),
 // re-creating the streams and the consumer, with backoff. Meanwhile the
-// runtime reports itself unhealthy (G20).
+// runtime reports itself unhealthy.
 func (r *Runtime) supervise(i int, actor string, cc jetstream.ConsumeContext) {
 	backoff := 50 * time.Millisecond
 	for {
@@ -277,17 +277,18 @@ type inboundWire struct {
 	Message   json.RawMessage `json:"message"`
 }
 
-// handle takes one inbound message (NATS.md §8.3, §10).
+// handle takes one inbound message and acks it once handled (an rpc: once
+// its result is published).
 func (r *Runtime) handle(msg jetstream.Msg) {
 	var env inboundWire
 	if err := json.Unmarshal(msg.Data(), &env); err != nil || env.SessionID == "" || len(env.Message) == 0 {
 		r.opts.Logger.Warn("nats: runtime terminated an undecodable envelope", "subject", msg.Subject(), "err", err)
-		msg.Term() // G4
+		msg.Term() // not redelivered: it would fail again
 		return
 	}
 	if env.Scope != r.opts.Scope {
 		r.opts.Logger.Warn("nats: runtime terminated an envelope of another scope", "subject", msg.Subject(), "scope", env.Scope)
-		msg.Term() // G16
+		msg.Term() // defence in depth: never act on another scope's frame
 		return
 	}
 	m, perr := protocol.Parse(env.Message)
@@ -366,7 +367,7 @@ func (r *Runtime) outboundFailed(subject string, err error) {
 	r.opts.Logger.Warn("nats: runtime outbound publish failed", "subject", subject, "err", err, "failures", n)
 }
 
-// OutboundFailures is how many outbound publishes failed (G10).
+// OutboundFailures is how many outbound publishes failed.
 func (r *Runtime) OutboundFailures() int64 { return r.outboundFailures.Load() }
 
 // Sessions is the number of known gateway sessions.
@@ -414,10 +415,10 @@ func (r *Runtime) Stop(ctx context.Context) error {
 	return err
 }
 
-// HealthHandler serves GET /health (NATS.md §8.2): 200 with {"ok":true,
+// HealthHandler serves GET /health: 200 with {"ok":true,
 // "deploymentId","actorTypes","deployCount","workspaceId","projectId"},
 // or 503 with "ok":false and an "error" once a consume loop died or NATS
-// is disconnected (G20).
+// is disconnected.
 func (r *Runtime) HealthHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		r.mu.Lock()

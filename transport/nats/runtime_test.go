@@ -74,7 +74,7 @@ func consumerInfo(t *testing.T, nc *nats.Conn) *jetstream.ConsumerInfo {
 	return info
 }
 
-// A redelivered rpc (same session, same id) is not executed twice (G5).
+// A redelivered rpc (same session, same id) is not executed twice.
 func TestRedeliveredRPCIsNotExecutedTwice(t *testing.T) {
 	c := startCluster(t, member())
 	nc := connect(t, c.url)
@@ -96,7 +96,7 @@ func TestRedeliveredRPCIsNotExecutedTwice(t *testing.T) {
 }
 
 // Undecodable envelopes and envelopes of another scope are terminated,
-// not redelivered (G4, G16), and the consumer goes on.
+// not redelivered, and the consumer goes on.
 func TestBadEnvelopesAreTerminated(t *testing.T) {
 	c := startCluster(t, member())
 	nc := connect(t, c.url)
@@ -122,7 +122,7 @@ func TestBadEnvelopesAreTerminated(t *testing.T) {
 
 // A frame that arrives after its session's disconnect notice (the notice
 // travels on core NATS and can overtake it) does not bring the session
-// back (G7).
+// back.
 func TestLateFrameAfterDisconnectIsIgnored(t *testing.T) {
 	c := startCluster(t, member())
 	nc := connect(t, c.url)
@@ -165,7 +165,7 @@ func TestRuntimeRestartDeliversWaitingWork(t *testing.T) {
 }
 
 // A consume loop that dies is restarted (its consumer re-created), and
-// /health says so meanwhile (G20). Here the consumer is deleted under the
+// /health says so meanwhile. Here the consumer is deleted under the
 // runtime, and a foreign stream holding the inbound subjects keeps it from
 // coming back until that stream goes.
 func TestConsumeLoopIsRestartedAndHealthTellsMeanwhile(t *testing.T) {

@@ -32,7 +32,7 @@ func newSession(g *Gateway, ws *websocket.Conn, id string, auth Authorization) *
 		out: make(chan []byte, g.opts.SendQueue), acks: make(chan inflight, maxInflight), done: make(chan struct{})}
 }
 
-// serve runs a session until its socket closes (NATS.md §6.3).
+// serve runs a session until its socket closes.
 func (g *Gateway) serve(ws *websocket.Conn, auth Authorization) {
 	s := newSession(g, ws, newSessionID(), auth)
 	g.mu.Lock()
@@ -58,7 +58,7 @@ func (g *Gateway) serve(ws *websocket.Conn, auth Authorization) {
 		return
 	}
 	g.notice(ConnectedSubject(auth.Scope), SessionConnectedNotice{Scope: auth.Scope, SessionID: s.id, UserID: auth.UserID, ConnectedAt: time.Now().UnixMilli()})
-	s.send(protocol.AppendWelcome(nil, s.id)) // G1: the id the runtime will use
+	s.send(protocol.AppendWelcome(nil, s.id)) // at once: the id the runtime will use
 
 	var acker sync.WaitGroup
 	acker.Go(func() { s.ackLoop(ctx) })
@@ -76,8 +76,8 @@ func (g *Gateway) serve(ws *websocket.Conn, auth Authorization) {
 
 // relay pipes the session's outbound subject to the socket through an
 // ordered consumer delivering from the start of what the stream holds
-// (NATS.md §4.2). If the relay stops for good, the socket is closed with
-// 1011 so that the client reconnects (G13).
+// (so answers published before it started arrive too). If the relay stops
+// for good, the socket is closed with 1011 so that the client reconnects.
 func (s *session) relay(ctx context.Context) (jetstream.ConsumeContext, error) {
 	g := s.g
 	cfg := jetstream.OrderedConsumerConfig{
@@ -177,7 +177,7 @@ func (s *session) readLoop(ctx context.Context) {
 	}
 }
 
-// route publishes one client frame to INBOUND (NATS.md §6.3): frames that
+// route publishes one client frame to INBOUND, in arrival order: frames that
 // are not objects with string actor and actorId are dropped; an rpc that
 // cannot be routed is answered with an error.
 func (s *session) route(ctx context.Context, data []byte) {
@@ -234,7 +234,7 @@ func (s *session) ackLoop(ctx context.Context) {
 // answered (the streams live in memory: a NATS restart loses them) it
 // re-creates the streams and publishes the frame once more, waiting;
 // otherwise, and if that fails too, an rpc gets an error answer instead of
-// a timeout (G12).
+// a timeout.
 func (s *session) publishFailed(ctx context.Context, head frameHead, fut jetstream.PubAckFuture, err error) {
 	g := s.g
 	if fut != nil && errors.Is(err, jetstream.ErrNoStreamResponse) {

@@ -13,13 +13,13 @@ import (
 // OutboundMaxConsumers is OUTBOUND's max_consumers. Every gateway session
 // has an ordered consumer on OUTBOUND, and nats-server 2.14 and later cap a
 // stream at 1,000 consumers unless the stream says otherwise, which would
-// cap a deployment at 1,000 concurrent clients. (Decision: the one
-// deviation from NATS.md §3's server defaults; TypeScript never compares
+// cap a deployment at 1,000 concurrent clients. (The one departure from
+// the server defaults the TS streams use; TypeScript never compares
 // stream configurations, so it is unaffected.)
 const OutboundMaxConsumers = 1_000_000
 
 // StreamConfigs returns the configurations of INBOUND and OUTBOUND
-// (NATS.md §3): memory storage, one replica, INBOUND a work queue kept 60
+// (docs/distributed.md): memory storage, one replica, INBOUND a work queue kept 60
 // s, OUTBOUND limits kept 30 s (and OutboundMaxConsumers).
 func StreamConfigs() []jetstream.StreamConfig {
 	return []jetstream.StreamConfig{

@@ -10,7 +10,7 @@ import (
 var ErrInvalidToken = fmt.Errorf("invalid subject token")
 
 // ValidToken reports whether s can be one NATS subject token: not empty,
-// without '.', '*', '>' or white space (NATS.md §2, G15). what names the
+// without '.', '*', '>' or white space. what names the
 // value in the error.
 func ValidToken(what, s string) error {
 	if s == "" {

@@ -30,7 +30,7 @@ func (c *vconn) ID() string                { return c.id }
 func (c *vconn) Identity() zocket.Identity { return c.identity }
 
 // Send publishes frame in an OutboundEnvelope without waiting for the
-// PubAck (failures are counted and logged, G10); publishes keep their
+// PubAck (failures are counted and logged); publishes keep their
 // order. An rpc:result acks the inbound message of its rpc.
 func (c *vconn) Send(frame []byte) error {
 	env := appendOutbound(make([]byte, 0, len(frame)+128), c.r.opts.Scope, c.id, frame)

@@ -1,4 +1,4 @@
-// Package benchapp holds the actors ../shared/loadgen expects (counter,
+// Package benchapp holds the actors the load generator expects (counter,
 // chat, big), served by examples/bench and examples/cluster.
 package benchapp
 
@@ -9,7 +9,8 @@ import (
 	"github.com/zocket-go/zocket"
 )
 
-// The actors ../shared/loadgen expects, with exactly its names and fields.
+// The actors the load generator expects, with exactly its names and fields
+// (docs/benchmarks.md).
 
 type counterState struct {
 	Count int `json:"count"`

@@ -14,9 +14,9 @@ import (
 	"github.com/zocket-go/zocket/internal/wstest"
 )
 
-// A. Connection and framing
+// Connection and framing
 
-func case01WelcomeFirstUniqueIDs(t *testing.T, startServer func(testing.TB) string) {
+func checkWelcomeFirstUniqueIDs(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := wstest.Dial(t, url), wstest.Dial(t, url)
 	fa, fb := a.Next(), b.Next()
@@ -27,13 +27,13 @@ func case01WelcomeFirstUniqueIDs(t *testing.T, startServer func(testing.TB) stri
 	assert.Len(t, fa, 2)
 }
 
-func case02ClientIDStableAndVisible(t *testing.T, startServer func(testing.TB) string) {
+func checkClientIDStableAndVisible(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, a.ClientID, a.MustCall("echo", "inst-1", "whoAmI", nil))
 	assert.Equal(t, a.ClientID, a.MustCall("echo", "inst-1", "whoAmI", nil))
 }
 
-func case03MalformedFramesIgnored(t *testing.T, startServer func(testing.TB) string) {
+func checkMalformedFramesIgnored(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	for _, f := range []string{`not json`, `42`, `null`, `[]`, `{}`, `{"type":5}`,
 		`{"type":"bogus","actor":"chat","actorId":"x"}`, `"str"`, `{"type":"rpc"`} {
@@ -43,16 +43,16 @@ func case03MalformedFramesIgnored(t *testing.T, startServer func(testing.TB) str
 	assert.Equal(t, a.ClientID, a.MustCall("echo", "x", "whoAmI", nil))
 }
 
-func case04BinaryFrames(t *testing.T, startServer func(testing.TB) string) {
+func checkBinaryFrames(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.SendBytes(websocket.MessageBinary, []byte(`{"type":"rpc","id":"b1","actor":"echo","actorId":"x","method":"whoAmI"}`))
 	r := a.Next()
 	assert.Equal(t, wstest.Frame{"type": "rpc:result", "id": "b1", "result": a.ClientID}, r)
 }
 
-// B. RPC
+// RPC
 
-func case05SuccessShape(t *testing.T, startServer func(testing.TB) string) {
+func checkSuccessShape(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	before := time.Now().UnixMilli()
 	a.SendRaw(`{"type":"rpc","id":"r1","actor":"chat","actorId":"room-1","method":"sendMessage","input":{"text":"hello"}}`)
@@ -67,7 +67,7 @@ func case05SuccessShape(t *testing.T, startServer func(testing.TB) string) {
 	assert.True(t, sentAt >= before && sentAt <= after)
 }
 
-func case06VoidVersusNull(t *testing.T, startServer func(testing.TB) string) {
+func checkVoidVersusNull(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.SendRaw(`{"type":"rpc","id":"r2","actor":"fail","actorId":"f","method":"voidM"}`)
 	assert.Equal(t, `{"type":"rpc:result","id":"r2"}`, string(a.NextRaw()))
@@ -75,7 +75,7 @@ func case06VoidVersusNull(t *testing.T, startServer func(testing.TB) string) {
 	assert.Equal(t, `{"type":"rpc:result","id":"r3","result":null}`, string(a.NextRaw()))
 }
 
-func case07IDEchoedVerbatim(t *testing.T, startServer func(testing.TB) string) {
+func checkIDEchoedVerbatim(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	for _, id := range []string{`"rpc-x/✓ 1"`, `7`, `{"a":[1,2]}`, `null`, `1.5e3`} {
 		a.SendRaw(`{"type":"rpc","id":` + id + `,"actor":"fail","actorId":"f","method":"voidM"}`)
@@ -85,7 +85,7 @@ func case07IDEchoedVerbatim(t *testing.T, startServer func(testing.TB) string) {
 	assert.Equal(t, `{"type":"rpc:result"}`, string(a.NextRaw()), "no id: no id member")
 }
 
-func case08UnknownActor(t *testing.T, startServer func(testing.TB) string) {
+func checkUnknownActor(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.SendRaw(`{"type":"rpc","id":"u","actor":"nope","actorId":"x","method":"m"}`)
 	assert.Equal(t, wstest.Frame{"type": "rpc:result", "id": "u", "error": "Unknown actor: nope"}, a.Next())
@@ -96,13 +96,13 @@ func case08UnknownActor(t *testing.T, startServer func(testing.TB) string) {
 	}
 }
 
-func case09UnknownMethod(t *testing.T, startServer func(testing.TB) string) {
+func checkUnknownMethod(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, "Unknown method: doesNotExist", a.Call("chat", "r", "doesNotExist", nil)["error"])
 	assert.Equal(t, "Unknown method: toString", a.Call("chat", "r", "toString", nil)["error"])
 }
 
-func case10ValidationFailure(t *testing.T, startServer func(testing.TB) string) {
+func checkValidationFailure(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	for _, input := range []any{map[string]any{}, nil, map[string]any{"text": 5}} {
 		r := a.Call("chat", "v", "sendMessage", input)
@@ -119,19 +119,19 @@ func case10ValidationFailure(t *testing.T, startServer func(testing.TB) string) 
 	assert.Equal(t, map[string]any{"members": []any{}, "messages": []any{}}, a.Snapshot("chat", "v"))
 }
 
-func case11InputDefaults(t *testing.T, startServer func(testing.TB) string) {
+func checkInputDefaults(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, map[string]any{"n": 5.0}, a.MustCall("fail", "f", "withDefault", map[string]any{}))
 	assert.Equal(t, map[string]any{"n": 2.0}, a.MustCall("fail", "f", "withDefault", map[string]any{"n": 2}))
 }
 
-func case12SchemaLessMethodIgnoresInput(t *testing.T, startServer func(testing.TB) string) {
+func checkSchemaLessMethodIgnoresInput(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.SendRaw(`{"type":"rpc","id":"n","actor":"fail","actorId":"f","method":"noSchema","input":{"a":1}}`)
 	assert.Equal(t, `{"type":"rpc:result","id":"n"}`, string(a.NextRaw()))
 }
 
-func case13HandlerFailureIsAtomic(t *testing.T, startServer func(testing.TB) string) {
+func checkHandlerFailureIsAtomic(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	assert.Equal(t, map[string]any{"count": 0.0}, b.Snapshot("fail", "f1"))
@@ -142,7 +142,7 @@ func case13HandlerFailureIsAtomic(t *testing.T, startServer func(testing.TB) str
 	assert.Equal(t, "Unknown error", a.Call("fail", "f1", "throwEmpty", nil)["error"])
 }
 
-func case14SharedStatePerInstance(t *testing.T, startServer func(testing.TB) string) {
+func checkSharedStatePerInstance(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, 1.0, a.MustCall("chat", "m", "addMember", map[string]any{"name": "alice"}))
 	assert.Equal(t, 2.0, a.MustCall("chat", "m", "addMember", map[string]any{"name": "bob"}))
@@ -155,7 +155,7 @@ func case14SharedStatePerInstance(t *testing.T, startServer func(testing.TB) str
 	assert.Equal(t, map[string]any{"members": []any{}, "messages": []any{}}, a.Snapshot("chat", "other"))
 }
 
-func case15PerInstanceSerialization(t *testing.T, startServer func(testing.TB) string) {
+func checkPerInstanceSerialization(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	id1 := a.RPC("counter", "s", "incrementSlow", map[string]any{"label": "first", "waitMs": 30})
 	id2 := a.RPC("counter", "s", "incrementSlow", map[string]any{"label": "second", "waitMs": 0})
@@ -168,7 +168,7 @@ func case15PerInstanceSerialization(t *testing.T, startServer func(testing.TB) s
 	assert.Equal(t, []any{"start:first", "end:first", "start:second", "end:second"}, field(st, "order"))
 }
 
-func case16ReadLoopNotBlocked(t *testing.T, startServer func(testing.TB) string) {
+func checkReadLoopNotBlocked(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	slow := a.RPC("counter", "x", "incrementSlow", map[string]any{"label": "slow", "waitMs": 300})
@@ -191,19 +191,19 @@ func case16ReadLoopNotBlocked(t *testing.T, startServer func(testing.TB) string)
 	assert.Equal(t, 1.0, field(s.state, "count"))
 }
 
-// C. Middleware
+// Middleware
 
-func case17ContextReachesHandler(t *testing.T, startServer func(testing.TB) string) {
+func checkContextReachesHandler(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, "user-"+a.ClientID, a.MustCall("mwctx", "x", "whoami", nil))
 }
 
-func case18ChainAccumulates(t *testing.T, startServer func(testing.TB) string) {
+func checkChainAccumulates(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, map[string]any{"a": 1.0, "b": 11.0}, a.MustCall("mwchain", "x", "getCtx", nil))
 }
 
-func case19RejectionBlocksHandler(t *testing.T, startServer func(testing.TB) string) {
+func checkRejectionBlocksHandler(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, "Forbidden", a.Call("mwdeny", "x", "increment", nil)["error"])
 	assert.Equal(t, map[string]any{"count": 0.0}, a.Snapshot("mwdeny", "x"))
@@ -213,14 +213,14 @@ func stats(c *wstest.Client) map[string]any {
 	return c.MustCall("mwstats", "s", "counts", nil).(map[string]any)
 }
 
-func case20RejectionShortCircuits(t *testing.T, startServer func(testing.TB) string) {
+func checkRejectionShortCircuits(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	before := stats(a)["second"]
 	assert.Equal(t, "First fails", a.Call("mwfirst", "x", "ping", nil)["error"])
 	assert.Equal(t, before, stats(a)["second"])
 }
 
-func case21AsyncPlainShared(t *testing.T, startServer func(testing.TB) string) {
+func checkAsyncPlainShared(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, true, a.MustCall("mwasync", "x", "check", nil))
 	assert.Equal(t, 1.0, a.MustCall("plain", "x", "increment", nil))
@@ -229,13 +229,13 @@ func case21AsyncPlainShared(t *testing.T, startServer func(testing.TB) string) {
 	assert.Equal(t, "admin", a.MustCall("shared2", "x", "role", nil))
 }
 
-func case22MiddlewareArguments(t *testing.T, startServer func(testing.TB) string) {
+func checkMiddlewareArguments(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, map[string]any{"clientId": a.ClientID, "actor": "mwargs", "actorId": "test-id",
 		"method": "ping", "ctx": map[string]any{}}, a.MustCall("mwargs", "test-id", "ping", nil))
 }
 
-func case24NoMiddlewareForHooksOrSubscriptions(t *testing.T, startServer func(testing.TB) string) {
+func checkNoMiddlewareForHooksOrSubscriptions(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	before := stats(a)["count"].(float64)
 	s := &store{t: t}
@@ -246,7 +246,7 @@ func case24NoMiddlewareForHooksOrSubscriptions(t *testing.T, startServer func(te
 	assert.Equal(t, before+1, stats(a)["count"])
 }
 
-func case25LookupThenValidationThenMiddleware(t *testing.T, startServer func(testing.TB) string) {
+func checkLookupThenValidationThenMiddleware(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	before := stats(a)["gate"].(float64)
 	assert.Equal(t, "Unknown method: x", a.Call("mwgate", "g", "x", nil)["error"])
@@ -257,7 +257,7 @@ func case25LookupThenValidationThenMiddleware(t *testing.T, startServer func(tes
 	assert.Equal(t, before+1, stats(a)["gate"])
 }
 
-func case26ContextMerging(t *testing.T, startServer func(testing.TB) string) {
+func checkContextMerging(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, map[string]any{"k": 2.0}, a.MustCall("mwmerge", "x", "getCtx", nil))
 }

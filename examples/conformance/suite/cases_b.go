@@ -15,7 +15,7 @@ import (
 	"github.com/zocket-go/zocket/internal/wstest"
 )
 
-// C (in-process stub connection)
+// Middleware, in-process (stub connection)
 
 func localNext(t *testing.T, c *zocket.LocalConn) map[string]any {
 	t.Helper()
@@ -28,7 +28,7 @@ func localNext(t *testing.T, c *zocket.LocalConn) map[string]any {
 	return m
 }
 
-func case23TransportMetadata(t *testing.T, startServer func(testing.TB) string) {
+func checkTransportMetadata(t *testing.T, startServer func(testing.TB) string) {
 	app, _ := fixtures.NewApp()
 	h := zocket.NewHandler(app)
 	c := zocket.NewLocalConn("session-1", zocket.Identity{UserID: "user-123",
@@ -43,9 +43,9 @@ func case23TransportMetadata(t *testing.T, startServer func(testing.TB) string) 
 	assert.Len(t, c.Frames(), 1, "exactly one frame")
 }
 
-// D. Events
+// Events
 
-func case27BroadcastDeliveryAndShape(t *testing.T, startServer func(testing.TB) string) {
+func checkBroadcastDeliveryAndShape(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	b.Sub("event:sub", "chat", "room-events")
@@ -66,7 +66,7 @@ func case27BroadcastDeliveryAndShape(t *testing.T, startServer func(testing.TB) 
 	a.Nothing()
 }
 
-func case28UnsubscribeStopsDelivery(t *testing.T, startServer func(testing.TB) string) {
+func checkUnsubscribeStopsDelivery(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	b.Sub("event:sub", "chat", "u")
@@ -79,7 +79,7 @@ func case28UnsubscribeStopsDelivery(t *testing.T, startServer func(testing.TB) s
 	b.Nothing()
 }
 
-func case29PassiveListener(t *testing.T, startServer func(testing.TB) string) {
+func checkPassiveListener(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	b.Sub("event:sub", "chat", "passive")
@@ -88,7 +88,7 @@ func case29PassiveListener(t *testing.T, startServer func(testing.TB) string) {
 	assert.Equal(t, "hi", field(b.Next()["payload"], "text"))
 }
 
-func case30ToTargeting(t *testing.T, startServer func(testing.TB) string) {
+func checkToTargeting(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	a.Sub("event:sub", "room", "r")
@@ -106,7 +106,7 @@ func case30ToTargeting(t *testing.T, startServer func(testing.TB) string) {
 	b.Nothing()
 }
 
-func case31ExceptTargeting(t *testing.T, startServer func(testing.TB) string) {
+func checkExceptTargeting(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	a.Sub("event:sub", "room", "r")
@@ -118,7 +118,7 @@ func case31ExceptTargeting(t *testing.T, startServer func(testing.TB) string) {
 	a.Nothing()
 }
 
-func case32NoTerminalNoEvent(t *testing.T, startServer func(testing.TB) string) {
+func checkNoTerminalNoEvent(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.Sub("event:sub", "room", "g")
 	r := a.Call("room", "g", "ghost", map[string]any{"text": "boo"})
@@ -126,7 +126,7 @@ func case32NoTerminalNoEvent(t *testing.T, startServer func(testing.TB) string) 
 	a.Nothing()
 }
 
-func case33InvalidOrUndeclaredEventsDropped(t *testing.T, startServer func(testing.TB) string) {
+func checkInvalidOrUndeclaredEventsDropped(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.Sub("event:sub", "ev", "e")
 	for _, m := range []string{"bad", "undeclared"} {
@@ -136,7 +136,7 @@ func case33InvalidOrUndeclaredEventsDropped(t *testing.T, startServer func(testi
 	a.Nothing()
 }
 
-func case34PayloadIsSchemaOutput(t *testing.T, startServer func(testing.TB) string) {
+func checkPayloadIsSchemaOutput(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.Sub("event:sub", "ev", "e")
 	id := a.RPC("ev", "e", "defaults", nil)
@@ -145,7 +145,7 @@ func case34PayloadIsSchemaOutput(t *testing.T, startServer func(testing.TB) stri
 	assert.Equal(t, id, a.Next()["id"])
 }
 
-func case35TerminalSemantics(t *testing.T, startServer func(testing.TB) string) {
+func checkTerminalSemantics(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.Sub("event:sub", "ev", "e")
 	id := a.RPC("ev", "e", "twice", nil)
@@ -158,7 +158,7 @@ func case35TerminalSemantics(t *testing.T, startServer func(testing.TB) string) 
 	assert.Equal(t, 1.0, field(fs[1]["payload"], "n"))
 }
 
-func case36EventsDiscardedOnFailure(t *testing.T, startServer func(testing.TB) string) {
+func checkEventsDiscardedOnFailure(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.Sub("event:sub", "ev", "e")
 	a.Snapshot("ev", "e")
@@ -167,16 +167,16 @@ func case36EventsDiscardedOnFailure(t *testing.T, startServer func(testing.TB) s
 	a.Nothing()
 }
 
-// E. State synchronization
+// State synchronization
 
-func case37SnapshotOnSubscribe(t *testing.T, startServer func(testing.TB) string) {
+func checkSnapshotOnSubscribe(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.SendRaw(`{"type":"state:sub","actor":"chat","actorId":"room-state"}`)
 	assert.Equal(t, `{"type":"state:snapshot","actor":"chat","actorId":"room-state","state":{"members":[],"messages":[]}}`,
 		string(a.NextRaw()))
 }
 
-func case38ExactlyOnePatchPerMutatingCall(t *testing.T, startServer func(testing.TB) string) {
+func checkExactlyOnePatchPerMutatingCall(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	s := &store{t: t}
@@ -199,7 +199,7 @@ func case38ExactlyOnePatchPerMutatingCall(t *testing.T, startServer func(testing
 	b.Nothing()
 }
 
-func case39AppendForm(t *testing.T, startServer func(testing.TB) string) {
+func checkAppendForm(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.Snapshot("chat", "append")
 	a.RPC("chat", "append", "sendMessage", map[string]any{"text": "first"})
@@ -209,7 +209,7 @@ func case39AppendForm(t *testing.T, startServer func(testing.TB) string) {
 	assert.Equal(t, "/messages/0", got[0].Path)
 }
 
-func case40PatchCorrectnessMatrix(t *testing.T, startServer func(testing.TB) string) {
+func checkPatchCorrectnessMatrix(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	steps := []struct {
 		method string
@@ -252,7 +252,7 @@ func case40PatchCorrectnessMatrix(t *testing.T, startServer func(testing.TB) str
 	}
 }
 
-func case41PatchBeforeEventBeforeResult(t *testing.T, startServer func(testing.TB) string) {
+func checkPatchBeforeEventBeforeResult(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	for _, c := range []*wstest.Client{a, b} {
@@ -267,7 +267,7 @@ func case41PatchBeforeEventBeforeResult(t *testing.T, startServer func(testing.T
 	assert.Equal(t, "event", b.Next().Type())
 }
 
-func case42ResubscribeAndUnsubscribe(t *testing.T, startServer func(testing.TB) string) {
+func checkResubscribeAndUnsubscribe(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.Snapshot("tracked", "re")
 	a.Until(func(f wstest.Frame) bool { return f.Type() == "state:patch" }) // onConnect
@@ -285,7 +285,7 @@ func case42ResubscribeAndUnsubscribe(t *testing.T, startServer func(testing.TB) 
 	a.Nothing()
 }
 
-func case43KeyEscaping(t *testing.T, startServer func(testing.TB) string) {
+func checkKeyEscaping(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	before := a.Snapshot("p", "esc")
 	a.RPC("p", "esc", "setKey", map[string]any{"key": "a/b", "value": 1})

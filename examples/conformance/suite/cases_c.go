@@ -11,9 +11,9 @@ import (
 	"github.com/zocket-go/zocket/examples/conformance/fixtures"
 )
 
-// F. Lifecycle hooks and clients
+// Lifecycle hooks and clients
 
-func case44OnConnectOnFirstStateSub(t *testing.T, startServer func(testing.TB) string) {
+func checkOnConnectOnFirstStateSub(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	s := &store{t: t}
 	a.Sub("state:sub", "tracked", "instance-1")
@@ -21,7 +21,7 @@ func case44OnConnectOnFirstStateSub(t *testing.T, startServer func(testing.TB) s
 	assert.Equal(t, []any{a.ClientID}, field(s.state, "connected"))
 }
 
-func case45OnConnectEventReachesNewSubscriber(t *testing.T, startServer func(testing.TB) string) {
+func checkOnConnectEventReachesNewSubscriber(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.Sub("event:sub", "greeter", "g")
 	ev := a.Next()
@@ -29,14 +29,14 @@ func case45OnConnectEventReachesNewSubscriber(t *testing.T, startServer func(tes
 	assert.Equal(t, map[string]any{"id": a.ClientID}, ev["payload"])
 }
 
-func case46OnConnectRunsBeforeFirstMethod(t *testing.T, startServer func(testing.TB) string) {
+func checkOnConnectRunsBeforeFirstMethod(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	r := a.MustCall("tracked2", "t", "ping", nil)
 	assert.Equal(t, []any{a.ClientID}, field(r, "connected"))
 	assert.Equal(t, []any{a.ClientID}, field(r, "clients"))
 }
 
-func case47OnConnectAtMostOnce(t *testing.T, startServer func(testing.TB) string) {
+func checkOnConnectAtMostOnce(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	assert.Equal(t, "Unknown method: doesNotExist", a.Call("tracked", "t2", "doesNotExist", nil)["error"])
 	a.Sub("state:sub", "tracked", "t2")
@@ -47,7 +47,7 @@ func case47OnConnectAtMostOnce(t *testing.T, startServer func(testing.TB) string
 	assert.Equal(t, []any{a.ClientID}, field(a.Snapshot("tracked", "t2"), "connected"))
 }
 
-func case48UnknownActorSubscription(t *testing.T, startServer func(testing.TB) string) {
+func checkUnknownActorSubscription(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	a.Sub("state:sub", "nope", "x")
 	a.Sub("event:sub", "nope", "x")
@@ -55,7 +55,7 @@ func case48UnknownActorSubscription(t *testing.T, startServer func(testing.TB) s
 	a.Nothing()
 }
 
-func case48NoInstanceCreated(t *testing.T, startServer func(testing.TB) string) {
+func checkNoInstanceCreated(t *testing.T, startServer func(testing.TB) string) {
 	app, _ := fixtures.NewApp()
 	h := zocket.NewHandler(app)
 	c := zocket.NewLocalConn("c", zocket.Identity{})
@@ -66,7 +66,7 @@ func case48NoInstanceCreated(t *testing.T, startServer func(testing.TB) string) 
 	assert.Equal(t, 0, app.Size(), "neither unknown actors nor unsubs create instances")
 }
 
-func case49OnDisconnectOnlyWhereInteracted(t *testing.T, startServer func(testing.TB) string) {
+func checkOnDisconnectOnlyWhereInteracted(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	w, j := dial(t, url), dial(t, url)
 	other := dial(t, url)
@@ -82,7 +82,7 @@ func case49OnDisconnectOnlyWhereInteracted(t *testing.T, startServer func(testin
 	other.Nothing()
 }
 
-func case50OnDisconnectMutationsBroadcast(t *testing.T, startServer func(testing.TB) string) {
+func checkOnDisconnectMutationsBroadcast(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	w, p := dial(t, url), dial(t, url)
 	s := &store{t: t}
@@ -93,7 +93,7 @@ func case50OnDisconnectMutationsBroadcast(t *testing.T, startServer func(testing
 	s.waitState(w, func(v any) bool { return len(field(v, "players").([]any)) == 0 })
 }
 
-func case51HooksReceiveTransportMetadata(t *testing.T, startServer func(testing.TB) string) {
+func checkHooksReceiveTransportMetadata(t *testing.T, startServer func(testing.TB) string) {
 	app, _ := fixtures.NewApp()
 	h := zocket.NewHandler(app)
 	c := zocket.NewLocalConn("session-2", zocket.Identity{UserID: "user-456",
@@ -147,7 +147,7 @@ func eventually(t *testing.T, app *zocket.App, id string, want map[string]any) {
 	}
 }
 
-func case52ClientsContents(t *testing.T, startServer func(testing.TB) string) {
+func checkClientsContents(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	a.MustCall("roster", "shared", "clients", nil)
@@ -166,7 +166,7 @@ func case52ClientsContents(t *testing.T, startServer func(testing.TB) string) {
 	assert.Equal(t, []any{b.ClientID}, field(s.state, "lastLeftClients"))
 }
 
-func case53ThrowingHookDoesNotWedge(t *testing.T, startServer func(testing.TB) string) {
+func checkThrowingHookDoesNotWedge(t *testing.T, startServer func(testing.TB) string) {
 	a := dial(t, startServer(t))
 	for _, actor := range []string{"badhook", "panichook"} {
 		for range 3 {
@@ -177,7 +177,7 @@ func case53ThrowingHookDoesNotWedge(t *testing.T, startServer func(testing.TB) s
 	}
 }
 
-func case54OnActivateRunsOnceFirst(t *testing.T, startServer func(testing.TB) string) {
+func checkOnActivateRunsOnceFirst(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	a, b := dial(t, url), dial(t, url)
 	want := map[string]any{"createdAt": 1.0, "log": []any{"act"}}
@@ -186,7 +186,7 @@ func case54OnActivateRunsOnceFirst(t *testing.T, startServer func(testing.TB) st
 	assert.Equal(t, want, b.Snapshot("activated", "x"))
 }
 
-func case55InFlightCallSurvivesCallerClose(t *testing.T, startServer func(testing.TB) string) {
+func checkInFlightCallSurvivesCallerClose(t *testing.T, startServer func(testing.TB) string) {
 	url := startServer(t)
 	w, a := dial(t, url), dial(t, url)
 	s := &store{t: t}
