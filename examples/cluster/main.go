@@ -11,6 +11,9 @@
 //	go run ./examples/cluster -role both -port 3000
 //	go run ./examples/loadgen -scenario rtt -url ws://127.0.0.1:3000
 //
+// -addr host:port sets the gateway's listen address (default
+// 127.0.0.1:3000), like every example; -host and -port set its parts.
+//
 // Environment (flags take precedence): PORT (gateway, default 3000),
 // NATS_URL, CONTROL_PLANE_URL and CONTROL_PLANE_INTERNAL_TOKEN (the
 // gateway authorizes through /api/registry/authorize and the runtime
@@ -29,9 +32,11 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
 	"syscall"
 )
 
@@ -98,6 +103,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.Role, "role", "both", "gateway, runtime or both")
 	fs.StringVar(&c.Host, "host", "127.0.0.1", "interface to listen on")
 	fs.IntVar(&c.Port, "port", envInt("PORT", 3000), "gateway WebSocket port (PORT)")
+	addr := fs.String("addr", "", "gateway listen address host:port (overrides -host and -port)")
 	fs.IntVar(&c.APIPort, "api-port", envInt("API_PORT", 8080), "runtime /health port (API_PORT)")
 	fs.StringVar(&c.NATSURL, "nats", getenv("NATS_URL"), "NATS server URL (NATS_URL); empty embeds one")
 	fs.IntVar(&c.NATSPort, "nats-port", 4222, "port of the embedded NATS server (0: any)")
@@ -109,6 +115,16 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile (NATS server included) to this file until exit")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if *addr != "" {
+		host, port, err := net.SplitHostPort(*addr)
+		if err != nil {
+			return c, fmt.Errorf("-addr: %w", err)
+		}
+		if c.Port, err = strconv.Atoi(port); err != nil {
+			return c, fmt.Errorf("-addr: port %q is not a number", port)
+		}
+		c.Host = host
 	}
 	switch c.Role {
 	case "gateway", "runtime", "both":

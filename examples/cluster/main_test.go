@@ -120,3 +120,12 @@ func TestFlagsOverEnvironment(t *testing.T) {
 	_, err = parseConfig([]string{"-role", "nope"}, func(string) string { return "" })
 	assert.Error(t, err)
 }
+
+func TestAddrSetsTheGatewayListenAddress(t *testing.T) {
+	cfg, err := parseConfig([]string{"-addr", "0.0.0.0:4100"}, func(k string) string { return map[string]string{"PORT": "4000"}[k] })
+	require.NoError(t, err)
+	assert.Equal(t, "0.0.0.0", cfg.Host)
+	assert.Equal(t, 4100, cfg.Port)
+	_, err = parseConfig([]string{"-addr", "no-port"}, func(string) string { return "" })
+	assert.ErrorContains(t, err, "-addr")
+}
