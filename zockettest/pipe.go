@@ -3,6 +3,7 @@ package zockettest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/zocket-go/zocket"
@@ -79,6 +80,11 @@ func (s socket) Read() ([]byte, error) {
 			f := p.queue[0]
 			p.queue = p.queue[1:]
 			p.mu.Unlock()
+			if limit := p.srv.opts.ReadLimit; limit > 0 && len(f) > limit {
+				reason := fmt.Sprintf("read limited at %d bytes", limit)
+				p.close(1009, reason)
+				return nil, fmt.Errorf("%w: %s", client.ErrMessageTooBig, reason)
+			}
 			return f, nil
 		}
 		if p.closed != nil {

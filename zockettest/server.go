@@ -21,6 +21,10 @@ type Options struct {
 	// with StatusCode 401 to act like a server rejecting a token). Nil
 	// gives every connection an empty identity.
 	Identify func(url string) (zocket.Identity, error)
+	// ReadLimit, when positive, is the largest frame a client socket
+	// reads: a bigger one closes it with 1009 and the read fails with
+	// client.ErrMessageTooBig, as with client.CoderDialer's limit.
+	ReadLimit int
 }
 
 // Server is an App served in-process: client sockets are in-memory pipes

@@ -133,3 +133,15 @@ func TestSynctest_ReconnectBackoffTakesNoRealTime(t *testing.T) {
 		assert.Equal(t, "c2", c.ClientID())
 	})
 }
+
+func TestServer_ReadLimitStopsAClientWhoseSnapshotIsTooBig(t *testing.T) {
+	srv := zockettest.NewServer(visitsApp(make(chan string, 1)), zockettest.Options{ReadLimit: 60})
+	c := srv.Client(t, client.Options{})
+	changed := make(chan client.Status, 4)
+	c.OnStatus(func(s client.Status) { changed <- s })
+
+	c.Actor("visits", "a-name-long-enough-for-a-snapshot-over-sixty-bytes").Subscribe(func(any) {})
+	assert.Equal(t, client.Disconnected, <-changed)
+	assert.ErrorIs(t, c.Err(), client.ErrMessageTooBig)
+	assert.Equal(t, 0, srv.Len())
+}
