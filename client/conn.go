@@ -117,6 +117,9 @@ func (c *Client) dropped(sock Socket, readErr error) bool {
 	for _, p := range pending {
 		p.settle(nil, lost)
 	}
+	if final {
+		c.logStop(readErr)
+	}
 	notify(fns, next)
 	return next == Reconnecting
 }
@@ -131,19 +134,23 @@ func (c *Client) stop(cause error) {
 	}
 	fns := c.stopLocked(cause)
 	c.mu.Unlock()
+	c.logStop(cause)
 	notify(fns, Disconnected)
 	c.settleReady(cause)
 }
 
-// stopLocked records cause for Err and logs it, moves the status to
+// stopLocked records cause for Err, moves the status to
 // Disconnected and wakes the RPCs waiting for a socket, which then fail
 // with cause. It returns the status listeners to call. The caller holds
 // c.mu.
 func (c *Client) stopLocked(cause error) []func(Status) {
-	c.opts.Logger.Error("client: stopped, reconnecting would not help", "url", c.url, "err", cause)
 	c.stopErr = cause
 	close(c.opened)
 	return c.setStatusLocked(Disconnected)
+}
+
+func (c *Client) logStop(cause error) {
+	c.opts.Logger.Error("client: stopped, reconnecting would not help", "url", c.url, "err", cause)
 }
 
 // readLoop routes incoming frames until the socket ends.
