@@ -20,7 +20,8 @@
 //		srv := zockettest.NewServer(app, zockettest.Options{})
 //		c := srv.Client(t, client.Options{})
 //		srv.Drop("gone")
-//		time.Sleep(300 * time.Millisecond) // the first reconnect has happened
+//		time.Sleep(350 * time.Millisecond) // past the first backoff (250 ms + jitter)
 //		synctest.Wait()
+//		// here c.Status() is client.Connected again, on a new connection
 //	})
 package zockettest
