@@ -84,6 +84,7 @@ func (h *Handler) dispatch(c Connection, frame []byte, inline bool) (run func())
 		if m.Type == protocol.TypeRPC && m.ID != nil {
 			h.app.log.Info("zocket: malformed rpc rejected", "clientId", c.ID(), "err", err)
 			h.send(c, protocol.AppendError(nil, m.ID, "Invalid rpc: actor, actorId and method must be strings"))
+			rpcDone(c, m.ID)
 			return nil
 		}
 		h.app.log.Debug("zocket: frame ignored", "clientId", c.ID(), "err", err)
@@ -130,6 +131,7 @@ func (h *Handler) rpc(s *session, m *protocol.Message, inline bool) (run func())
 	if !ok {
 		h.app.log.Info("zocket: rpc for unknown actor", "clientId", s.conn.ID(), "actor", m.Actor)
 		h.send(s.conn, protocol.AppendError(nil, m.ID, "Unknown actor: "+m.Actor))
+		rpcDone(s.conn, m.ID)
 		return nil
 	}
 	item := &callItem{method: m.Method, input: m.Input, conn: s.conn, id: m.ID,

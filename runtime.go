@@ -72,6 +72,7 @@ func (it *callItem) reply(result json.RawMessage, err error) {
 	if in.deliver(it.conn, frame) {
 		in.owed = it.conn.(Flusher) // queued: flushed when the item ends
 	}
+	rpcDone(it.conn, it.id)
 }
 
 // compiled is an Actor[S, C] checked and indexed at registration.

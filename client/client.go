@@ -19,6 +19,13 @@
 // Deviation from TS: with reconnect disabled, a drop
 // moves the status to Disconnected and new RPCs fail at once with
 // "WebSocket is not connected" (TS stays "reconnecting").
+//
+// The client stops for good, without reconnecting, when reconnecting would
+// fail the same way: the server refused the handshake with a client error
+// such as 401 (a *HandshakeError), or a message exceeded the read limit
+// (ErrMessageTooBig). The status becomes Disconnected, the cause is logged
+// at error level and returned by Err, Ready and Dial fail with it at once,
+// and calls fail with "WebSocket is not connected" wrapping it.
 package client
 
 import (
@@ -128,6 +135,7 @@ type Client struct {
 	statusSeq int
 	ready     chan struct{} // closed when Ready settles
 	readyErr  error
+	stopErr   error // why the client stopped by itself; nil while it runs
 
 	rpcSeq atomic.Uint64
 }
@@ -162,7 +170,9 @@ func Dial(ctx context.Context, url string, opts Options) (*Client, error) {
 
 // Ready waits for the first connection. It fails with "WebSocket did not
 // connect within Nms" after ConnectTimeout (attempts continue), with
-// "WebSocket client closed before becoming ready", or with ctx's error.
+// "WebSocket client closed before becoming ready", with ctx's error, or at
+// once with the cause when the client stops (see Err), e.g. a
+// *HandshakeError for a 401.
 func (c *Client) Ready(ctx context.Context) error {
 	select {
 	case <-c.ready:
@@ -183,6 +193,15 @@ func (c *Client) settleReady(err error) {
 		c.readyErr = err
 		close(c.ready)
 	}
+}
+
+// Err returns why the client stopped by itself: a *HandshakeError for a
+// handshake the server refused with a client error, or an error wrapping
+// ErrMessageTooBig. It is nil unless the client stopped by itself.
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stopErr
 }
 
 // Status returns the connection status.

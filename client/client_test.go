@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -223,27 +224,29 @@ func TestReconnect_BacksOffExponentially(t *testing.T) {
 		}
 	}
 	// Attempts count up while failing and start again after an open.
-	n := newFakeNet()
-	var mu sync.Mutex
-	var attempts []int
-	c := client.New("ws://fake", client.Options{Dial: n.dial, ReconnectDelay: func(a int) time.Duration {
+	synctest.Test(t, func(t *testing.T) {
+		n := newFakeNet()
+		var mu sync.Mutex
+		var attempts []int
+		c := client.New("ws://fake", client.Options{Dial: n.dial, ReconnectDelay: func(a int) time.Duration {
+			mu.Lock()
+			attempts = append(attempts, a)
+			mu.Unlock()
+			return 0
+		}})
+		defer c.Close()
+		n.next(t).fail("x")
+		n.next(t).fail("x")
+		s := n.next(t)
+		s.open()
+		require.NoError(t, c.Ready(context.Background()))
+		s.drop("")
+		n.next(t).fail("x")
+		n.next(t)
 		mu.Lock()
-		attempts = append(attempts, a)
-		mu.Unlock()
-		return 0
-	}})
-	defer c.Close()
-	n.next(t).fail("x")
-	n.next(t).fail("x")
-	s := n.next(t)
-	s.open()
-	require.NoError(t, c.Ready(context.Background()))
-	s.drop("")
-	n.next(t).fail("x")
-	n.next(t)
-	mu.Lock()
-	defer mu.Unlock()
-	assert.Equal(t, []int{1, 2, 1, 2}, attempts)
+		defer mu.Unlock()
+		assert.Equal(t, []int{1, 2, 1, 2}, attempts)
+	})
 }
 
 func TestStatus_FollowsConnectionLifecycle(t *testing.T) {

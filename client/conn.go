@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/zocket-go/zocket/protocol"
@@ -24,6 +25,9 @@ func (c *Client) run() {
 				return
 			}
 		} else if c.ctx.Err() != nil {
+			return
+		} else if stopCause(err) {
+			c.stop(err)
 			return
 		} else {
 			c.opts.Logger.Debug("client: dial failed", "url", c.url, "err", err)
@@ -83,6 +87,11 @@ func (c *Client) dropped(sock Socket, readErr error) bool {
 	if errors.As(readErr, &ce) {
 		reason = ce.Reason
 	}
+	lost := errLost(reason)
+	final := stopCause(readErr)
+	if final {
+		lost = fmt.Errorf("%w: %w", lost, readErr)
+	}
 	c.mu.Lock()
 	if c.sock != sock { // Close already took it
 		c.mu.Unlock()
@@ -97,14 +106,51 @@ func (c *Client) dropped(sock Socket, readErr error) bool {
 	if c.opts.NoReconnect {
 		next = Disconnected
 	}
-	fns := c.setStatusLocked(next)
+	var fns []func(Status)
+	if final {
+		next, fns = Disconnected, c.stopLocked(readErr)
+	} else {
+		fns = c.setStatusLocked(next)
+	}
 	c.mu.Unlock()
 	sock.Close()
 	for _, p := range pending {
-		p.settle(nil, errLost(reason))
+		p.settle(nil, lost)
+	}
+	if final {
+		c.logStop(readErr)
 	}
 	notify(fns, next)
-	return !c.opts.NoReconnect
+	return next == Reconnecting
+}
+
+// stop ends the client's attempts for cause, which reconnecting would not
+// cure (see stopLocked).
+func (c *Client) stop(cause error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	fns := c.stopLocked(cause)
+	c.mu.Unlock()
+	c.logStop(cause)
+	notify(fns, Disconnected)
+	c.settleReady(cause)
+}
+
+// stopLocked records cause for Err, moves the status to
+// Disconnected and wakes the RPCs waiting for a socket, which then fail
+// with cause. It returns the status listeners to call. The caller holds
+// c.mu.
+func (c *Client) stopLocked(cause error) []func(Status) {
+	c.stopErr = cause
+	close(c.opened)
+	return c.setStatusLocked(Disconnected)
+}
+
+func (c *Client) logStop(cause error) {
+	c.opts.Logger.Error("client: stopped, reconnecting would not help", "url", c.url, "err", cause)
 }
 
 // readLoop routes incoming frames until the socket ends.

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/coder/websocket"
@@ -23,6 +24,7 @@ import (
 	"github.com/zocket-go/zocket/examples/chat/chatroom"
 	"github.com/zocket-go/zocket/examples/conformance/fixtures"
 	zws "github.com/zocket-go/zocket/transport/websocket"
+	"github.com/zocket-go/zocket/zockettest"
 )
 
 // server runs the conformance fixtures plus the chat room ("chatroom") on addr
@@ -125,53 +127,58 @@ func TestCall_TimesOutAgainstSilentServer(t *testing.T) {
 	assert.Less(t, el, 500*time.Millisecond)
 }
 
+// In memory and in a synctest bubble, "nothing was sent" is checked once
+// every goroutine waits, not after a pause.
 func TestHandle_RefCountedWithDeferredRelease(t *testing.T) {
-	srv := startServer(t, "127.0.0.1:0")
-	var sent []string
-	var mu sync.Mutex
-	rec := func(ctx context.Context, url string) (client.Socket, error) {
-		s, err := client.CoderDialer(nil, 1<<20)(ctx, url)
-		return &recordingSocket{Socket: s, record: func(f string) { mu.Lock(); sent = append(sent, f); mu.Unlock() }}, err
-	}
-	c := dial(t, srv.url, client.Options{Dial: rec, DisposeDelay: 20 * time.Millisecond})
-	subs := func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		var out []string
-		for _, f := range sent {
-			if strings.Contains(f, "sub\"") {
-				out = append(out, f)
-			}
+	synctest.Test(t, func(t *testing.T) {
+		app, _ := fixtures.NewApp()
+		srv := zockettest.NewServer(app, zockettest.Options{})
+		var sent []string
+		var mu sync.Mutex
+		rec := func(ctx context.Context, url string) (client.Socket, error) {
+			s, err := srv.Dial(ctx, url)
+			return &recordingSocket{Socket: s, record: func(f string) { mu.Lock(); sent = append(sent, f); mu.Unlock() }}, err
 		}
-		return out
-	}
-	h1, h2 := c.Actor("chat", "r"), c.Actor("chat", "r")
-	h2.Subscribe(func(any) {})
-	h1.Release()
-	h1.Release() // twice: harmless
-	_, err := h2.Call(context.Background(), "addMember", map[string]any{"name": "a"})
-	require.NoError(t, err)
-	time.Sleep(50 * time.Millisecond)
-	assert.Equal(t, []string{`{"type":"state:sub","actor":"chat","actorId":"r"}`}, subs(), "releasing one of two references sends nothing")
+		c := dial(t, zockettest.URL, client.Options{Dial: rec, DisposeDelay: 20 * time.Millisecond})
+		subs := func() []string {
+			mu.Lock()
+			defer mu.Unlock()
+			var out []string
+			for _, f := range sent {
+				if strings.Contains(f, "sub\"") {
+					out = append(out, f)
+				}
+			}
+			return out
+		}
+		settle := func() { time.Sleep(50 * time.Millisecond); synctest.Wait() }
+		h1, h2 := c.Actor("chat", "r"), c.Actor("chat", "r")
+		h2.Subscribe(func(any) {})
+		h1.Release()
+		h1.Release() // twice: harmless
+		_, err := h2.Call(context.Background(), "addMember", map[string]any{"name": "a"})
+		require.NoError(t, err)
+		settle()
+		assert.Equal(t, []string{`{"type":"state:sub","actor":"chat","actorId":"r"}`}, subs(), "releasing one of two references sends nothing")
 
-	// Release and re-acquire at once: no traffic, subscriptions keep working.
-	h2.Release()
-	h3 := c.Actor("chat", "r")
-	_, err = h3.Call(context.Background(), "addMember", map[string]any{"name": "b"})
-	require.NoError(t, err)
-	eventually(t, func() bool {
+		// Release and re-acquire at once: no traffic, subscriptions keep working.
+		h2.Release()
+		h3 := c.Actor("chat", "r")
+		_, err = h3.Call(context.Background(), "addMember", map[string]any{"name": "b"})
+		require.NoError(t, err)
+		settle()
 		st, _, _ := client.StateOf[struct {
 			Members []string `json:"members"`
 		}](h3)
-		return len(st.Members) == 2
-	}, "state keeps flowing")
-	time.Sleep(50 * time.Millisecond)
-	assert.Len(t, subs(), 1)
+		assert.Len(t, st.Members, 2, "state keeps flowing")
+		assert.Len(t, subs(), 1)
 
-	// The last release unsubscribes after the delay.
-	h3.Release()
-	eventually(t, func() bool { return len(subs()) == 2 }, "state:unsub")
-	assert.Equal(t, `{"type":"state:unsub","actor":"chat","actorId":"r"}`, subs()[1])
+		// The last release unsubscribes after the delay.
+		h3.Release()
+		settle()
+		assert.Equal(t, []string{`{"type":"state:sub","actor":"chat","actorId":"r"}`,
+			`{"type":"state:unsub","actor":"chat","actorId":"r"}`}, subs())
+	})
 }
 
 type recordingSocket struct {

@@ -28,7 +28,48 @@ var (
 	ErrSend = errors.New("client: send failed")
 	// ErrServer: the server answered with an error; see ServerError.
 	ErrServer = errors.New("client: server error")
+	// ErrMessageTooBig: a message from the server exceeded the socket's
+	// read limit. The client stops instead of reconnecting, since the
+	// same snapshot would be too big again; raise the limit (CoderDialer).
+	ErrMessageTooBig = errors.New("client: message too big")
 )
+
+// HandshakeError is a WebSocket handshake that the server answered with an
+// HTTP status other than 101 Switching Protocols. A client error (4xx other
+// than 408 Request Timeout and 429 Too Many Requests), such as 401 for a
+// missing or rejected token, stops the client: Dial and Ready return this
+// error at once, and Err reports it. Other statuses are retried like
+// network errors. A custom Dialer returns one to get the same treatment.
+type HandshakeError struct {
+	StatusCode int
+	Err        error // the dialer's error
+}
+
+// Error gives the status and the dialer's error.
+func (e *HandshakeError) Error() string {
+	return fmt.Sprintf("WebSocket handshake refused with HTTP %d: %v", e.StatusCode, e.Err)
+}
+
+// Unwrap returns the dialer's error.
+func (e *HandshakeError) Unwrap() error { return e.Err }
+
+// final reports whether retrying the handshake is pointless.
+func (e *HandshakeError) final() bool {
+	c := e.StatusCode
+	return c >= 400 && c < 500 && c != 408 && c != 429
+}
+
+// stopCause reports whether err, from a dial or a read, means that
+// reconnecting would fail the same way.
+func stopCause(err error) bool {
+	var he *HandshakeError
+	return errors.As(err, &he) && he.final() || errors.Is(err, ErrMessageTooBig)
+}
+
+// errStopped is how calls fail once the client stopped for cause.
+func errStopped(cause error) error {
+	return fmt.Errorf("%w: %w", errNotConnected, cause)
+}
 
 // Error is an error of the client with its TS message.
 type Error struct {

@@ -57,10 +57,13 @@ func (c *Client) callRaw(ctx context.Context, actor, actorID, method string, inp
 			c.mu.Unlock()
 			return nil, errClientIsClosed
 		}
-		sock, opened, status := c.sock, c.opened, c.status
+		sock, opened, status, stopErr := c.sock, c.opened, c.status, c.stopErr
 		c.mu.Unlock()
 		if sock != nil {
 			break
+		}
+		if stopErr != nil {
+			return nil, errStopped(stopErr)
 		}
 		if status == Disconnected {
 			return nil, errNotConnected

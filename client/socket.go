@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/coder/websocket"
@@ -13,7 +14,8 @@ import (
 // transports plug in their own.
 type Socket interface {
 	// Read returns the next message. When the peer closes, the error
-	// wraps a *CloseError carrying its reason.
+	// wraps a *CloseError carrying its reason; when a message exceeds the
+	// read limit, it wraps ErrMessageTooBig.
 	Read() ([]byte, error)
 	// Write sends one text message.
 	Write(ctx context.Context, frame []byte) error
@@ -21,7 +23,9 @@ type Socket interface {
 	Close() error
 }
 
-// Dialer opens a Socket to url; it returns when the socket is open.
+// Dialer opens a Socket to url; it returns when the socket is open. When
+// the server answers the handshake with an HTTP status, the error is a
+// *HandshakeError.
 type Dialer func(ctx context.Context, url string) (Socket, error)
 
 // CloseError is how a socket ended: the close frame's code and reason.
@@ -37,8 +41,11 @@ func (e *CloseError) Error() string { return "websocket closed: " + e.Reason }
 // the handshake and accepting messages up to readLimit bytes.
 func CoderDialer(header http.Header, readLimit int64) Dialer {
 	return func(ctx context.Context, url string) (Socket, error) {
-		ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: header})
+		ws, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: header})
 		if err != nil {
+			if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+				return nil, &HandshakeError{StatusCode: resp.StatusCode, Err: err}
+			}
 			return nil, err
 		}
 		ws.SetReadLimit(readLimit)
@@ -51,6 +58,9 @@ type coderSocket struct{ ws *websocket.Conn }
 func (s *coderSocket) Read() ([]byte, error) {
 	_, data, err := s.ws.Read(context.Background())
 	if err != nil {
+		if errors.Is(err, websocket.ErrMessageTooBig) {
+			return nil, fmt.Errorf("%w: %w", ErrMessageTooBig, err)
+		}
 		var ce websocket.CloseError
 		if errors.As(err, &ce) {
 			return nil, &CloseError{Code: int(ce.Code), Reason: ce.Reason}

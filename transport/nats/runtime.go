@@ -48,7 +48,8 @@ type RuntimeOptions struct {
 // Messages are handed to the App in delivery order, which keeps each
 // instance's order, and run in the instances' own mailboxes, so different
 // instances of one actor type run in parallel. An rpc is acked once
-// its rpc:result is published; other messages once the App took them.
+// its rpc:result is published, which the Handler reports to the session's
+// connection (zocket.RPCObserver); other messages once the App took them.
 type Runtime struct {
 	nc   *nats.Conn
 	js   jetstream.JetStream
@@ -291,9 +292,11 @@ func (r *Runtime) handle(msg jetstream.Msg) {
 		msg.Term() // defence in depth: never act on another scope's frame
 		return
 	}
-	m, perr := protocol.Parse(env.Message)
-	answered := m.Type == protocol.TypeRPC && m.ID != nil // an rpc:result will come
-	_ = perr
+	// The id is needed before the Handler runs the call, to recognise a
+	// redelivery; a malformed rpc with an id is answered too. The Handler
+	// reports the answer through vconn.RPCDone, which acks msg.
+	m, _ := protocol.Parse(env.Message)
+	answered := m.Type == protocol.TypeRPC && m.ID != nil
 
 	r.mu.Lock()
 	if _, gone := r.tombs[env.SessionID]; gone {

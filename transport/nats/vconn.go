@@ -1,7 +1,6 @@
 package nats
 
 import (
-	"bytes"
 	"encoding/json"
 	"sync"
 	"time"
@@ -26,28 +25,33 @@ type vconn struct {
 	pending map[string][]jetstream.Msg // rpc id → the deliveries its result acks
 }
 
+var _ zocket.RPCObserver = (*vconn)(nil)
+
 func (c *vconn) ID() string                { return c.id }
 func (c *vconn) Identity() zocket.Identity { return c.identity }
 
 // Send publishes frame in an OutboundEnvelope without waiting for the
 // PubAck (failures are counted and logged); publishes keep their
-// order. An rpc:result acks the inbound message of its rpc.
+// order.
 func (c *vconn) Send(frame []byte) error {
 	env := appendOutbound(make([]byte, 0, len(frame)+128), c.r.opts.Scope, c.id, frame)
 	_, err := c.r.js.PublishAsync(c.subject, env)
 	if err != nil {
 		c.r.outboundFailed(c.subject, err)
 	}
-	if id, ok := resultID(frame); ok {
-		c.mu.Lock()
-		msgs := c.pending[id]
-		delete(c.pending, id)
-		c.mu.Unlock()
-		for _, m := range msgs {
-			m.Ack()
-		}
-	}
 	return err
+}
+
+// RPCDone acks the inbound deliveries of the rpc id: the Handler calls it
+// once the rpc:result went to Send (zocket.RPCObserver).
+func (c *vconn) RPCDone(id json.RawMessage) {
+	c.mu.Lock()
+	msgs := c.pending[string(id)]
+	delete(c.pending, string(id))
+	c.mu.Unlock()
+	for _, m := range msgs {
+		m.Ack()
+	}
 }
 
 // expect records that msg's rpc will be answered with id.
@@ -81,18 +85,4 @@ func (c *vconn) pendingMsgs(dst []jetstream.Msg) []jetstream.Msg {
 		dst = append(dst, msgs...)
 	}
 	return dst
-}
-
-var resultPrefix = []byte(`{"type":"rpc:result","id":`)
-
-// resultID returns the id of an rpc:result frame, verbatim.
-func resultID(frame []byte) (string, bool) {
-	if !bytes.HasPrefix(frame, resultPrefix) {
-		return "", false
-	}
-	var id json.RawMessage
-	if err := json.NewDecoder(bytes.NewReader(frame[len(resultPrefix):])).Decode(&id); err != nil {
-		return "", false
-	}
-	return string(id), true
 }
