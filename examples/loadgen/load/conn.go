@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,16 @@ var ErrRemote = errors.New("load: rpc failed")
 // ErrClosed is wrapped by the error of Dial when the server closes the
 // connection before its welcome message.
 var ErrClosed = errors.New("load: connection closed")
+
+// LostMessage starts the error of the synthetic result that a call the
+// connection lost receives; see Lost.
+const LostMessage = "connection lost"
+
+// Lost reports whether m is the synthetic result of a call that the
+// connection lost before its result came.
+func Lost(m *protocol.Message) bool {
+	return m.HasError && strings.HasPrefix(m.Error, LostMessage+": ")
+}
 
 // DialTimeout bounds Dial: the handshake plus the wait for the welcome.
 const DialTimeout = 30 * time.Second
@@ -200,7 +211,7 @@ func (c *Conn) failPending(err error) {
 	lost := c.pending
 	c.pending = nil // later calls fail at once
 	c.mu.Unlock()
-	m := protocol.Message{Type: protocol.TypeRPCResult, HasError: true, Error: "connection lost: " + err.Error()}
+	m := protocol.Message{Type: protocol.TypeRPCResult, HasError: true, Error: LostMessage + ": " + err.Error()}
 	now := time.Now()
 	for _, p := range lost {
 		p.done(&m, p.sent, now)
