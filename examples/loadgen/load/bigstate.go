@@ -64,7 +64,7 @@ func (s BigState) Run(ctx context.Context, emit func(Result)) error {
 }
 
 func (s BigState) size(ctx context.Context, w *Conn, n int) (Result, error) {
-	seed, err := w.CallTimeout(NewRPC("big", s.ID, "seed", map[string]int{"n": n}), 120*time.Second)
+	seed, err := w.CallTimeout(ctx, NewRPC("big", s.ID, "seed", map[string]int{"n": n}), 120*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("seed %d: %w", n, err)
 	}
@@ -94,7 +94,7 @@ func (s BigState) size(ctx context.Context, w *Conn, n int) (Result, error) {
 	start := time.Now()
 	for k := range s.Touches {
 		sentAt[k] = int64(time.Since(pc.epoch))
-		rep, err := w.CallTimeout(NewRPC("big", s.ID, "touch", map[string]int{"i": (k * 7919) % n}), 60*time.Second)
+		rep, err := w.CallTimeout(ctx, NewRPC("big", s.ID, "touch", map[string]int{"i": (k * 7919) % n}), 60*time.Second)
 		if err != nil {
 			errs++
 			continue
@@ -109,7 +109,7 @@ func (s BigState) size(ctx context.Context, w *Conn, n int) (Result, error) {
 	start = time.Now()
 	for k := range s.Appends {
 		sentAt[s.Touches+k] = int64(time.Since(pc.epoch))
-		rep, err := w.CallTimeout(appendCall, 60*time.Second)
+		rep, err := w.CallTimeout(ctx, appendCall, 60*time.Second)
 		if err != nil {
 			errs++
 			continue
@@ -186,7 +186,7 @@ func (s Backpressure) Run(ctx context.Context, emit func(Result)) error {
 	start := time.Now()
 	seedErrs := 0
 	for range s.Seeds {
-		if _, err := w.CallTimeout(NewRPC("big", s.ID, "seed", map[string]int{"n": s.N}), 60*time.Second); err != nil {
+		if _, err := w.CallTimeout(ctx, NewRPC("big", s.ID, "seed", map[string]int{"n": s.N}), 60*time.Second); err != nil {
 			seedErrs++
 		}
 	}

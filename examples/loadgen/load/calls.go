@@ -31,7 +31,7 @@ func (s RTT) Run(ctx context.Context, emit func(Result)) error {
 	defer c.Close()
 	inc := NewRPC("counter", s.ID, "increment", nil)
 	for range s.Warmup {
-		if _, err := c.CallTimeout(inc, callTimeout); err != nil {
+		if _, err := c.CallTimeout(ctx, inc, callTimeout); err != nil {
 			return fmt.Errorf("warmup: %w", err)
 		}
 	}
@@ -41,7 +41,7 @@ func (s RTT) Run(ctx context.Context, emit func(Result)) error {
 	cpu := startCPU(s.PID)
 	start := time.Now()
 	for range s.N {
-		rep, err := c.CallTimeout(inc, callTimeout)
+		rep, err := c.CallTimeout(ctx, inc, callTimeout)
 		if err != nil {
 			errs++
 			continue
@@ -114,11 +114,12 @@ func (p *pipe) done(m *protocol.Message, sent, recv time.Time) {
 // drainTimeout bounds the wait for a connection's last results.
 const drainTimeout = 15 * time.Second
 
-// run keeps the window full until p.to, then waits for the outstanding calls.
-func (p *pipe) run(sendErrs *atomic.Int64) {
+// run keeps the window full until p.to (or ctx ends), then waits for the
+// outstanding calls.
+func (p *pipe) run(ctx context.Context, sendErrs *atomic.Int64) {
 	for {
 		p.slots <- struct{}{}
-		if !time.Now().Before(p.to) {
+		if !time.Now().Before(p.to) || ctx.Err() != nil {
 			<-p.slots
 			break
 		}
@@ -159,11 +160,10 @@ func (s Throughput) Run(ctx context.Context, emit func(Result)) error {
 	}
 	cpuc := make(chan *cpuWindow, 1)
 	timer := time.AfterFunc(time.Until(from), func() { cpuc <- startCPU(s.PID) })
-	defer timer.Stop()
 	var wg sync.WaitGroup
 	var sendErrs atomic.Int64
 	for _, p := range pipes {
-		wg.Go(func() { p.run(&sendErrs) })
+		wg.Go(func() { p.run(ctx, &sendErrs) })
 	}
 	wg.Wait()
 	waitClosed(conns) // calls still outstanding fail: the pipes are final
@@ -173,6 +173,9 @@ func (s Throughput) Run(ctx context.Context, emit func(Result)) error {
 	}
 	r := Result{"scenario": "throughput", "mode": mode, "url": s.URL, "conns": s.Conns, "window": s.Window,
 		"duration_s": s.Duration.Seconds(), "warmup_s": s.Warmup.Seconds()}
+	if timer.Stop() { // cancelled during the warmup
+		cpuc <- startCPU(s.PID)
+	}
 	(<-cpuc).stop(r) // the window runs from the end of the warmup to the end of the drain
 	var all latencies
 	var ops, errs, nonMono int64

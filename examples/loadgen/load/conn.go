@@ -272,8 +272,8 @@ func (c *Conn) Call(ctx context.Context, r RPC) (Reply, error) {
 }
 
 // CallTimeout is Call bounded by d.
-func (c *Conn) CallTimeout(r RPC, d time.Duration) (Reply, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
+func (c *Conn) CallTimeout(ctx context.Context, r RPC, d time.Duration) (Reply, error) {
+	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	return c.Call(ctx, r)
 }

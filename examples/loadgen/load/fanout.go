@@ -172,7 +172,7 @@ func (f Fanout) Run(ctx context.Context, emit func(Result)) error {
 	for k := range f.Sends {
 		call := NewRPC("chat", f.Room, "send", map[string]string{"from": "w", "text": "m" + strconv.Itoa(k)})
 		sentAt[k] = int64(time.Since(r.epoch))
-		rep, err := w.CallTimeout(call, 30*time.Second)
+		rep, err := w.CallTimeout(ctx, call, 30*time.Second)
 		if err != nil {
 			rpcErrs++
 			continue

@@ -151,6 +151,29 @@ func (s *server) state(ctx context.Context, id string) (soakState, error) {
 	return st, json.Unmarshal(raw, &st)
 }
 
+// settle polls until ok holds for the state of every instance a0..a<n-1>,
+// for at most settleTimeout; its error lists the instances where it does not.
+func (s *server) settle(ctx context.Context, n int, ok func(i int, st soakState) bool) error {
+	var bad []string
+	err := pollUntil(ctx, settleTimeout, func() (bool, error) {
+		bad = bad[:0]
+		for i := range n {
+			st, err := s.state(ctx, actorID(i))
+			if err != nil {
+				return false, err
+			}
+			if !ok(i, st) {
+				bad = append(bad, fmt.Sprintf("%s: %+v", actorID(i), st))
+			}
+		}
+		return len(bad) == 0, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %s", err, strings.Join(bad, "; "))
+	}
+	return nil
+}
+
 func actorID(i int) string { return "a" + strconv.Itoa(i) }
 
 // settleTimeout bounds every wait for the server to catch up.
@@ -201,27 +224,16 @@ func soak(t *testing.T, transport string, sz size) {
 
 	// Every instance: only its watcher is online, and the watcher's state
 	// (snapshot plus patches) is the server's.
+	assert.NoError(t, srv.settle(ctx, sz.actors, func(i int, st soakState) bool { return st.Online == 1 && watchers[i].equals(st) }),
+		"instances whose watcher is not the only one online, or whose state differs from the watcher's")
 	for i, w := range watchers {
-		id := actorID(i)
-		var st soakState
-		err := pollUntil(ctx, settleTimeout, func() (bool, error) {
-			var err error
-			st, err = srv.state(ctx, id)
-			return err == nil && st.Online == 1 && w.equals(st), err
-		})
-		assert.NoError(t, err, "%s: server %+v, watcher %s", id, st, w.store.JSON())
-		assert.Zero(t, w.conn.Unmatched.Load()+w.badPatches.Load(), "%s: watcher's unmatched results and bad patches", id)
+		assert.Zero(t, w.conn.Unmatched.Load()+w.badPatches.Load(), "%s: watcher's unmatched results and bad patches", actorID(i))
 	}
 	for _, w := range watchers {
 		require.NoError(t, w.conn.CloseGracefully())
 	}
-	for i := range watchers {
-		err := pollUntil(ctx, settleTimeout, func() (bool, error) {
-			st, err := srv.state(ctx, actorID(i))
-			return err == nil && st.Online == 0, err
-		})
-		assert.NoError(t, err, "%s: the watcher's close was not noticed", actorID(i))
-	}
+	assert.NoError(t, srv.settle(ctx, sz.actors, func(_ int, st soakState) bool { return st.Online == 0 }),
+		"instances that did not notice their watcher leave")
 	assert.Equal(t, sz.actors, srv.app.Size(), "instances: one per actor id used")
 	require.NoError(t, srv.app.DestroyAll(ctx))
 	assert.Zero(t, srv.app.Size(), "instances after DestroyAll")
