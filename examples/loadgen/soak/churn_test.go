@@ -142,7 +142,12 @@ func (t *tally) connection(ctx context.Context, url string, i, calls int, id str
 	if err != nil {
 		return err
 	}
-	t.peakGoroutines.Store(max(t.peakGoroutines.Load(), int64(runtime.NumGoroutine())))
+	for n := int64(runtime.NumGoroutine()); ; {
+		peak := t.peakGoroutines.Load()
+		if n <= peak || t.peakGoroutines.CompareAndSwap(peak, n) {
+			break
+		}
+	}
 	end := i % 4
 	sequential := calls
 	if end == endInFlight {

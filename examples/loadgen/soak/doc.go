@@ -11,7 +11,8 @@
 //   - every instance saw every connection leave (its connect and
 //     disconnect hooks balance), and destroying them leaves no instance;
 //   - goroutines, open file descriptors and the live heap return to what
-//     they were before the server started.
+//     they were before the churn while the server still serves, and to
+//     what they were before the server started once it has stopped.
 //
 // By default (go test ./...) it runs small: 100 connections, 2,000 calls,
 // as fast as they go. ZOCKET_SOAK selects a larger run:
