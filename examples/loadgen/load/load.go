@@ -3,6 +3,19 @@
 // the load of one scenario, and measures it. Every scenario reports its
 // figures as Result lines; Summarize reduces result files to medians.
 //
+// The server must host, under exactly these names and JSON field names:
+//
+//   - counter, state {"count": 0}: increment() adds 1 and returns the new
+//     count; add({"amount": n}) adds n and returns the new count.
+//   - chat, state {"messages": []} of {"from", "text"}: send({"from",
+//     "text"}) appends the message, emits event "message" with it and
+//     returns {"n": <number of messages>}.
+//   - big, state {"items": []} of {"id": number, "v": string}: seed({"n"})
+//     replaces the items with n items {id: i, v: "x<i>"} and returns n;
+//     touch({"i"}) gives items[i].v a new value and returns nothing (an
+//     index out of range is an error); append() adds {id: len, v:
+//     "x<len>"} and returns the new length.
+//
 // Each scenario is a struct of parameters whose Run method dials the
 // server, runs the load and emits one Result (bigstate: one per state
 // size). A run fails with an error only when it cannot take place (a dial,

@@ -179,7 +179,7 @@ func actorID(i int) string { return "a" + strconv.Itoa(i) }
 // settleTimeout bounds every wait for the server to catch up.
 const settleTimeout = time.Minute
 
-func TestSoak(t *testing.T) {
+func TestSoak_ChurningConnectionsLeaveNothingBehind(t *testing.T) {
 	sz, err := parseSize(os.Getenv("ZOCKET_SOAK"))
 	require.NoError(t, err)
 	for _, transport := range sz.transports {
