@@ -6,7 +6,7 @@
 //
 //	PORT=3000 go run ./examples/bench
 //	PORT=3000 TRANSPORT=gobwas go run ./examples/bench
-//	go run ./examples/loadgen -scenario rtt -url ws://127.0.0.1:3000 -pid <server pid>
+//	go run ./examples/loadgen rtt -url ws://127.0.0.1:3000 -pid <server pid>
 package main
 
 import (

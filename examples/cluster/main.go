@@ -9,7 +9,7 @@
 // the load generator (examples/loadgen) can measure the cluster:
 //
 //	go run ./examples/cluster -role both -port 3000
-//	go run ./examples/loadgen -scenario rtt -url ws://127.0.0.1:3000
+//	go run ./examples/loadgen rtt -url ws://127.0.0.1:3000
 //
 // -addr host:port sets the gateway's listen address (default
 // 127.0.0.1:3000), like every example; -host and -port set its parts.
