@@ -32,7 +32,7 @@ type User struct {
 
 // Note is one note.
 type Note struct {
-	Author string `json:"author"`
+	Author string `json:"author,omitempty"` // set by the server: optional in input
 	Text   string `json:"text" validate:"required,max=500"`
 }
 
