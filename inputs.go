@@ -131,31 +131,38 @@ func expectedKind(t reflect.Type) string {
 }
 
 // missing appends an issue for each required member absent from, or null
-// in, raw, a JSON value already decoded without error.
-func (s *shape) missing(raw []byte, path []any, issues []Issue) []Issue {
+// in, raw, a JSON value already decoded without error; at is raw's place.
+func (s *shape) missing(raw []byte, at *place, issues []Issue) []Issue {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return issues
 	}
 	switch s.kind {
 	case reflect.Pointer:
-		return s.elem.missing(raw, path, issues)
+		return s.elem.missing(raw, at, issues)
 	case reflect.Slice, reflect.Array:
 		if raw[0] != '[' {
 			return issues
 		}
-		i := 0
-		eachElement(raw, func(v []byte) {
-			issues = s.elem.missing(v, appendPath(path, i), issues)
-			i++
-		})
-		return issues
+		c := newCursor(raw)
+		for i := 0; ; i++ {
+			_, v, ok := c.next(false)
+			if !ok {
+				return issues
+			}
+			issues = s.elem.missing(v, &place{up: at, index: i}, issues)
+		}
 	case reflect.Map:
 		if raw[0] != '{' {
 			return issues
 		}
-		eachMember(raw, func(k string, v []byte) { issues = s.elem.missing(v, appendPath(path, k), issues) })
-		return issues
+		for c := newCursor(raw); ; {
+			k, v, ok := c.next(true)
+			if !ok {
+				return issues
+			}
+			issues = s.elem.missing(v, &place{up: at, key: unquoteKey(k), named: true}, issues)
+		}
 	}
 	if raw[0] != '{' {
 		return issues
@@ -166,80 +173,122 @@ func (s *shape) missing(raw []byte, path []any, issues []Issue) []Issue {
 		values = make([][]byte, 0, len(s.members))
 	}
 	values = values[:len(s.members)]
-	eachMember(raw, func(k string, v []byte) {
+	for c := newCursor(raw); ; {
+		k, v, ok := c.next(true)
+		if !ok {
+			break
+		}
 		if i := s.member(k); i >= 0 && values[i] == nil {
 			values[i] = v
 		}
-	})
-	for i, m := range s.members {
-		v := values[i]
+	}
+	for i := range s.members {
+		m, v := &s.members[i], values[i]
 		switch {
 		case v == nil && m.required:
-			issues = append(issues, Issue{Message: "Invalid input: expected " + m.expected + ", received undefined",
-				Path: appendPath(path, m.name)})
+			issues = m.issue(at, "undefined", issues)
 		case bytes.Equal(v, []byte("null")):
 			if m.required {
-				issues = append(issues, Issue{Message: "Invalid input: expected " + m.expected + ", received null",
-					Path: appendPath(path, m.name)})
+				issues = m.issue(at, "null", issues)
 			}
 		case v != nil && m.shape != nil:
-			issues = m.shape.missing(v, appendPath(path, m.name), issues)
+			issues = m.shape.missing(v, &place{up: at, key: m.name, named: true}, issues)
 		}
 	}
 	return issues
 }
 
-// member returns the index of the member key names, matched as
-// encoding/json does: exactly, else ignoring case.
-func (s *shape) member(key string) int {
+// issue appends the issue of member m of the object at, received as got.
+func (m *member) issue(at *place, got string, issues []Issue) []Issue {
+	here := place{up: at, key: m.name, named: true}
+	return append(issues, Issue{Message: "Invalid input: expected " + m.expected + ", received " + got,
+		Path: here.path()})
+}
+
+// member returns the index of the member key (raw, still quoted-escaped)
+// names, matched as encoding/json does: exactly, else ignoring case.
+func (s *shape) member(key []byte) int {
 	for i := range s.members {
-		if s.members[i].name == key {
+		if s.members[i].name == string(key) {
 			return i
 		}
 	}
+	name := unquoteKey(key)
 	for i := range s.members {
-		if strings.EqualFold(s.members[i].name, key) {
+		if strings.EqualFold(s.members[i].name, name) {
 			return i
 		}
 	}
 	return -1
 }
 
-func appendPath(path []any, elem any) []any {
-	return append(path[:len(path):len(path)], elem)
+// place is a position in the input, built on the stack while walking and
+// turned into an issue path only when an issue is found.
+type place struct {
+	up    *place
+	key   string
+	index int
+	named bool // key, else index
 }
 
-// eachMember calls fn for each member of the JSON object obj (valid JSON).
-func eachMember(obj []byte, fn func(key string, value []byte)) {
-	i := skipSpace(obj, 1)
-	for i < len(obj) && obj[i] == '"' {
-		end := skipString(obj, i)
-		key := string(obj[i+1 : end-1])
-		if strings.IndexByte(key, '\\') >= 0 {
-			_ = json.Unmarshal(obj[i:end], &key)
-		}
-		i = skipSpace(obj, end)
-		i = skipSpace(obj, i+1) // ':'
-		vEnd := skipValue(obj, i)
-		fn(key, obj[i:vEnd])
-		i = skipSpace(obj, vEnd)
-		if i < len(obj) && obj[i] == ',' {
-			i = skipSpace(obj, i+1)
+func (p *place) path() []any {
+	n := 0
+	for q := p; q != nil; q = q.up {
+		n++
+	}
+	path := make([]any, n)
+	for q := p; q != nil; q = q.up {
+		n--
+		if q.named {
+			path[n] = q.key
+		} else {
+			path[n] = q.index
 		}
 	}
+	return path
 }
 
-// eachElement calls fn for each element of the JSON array arr (valid JSON).
-func eachElement(arr []byte, fn func(value []byte)) {
-	i := skipSpace(arr, 1)
-	for i < len(arr) && arr[i] != ']' {
-		end := skipValue(arr, i)
-		fn(arr[i:end])
-		i = skipSpace(arr, end)
-		if i < len(arr) && arr[i] == ',' {
-			i = skipSpace(arr, i+1)
-		}
+// unquoteKey returns the text of a member key as it appears between its
+// quotes.
+func unquoteKey(k []byte) string {
+	if bytes.IndexByte(k, '\\') < 0 {
+		return string(k)
 	}
+	var s string
+	_ = json.Unmarshal(append(append([]byte{'"'}, k...), '"'), &s)
+	return s
+}
+
+// cursor walks the members of a JSON object, or the elements of a JSON
+// array, that is valid JSON.
+type cursor struct {
+	b []byte
+	i int
+}
+
+func newCursor(b []byte) cursor { return cursor{b: b, i: skipSpace(b, 1)} }
+
+// next returns the next member's key, as it appears between its quotes,
+// and value; or the next element when object is false.
+func (c *cursor) next(object bool) (key, value []byte, ok bool) {
+	b, i := c.b, c.i
+	if i >= len(b) || b[i] == '}' || b[i] == ']' {
+		return nil, nil, false
+	}
+	if object {
+		end := skipString(b, i)
+		key = b[i+1 : end-1]
+		i = skipSpace(b, end)
+		i = skipSpace(b, i+1) // ':'
+	}
+	end := skipValue(b, i)
+	value = b[i:end]
+	i = skipSpace(b, end)
+	if i < len(b) && b[i] == ',' {
+		i = skipSpace(b, i+1)
+	}
+	c.i = i
+	return key, value, true
 }
 
 func skipSpace(b []byte, i int) int {

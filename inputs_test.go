@@ -129,3 +129,21 @@ func TestInput_MembersMatchKeysLikeEncodingJSONAndEmbeddedStructsAreFlattened(t 
 	assert.Equal(t, []zocket.Issue{{Message: "Invalid input: expected string, received undefined",
 		Path: []any{"id"}}}, issuesOf(t, err))
 }
+
+func TestInput_AbsentMembersInsideMapValuesAndPointedStructsAreReported(t *testing.T) {
+	type in struct {
+		ByName map[string]point `json:"byName"`
+		Origin *point           `json:"origin"`
+	}
+	put := zocket.MethodNoResult("put", func(*zocket.Context[canvas, zocket.NoCtx], in) error { return nil })
+	app := zocket.NewApp().Register("s", zocket.NewActor[canvas]().Methods(put))
+	_, err := app.Invoke(context.Background(), "s", "1", "put",
+		json.RawMessage(`{"byName":{"a\"b":{"x":1}, "ok":{"x":1,"y":2}},"origin":{"y":0}}`))
+	assert.Equal(t, []zocket.Issue{
+		{Message: "Invalid input: expected number, received undefined", Path: []any{"byName", `a"b`, "y"}},
+		{Message: "Invalid input: expected number, received undefined", Path: []any{"origin", "x"}},
+	}, issuesOf(t, err))
+
+	_, err = app.Invoke(context.Background(), "s", "1", "put", json.RawMessage(`{"byName":{}}`))
+	require.NoError(t, err, "a pointer member may be left out")
+}

@@ -88,7 +88,7 @@ func decodeInput[I any](v *validator.Validate, method string, sh *shape, raw jso
 	}
 	var issues []Issue
 	if sh != nil && raw != nil {
-		issues = sh.missing(raw, []any{}, nil)
+		issues = sh.missing(raw, nil, nil)
 	}
 	for _, is := range validateValue(v, in) {
 		if !underAny(is.Path, issues) { // an absent member is reported once
