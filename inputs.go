@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
+
+	"github.com/zocket-go/zocket/internal/jsonscan"
 )
 
 // Required members. A TypeScript schema requires every member of an input
@@ -144,9 +146,9 @@ func (s *shape) missing(raw []byte, at *place, issues []Issue) []Issue {
 		if raw[0] != '[' {
 			return issues
 		}
-		c := newCursor(raw)
+		c := jsonscan.NewCursor(raw)
 		for i := 0; ; i++ {
-			_, v, ok := c.next(false)
+			_, v, ok := c.Next(false)
 			if !ok {
 				return issues
 			}
@@ -156,8 +158,8 @@ func (s *shape) missing(raw []byte, at *place, issues []Issue) []Issue {
 		if raw[0] != '{' {
 			return issues
 		}
-		for c := newCursor(raw); ; {
-			k, v, ok := c.next(true)
+		for c := jsonscan.NewCursor(raw); ; {
+			k, v, ok := c.Next(true)
 			if !ok {
 				return issues
 			}
@@ -173,8 +175,8 @@ func (s *shape) missing(raw []byte, at *place, issues []Issue) []Issue {
 		values = make([][]byte, 0, len(s.members))
 	}
 	values = values[:len(s.members)]
-	for c := newCursor(raw); ; {
-		k, v, ok := c.next(true)
+	for c := jsonscan.NewCursor(raw); ; {
+		k, v, ok := c.Next(true)
 		if !ok {
 			break
 		}
@@ -257,91 +259,4 @@ func unquoteKey(k []byte) string {
 	var s string
 	_ = json.Unmarshal(append(append([]byte{'"'}, k...), '"'), &s)
 	return s
-}
-
-// cursor walks the members of a JSON object, or the elements of a JSON
-// array, that is valid JSON.
-type cursor struct {
-	b []byte
-	i int
-}
-
-func newCursor(b []byte) cursor { return cursor{b: b, i: skipSpace(b, 1)} }
-
-// next returns the next member's key, as it appears between its quotes,
-// and value; or the next element when object is false.
-func (c *cursor) next(object bool) (key, value []byte, ok bool) {
-	b, i := c.b, c.i
-	if i >= len(b) || b[i] == '}' || b[i] == ']' {
-		return nil, nil, false
-	}
-	if object {
-		end := skipString(b, i)
-		key = b[i+1 : end-1]
-		i = skipSpace(b, end)
-		i = skipSpace(b, i+1) // ':'
-	}
-	end := skipValue(b, i)
-	value = b[i:end]
-	i = skipSpace(b, end)
-	if i < len(b) && b[i] == ',' {
-		i = skipSpace(b, i+1)
-	}
-	c.i = i
-	return key, value, true
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index after the string starting at b[i] == '"'.
-func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(b)
-}
-
-// skipValue returns the index after the JSON value starting at b[i].
-func skipValue(b []byte, i int) int {
-	depth := 0
-	for i < len(b) {
-		switch b[i] {
-		case '"':
-			i = skipString(b, i)
-			if depth == 0 {
-				return i
-			}
-			continue
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return i
-			}
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		case ',':
-			if depth == 0 {
-				return i
-			}
-		case ' ', '\t', '\n', '\r':
-			if depth == 0 {
-				return i
-			}
-		}
-		i++
-	}
-	return i
 }

@@ -7,6 +7,8 @@ import (
 	"reflect"
 
 	"github.com/go-playground/validator/v10"
+
+	"github.com/zocket-go/zocket/internal/jsonvalue"
 )
 
 // Registration checks: everything that can be found wrong with an actor
@@ -78,7 +80,7 @@ func checkStateCopy(t reflect.Type) error {
 		}
 		for i := range st.NumField() {
 			f := st.Field(i)
-			if !f.IsExported() && holdsReferences(f.Type, map[reflect.Type]bool{}) {
+			if !f.IsExported() && !jsonvalue.Flat(f.Type) {
 				return false, fmt.Errorf("field %s.%s is unexported and holds references (%s): a failed call "+
 					"could not undo its changes; export it (tagged `json:\"-\"` to keep it off the wire) or keep "+
 					"such data outside the state", st, f.Name, f.Type)
@@ -92,29 +94,6 @@ func encodesItself(t reflect.Type) bool {
 	pt := reflect.PointerTo(t)
 	return t.Implements(jsonMarshalerType) || pt.Implements(jsonMarshalerType) ||
 		t.Implements(textMarshalerType) || pt.Implements(textMarshalerType)
-}
-
-// holdsReferences reports whether copying a value of type t by assignment
-// would share memory with the original.
-func holdsReferences(t reflect.Type, seen map[reflect.Type]bool) bool {
-	switch t.Kind() {
-	case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface, reflect.Chan, reflect.Func,
-		reflect.UnsafePointer:
-		return true
-	case reflect.Array:
-		return holdsReferences(t.Elem(), seen)
-	case reflect.Struct:
-		if seen[t] {
-			return false
-		}
-		seen[t] = true
-		for i := range t.NumField() {
-			if holdsReferences(t.Field(i).Type, seen) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // isNil reports whether v is nil or a nil pointer in an interface.
