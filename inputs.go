@@ -97,10 +97,11 @@ func (b *shapeBuilder) of(t reflect.Type, defaults reflect.Value) *shape {
 func (b *shapeBuilder) addMembers(s *shape, t reflect.Type, defaults reflect.Value, index []int) {
 	for i := range t.NumField() {
 		f := t.Field(i)
-		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" && opts == "" {
+		tag := f.Tag.Get("json")
+		if tag == "-" {
 			continue
 		}
+		name, opts, _ := strings.Cut(tag, ",")
 		at := append(index[:len(index):len(index)], i)
 		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
 			b.addMembers(s, f.Type, defaults, at)

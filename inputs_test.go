@@ -147,3 +147,23 @@ func TestInput_AbsentMembersInsideMapValuesAndPointedStructsAreReported(t *testi
 	_, err = app.Invoke(context.Background(), "s", "1", "put", json.RawMessage(`{"byName":{}}`))
 	require.NoError(t, err, "a pointer member may be left out")
 }
+
+func TestInput_AbsentScalarInputIsRejectedUnlessItIsAPointer(t *testing.T) {
+	echo := zocket.Method("echo", func(_ *zocket.Context[canvas, zocket.NoCtx], in string) (string, error) {
+		return in, nil
+	})
+	maybe := zocket.Method("maybe", func(_ *zocket.Context[canvas, zocket.NoCtx], in *string) (bool, error) {
+		return in == nil, nil
+	})
+	app := zocket.NewApp().Register("s", zocket.NewActor[canvas]().Methods(echo, maybe))
+	ctx := context.Background()
+	_, err := app.Invoke(ctx, "s", "1", "echo", nil)
+	assert.Equal(t, []zocket.Issue{{Message: "Invalid input: expected string, received undefined", Path: []any{}}},
+		issuesOf(t, err))
+	_, err = app.Invoke(ctx, "s", "1", "echo", json.RawMessage(`null`))
+	assert.Equal(t, []zocket.Issue{{Message: "Invalid input: expected string, received null", Path: []any{}}},
+		issuesOf(t, err))
+	res, err := app.Invoke(ctx, "s", "1", "maybe", nil)
+	require.NoError(t, err)
+	assert.JSONEq(t, `true`, string(res))
+}

@@ -71,13 +71,13 @@ func decodeInput[I any](v *validator.Validate, method string, sh *shape, raw jso
 	}
 	t := reflect.TypeFor[I]()
 	if raw == nil || bytes.Equal(raw, []byte("null")) {
-		if t.Kind() == reflect.Struct {
+		if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface {
 			got := "undefined"
 			if raw != nil {
 				got = "null"
 			}
 			return in, &ValidationError{Method: method, Issues: []Issue{{
-				Message: "Invalid input: expected object, received " + got, Path: []any{}}}}
+				Message: "Invalid input: expected " + expectedKind(t) + ", received " + got, Path: []any{}}}}
 		}
 	} else {
 		dec := json.NewDecoder(bytes.NewReader(raw))
