@@ -179,13 +179,14 @@ type MethodDef[S, C, I, O any] struct {
 // Method declares a method with input I and result O. The input is decoded
 // from JSON and validated with `validate` struct tags before middleware runs.
 //
-// As in a TypeScript schema, every member of a struct input (and of the
-// structs inside it) is required: a member is optional only when its type
-// is a pointer or an interface, its json tag has omitempty or omitzero, or
-// the input's Defaulter gives it a non-zero default. An absent or null
-// required member fails validation. `validate:"required"` additionally
-// rejects a present zero value ("" or 0). Register reports a `validate` tag
-// the validator does not know.
+// As in a TypeScript schema, the input is required (an absent or null
+// input fails unless I is a pointer or an interface), and so is every
+// member of a struct input and of the structs inside it: a member is
+// optional only when its type is a pointer or an interface, its json tag
+// has omitempty or omitzero, or the input's Defaulter gives it a non-zero
+// default. An absent or null required member fails validation.
+// `validate:"required"` additionally rejects a present zero value ("" or
+// 0). Register reports a `validate` tag the validator does not know.
 func Method[S, C, I, O any](name string, fn func(c *Context[S, C], in I) (O, error)) *MethodDef[S, C, I, O] {
 	return &MethodDef[S, C, I, O]{name: name, fn: fn, hasInput: true, hasResult: true}
 }
