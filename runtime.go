@@ -98,7 +98,7 @@ func adoptState[S any](draft reflect.Value, state *S) error {
 	switch {
 	case state == nil:
 		return &CallError{Message: ErrStateNil.Error(), Kind: ErrStateNil}
-	case reflect.ValueOf(state).Pointer() != draft.Pointer():
+	case state != draft.Interface().(*S):
 		jsonvalue.Clone(draft.Elem(), reflect.ValueOf(state).Elem())
 	}
 	return nil

@@ -88,3 +88,18 @@ func TestLifecycleState_ReplacingThePointerCommitsTheNewValue(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "activated", got.Title)
 }
+
+func TestContextState_FlushPublishesAReplacedState(t *testing.T) {
+	rewrite := zocket.MethodNoIO("rewrite", func(c *boardCtx) error {
+		c.State = &board{Title: "flushed"}
+		c.Flush() // the first flush always publishes
+		return assert.AnError
+	}).Streaming(0)
+	app := zocket.NewApp().Register("b", zocket.NewActor[board]().Methods(rewrite, getBoard))
+	ctx := context.Background()
+	_, err := rewrite.Invoke(ctx, app, "b", "1", zocket.None{})
+	require.ErrorIs(t, err, assert.AnError)
+	got, err := getBoard.Invoke(ctx, app, "b", "1", zocket.None{})
+	require.NoError(t, err)
+	assert.Equal(t, "flushed", got.Title, "what a streaming method flushed stays, replaced or not")
+}
