@@ -3,6 +3,10 @@ package zocket
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
 	"time"
 
 	"github.com/go-playground/validator/v10"
@@ -92,7 +96,10 @@ func (a *Actor[S, C]) OnDisconnect(fn func(*Lifecycle[S]) error) *Actor[S, C] {
 // Context is what a method handler receives.
 type Context[S, C any] struct {
 	// State is the draft: mutate it freely; it is committed when the
-	// handler returns without error and discarded otherwise.
+	// handler returns without error and discarded otherwise. Replacing it
+	// (c.State = &S{...}) replaces the whole state: a deep copy of the
+	// value it points to when the handler returns (or calls Flush) is what
+	// commits. Setting it to nil fails the call with ErrStateNil.
 	State *S
 	// Ctx is the middleware chain's result.
 	Ctx C
@@ -122,6 +129,8 @@ func (c *Context[S, C]) scope() *scope { return c.sc }
 // Lifecycle is what lifecycle hooks receive. ClientID and Identity are empty
 // in OnActivate and OnDeactivate.
 type Lifecycle[S any] struct {
+	// State is the draft, as in Context.State (which says how replacing
+	// it works).
 	State          *S
 	ClientID       string
 	Identity       Identity
@@ -146,7 +155,9 @@ func (c *Lifecycle[S]) scope() *scope { return c.sc }
 type MethodOf[S, C any] interface {
 	// Name is the method's wire name.
 	Name() string
+	check(v *validator.Validate) error
 	prepare(v *validator.Validate, raw json.RawMessage) (func(*Context[S, C]) (json.RawMessage, error), error)
+	runGuards(ctx context.Context, r Request[C]) error
 	streaming() time.Duration
 }
 
@@ -159,10 +170,23 @@ type MethodDef[S, C, I, O any] struct {
 	hasInput    bool
 	hasResult   bool
 	streamEvery time.Duration // 0: not streaming
+	guards      []func(context.Context, Request[C]) error
+
+	shapeOnce sync.Once
+	shape     *shape // the input's required members; nil: nothing to check
 }
 
 // Method declares a method with input I and result O. The input is decoded
 // from JSON and validated with `validate` struct tags before middleware runs.
+//
+// As in a TypeScript schema, the input is required (an absent or null
+// input fails unless I is a pointer or an interface), and so is every
+// member of a struct input and of the structs inside it: a member is
+// optional only when its type is a pointer or an interface, its json tag
+// has omitempty or omitzero, or the input's Defaulter gives it a non-zero
+// default. An absent or null required member fails validation.
+// `validate:"required"` additionally rejects a present zero value ("" or
+// 0). Register reports a `validate` tag the validator does not know.
 func Method[S, C, I, O any](name string, fn func(c *Context[S, C], in I) (O, error)) *MethodDef[S, C, I, O] {
 	return &MethodDef[S, C, I, O]{name: name, fn: fn, hasInput: true, hasResult: true}
 }
@@ -170,21 +194,30 @@ func Method[S, C, I, O any](name string, fn func(c *Context[S, C], in I) (O, err
 // MethodNoInput declares a method without input; whatever the client sends
 // as input is ignored.
 func MethodNoInput[S, C, O any](name string, fn func(c *Context[S, C]) (O, error)) *MethodDef[S, C, None, O] {
-	return &MethodDef[S, C, None, O]{name: name, hasResult: true,
-		fn: func(c *Context[S, C], _ None) (O, error) { return fn(c) }}
+	m := &MethodDef[S, C, None, O]{name: name, hasResult: true}
+	if fn != nil {
+		m.fn = func(c *Context[S, C], _ None) (O, error) { return fn(c) }
+	}
+	return m
 }
 
 // MethodNoResult declares a method with input and no result: its rpc:result
-// carries no "result" member.
+// carries no "result" member. Its input is checked as Method says.
 func MethodNoResult[S, C, I any](name string, fn func(c *Context[S, C], in I) error) *MethodDef[S, C, I, None] {
-	return &MethodDef[S, C, I, None]{name: name, hasInput: true,
-		fn: func(c *Context[S, C], in I) (None, error) { return None{}, fn(c, in) }}
+	m := &MethodDef[S, C, I, None]{name: name, hasInput: true}
+	if fn != nil {
+		m.fn = func(c *Context[S, C], in I) (None, error) { return None{}, fn(c, in) }
+	}
+	return m
 }
 
 // MethodNoIO declares a method with neither input nor result.
 func MethodNoIO[S, C any](name string, fn func(c *Context[S, C]) error) *MethodDef[S, C, None, None] {
-	return &MethodDef[S, C, None, None]{name: name,
-		fn: func(c *Context[S, C], _ None) (None, error) { return None{}, fn(c) }}
+	m := &MethodDef[S, C, None, None]{name: name}
+	if fn != nil {
+		m.fn = func(c *Context[S, C], _ None) (None, error) { return None{}, fn(c) }
+	}
+	return m
 }
 
 // Name is the method's wire name.
@@ -196,11 +229,33 @@ func (m *MethodDef[S, C, I, O]) HasInput() bool { return m.hasInput }
 // HasResult reports whether the method returns a result.
 func (m *MethodDef[S, C, I, O]) HasResult() bool { return m.hasResult }
 
+// check is the registration check of the method: a handler, and `validate`
+// tags the validator can run on the input.
+func (m *MethodDef[S, C, I, O]) check(v *validator.Validate) error {
+	if m.fn == nil {
+		return errors.New("handler is nil")
+	}
+	if !m.hasInput {
+		return nil
+	}
+	if err := checkTags(v, reflect.TypeFor[I]()); err != nil {
+		return fmt.Errorf("input: %w", err)
+	}
+	m.inputShape()
+	return nil
+}
+
+// inputShape returns the members the input requires, computed once.
+func (m *MethodDef[S, C, I, O]) inputShape() *shape {
+	m.shapeOnce.Do(func() { m.shape = inputShapeOf[I]() })
+	return m.shape
+}
+
 func (m *MethodDef[S, C, I, O]) prepare(v *validator.Validate, raw json.RawMessage) (func(*Context[S, C]) (json.RawMessage, error), error) {
 	var in I
 	if m.hasInput {
 		var err error
-		if in, err = decodeInput[I](v, m.name, raw); err != nil {
+		if in, err = decodeInput[I](v, m.name, m.inputShape(), raw); err != nil {
 			return nil, err
 		}
 	}
@@ -228,9 +283,14 @@ func encodeResult(out any) (json.RawMessage, error) {
 
 // Invoke calls the method on instance (actor, actorID) of app from server
 // code, without a connection, and decodes its result. actor is the name the
-// method's actor type is registered under.
+// method's actor type is registered under; a descriptor that actor type
+// does not declare (another type's method of the same name) is refused with
+// ErrUnknownMethod before anything runs.
 func (m *MethodDef[S, C, I, O]) Invoke(ctx context.Context, app *App, actor, actorID string, in I) (O, error) {
 	var out O
+	if err := m.declaredBy(app, actor); err != nil {
+		return out, err
+	}
 	var input json.RawMessage
 	if m.hasInput {
 		b, err := jsonvalue.Marshal(in)
@@ -247,4 +307,16 @@ func (m *MethodDef[S, C, I, O]) Invoke(ctx context.Context, app *App, actor, act
 		return out, err
 	}
 	return out, nil
+}
+
+// declaredBy reports, as a *CallError, that the actor type registered as
+// actor does not declare this very descriptor. An unknown actor passes: the
+// call itself reports it.
+func (m *MethodDef[S, C, I, O]) declaredBy(app *App, actor string) error {
+	at, ok := app.actor(actor)
+	if !ok || at.declares(m.name, m) {
+		return nil
+	}
+	return &CallError{Message: fmt.Sprintf("Unknown method: %s (actor %s declares another method of that name)",
+		m.name, actor), Kind: ErrUnknownMethod}
 }

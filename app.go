@@ -91,6 +91,9 @@ func (a *App) TryRegister(name string, def Registrable) error {
 	if name == "" {
 		return fmt.Errorf("zocket: actor name must not be empty")
 	}
+	if def == nil {
+		return fmt.Errorf("zocket: actor %q: definition is nil", name)
+	}
 	at, err := def.compile()
 	if err != nil {
 		return fmt.Errorf("zocket: actor %q: %w", name, err)

@@ -125,7 +125,7 @@ func TestInvokeErrors(t *testing.T) {
 	var ve *zocket.ValidationError
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, []any{"text"}, ve.Issues[0].Path)
-	_, err = app.Invoke(ctx, "chat", "x", "sendMessage", json.RawMessage(`{"text":"this text is far too long"}`))
+	_, err = app.Invoke(ctx, "chat", "x", "sendMessage", json.RawMessage(`{"from":"a","text":"this text is far too long"}`))
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, []any{"text"}, ve.Issues[0].Path)
 	_, err = app.Invoke(ctx, "chat", "x", "panics", nil)

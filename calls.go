@@ -44,9 +44,14 @@ type pendingTell struct {
 // Tell calls the method on instance (actor, id) without waiting for it.
 // Called from a handler or hook, the call is sent when the caller commits
 // (a failed call sends nothing), like its events. A Tell that fails is
-// logged, with the error, by the App's logger.
+// logged, with the error, by the App's logger; so is a Tell with a
+// descriptor that the target actor type does not declare, which is dropped.
 func (m *MethodDef[S, C, I, O]) Tell(from Emitter, actor, id string, in I) {
 	sc := from.scope()
+	if err := m.declaredBy(sc.inst.app, actor); err != nil {
+		sc.inst.app.log.Error("zocket: tell dropped", "actor", actor, "method", m.name, "err", err)
+		return
+	}
 	var input json.RawMessage
 	if m.hasInput {
 		b, err := jsonvalue.Marshal(in)

@@ -2,6 +2,7 @@ package zocket
 
 import (
 	"encoding/json"
+	"reflect"
 	"slices"
 
 	"github.com/zocket-go/zocket/internal/jsonvalue"
@@ -19,6 +20,8 @@ type EventDecl interface {
 	Name() string
 	// conform turns an emitted payload into the declared payload type.
 	conform(payload any) (any, error)
+	// payloadType is P, for the registration checks.
+	payloadType() reflect.Type
 }
 
 // EventDef is a typed event descriptor with payload type P.
@@ -31,6 +34,8 @@ func Event[P any](name string) *EventDef[P] { return &EventDef[P]{name: name} }
 
 // Name is the event's wire name.
 func (e *EventDef[P]) Name() string { return e.name }
+
+func (e *EventDef[P]) payloadType() reflect.Type { return reflect.TypeFor[P]() }
 
 // conform returns a payload of type P as is; any other value (an untyped
 // Emit) is converted through JSON into a P, the counterpart of the TS

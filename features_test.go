@@ -210,7 +210,7 @@ func TestActorToActorCalls(t *testing.T) {
 	})
 	tell := zocket.MethodNoIO("tell", func(c *lc) error {
 		record.Tell(c, "log", "sink", word{W: "told"})
-		zocket.MethodNoIO("fail", func(*lc) error { return nil }).Tell(c, "log", "sink", zocket.None{})
+		fail.Tell(c, "log", "sink", zocket.None{})
 		return nil
 	})
 	app = zocket.NewApp(zocket.WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))).Register("log",

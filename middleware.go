@@ -49,8 +49,7 @@ func Then[In, Out any](ch *Chain[In], fn func(ctx context.Context, r Request[In]
 		if prev != nil {
 			in = prev.(In)
 		}
-		return fn(ctx, Request[In]{Ctx: in, ClientID: ci.clientID, Identity: ci.identity,
-			Actor: ci.actor, ActorID: ci.actorID, Method: ci.method})
+		return fn(ctx, request(in, ci))
 	}
 	steps := make([]step, len(ch.steps), len(ch.steps)+1)
 	copy(steps, ch.steps)
@@ -58,7 +57,8 @@ func Then[In, Out any](ch *Chain[In], fn func(ctx context.Context, r Request[In]
 }
 
 // Check returns a new chain: ch followed by a step that can only reject,
-// leaving the context unchanged.
+// leaving the context unchanged. For a check that concerns one method,
+// prefer that method's Guard.
 func (ch *Chain[C]) Check(fn func(ctx context.Context, r Request[C]) error) *Chain[C] {
 	return Then(ch, func(ctx context.Context, r Request[C]) (C, error) {
 		return r.Ctx, fn(ctx, r)

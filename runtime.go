@@ -2,6 +2,7 @@ package zocket
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 
@@ -15,6 +16,7 @@ type actorType interface {
 	stateType() *jsonvalue.Type
 	newState() reflect.Value // *S
 	event(name string) (EventDecl, bool)
+	declares(name string, m any) bool
 	call(in *instance, item *callItem)
 	activate(in *instance)
 	deactivate(in *instance)
@@ -64,7 +66,7 @@ func (it *callItem) reply(result json.RawMessage, err error) {
 	}
 	var frame []byte
 	if err != nil {
-		frame = protocol.AppendError(make([]byte, 0, 96+len(it.id)), it.id, wireMessage(err))
+		frame = protocol.AppendError(make([]byte, 0, 96+len(it.id)), it.id, safeMessage(err))
 	} else {
 		frame = protocol.AppendResult(make([]byte, 0, 48+len(it.id)+len(result)), it.id, result)
 	}
@@ -73,6 +75,34 @@ func (it *callItem) reply(result json.RawMessage, err error) {
 		in.owed = it.conn.(Flusher) // queued: flushed when the item ends
 	}
 	rpcDone(it.conn, it.id)
+}
+
+// safeMessage is wireMessage for an error whose Error method may panic (a
+// nil pointer in an error interface): the caller still gets an answer.
+func safeMessage(err error) (msg string) {
+	defer func() {
+		if recover() != nil {
+			msg = "Unknown error"
+		}
+	}()
+	return wireMessage(err)
+}
+
+// ErrStateNil: a handler or hook set its State to nil.
+var ErrStateNil = errors.New("zocket: State set to nil")
+
+// adoptState makes the draft hold what the handler left in its State
+// pointer: when it replaced the pointer (c.State = &S{...}), a deep copy of
+// the new value becomes the draft, so the replacement commits like any
+// change and shares no memory with values the handler keeps.
+func adoptState[S any](draft reflect.Value, state *S) error {
+	switch {
+	case state == nil:
+		return &CallError{Message: ErrStateNil.Error(), Kind: ErrStateNil}
+	case state != draft.Interface().(*S):
+		jsonvalue.Clone(draft.Elem(), reflect.ValueOf(state).Elem())
+	}
+	return nil
 }
 
 // compiled is an Actor[S, C] checked and indexed at registration.
@@ -84,6 +114,9 @@ type compiled[S, C any] struct {
 }
 
 func compile[S, C any](a *Actor[S, C]) (*compiled[S, C], error) {
+	if a == nil {
+		return nil, errors.New("definition is nil")
+	}
 	st := reflect.TypeFor[S]()
 	if st.Kind() != reflect.Struct {
 		return nil, fmt.Errorf("state type %s must be a struct", st)
@@ -92,11 +125,11 @@ func compile[S, C any](a *Actor[S, C]) (*compiled[S, C], error) {
 	if err != nil {
 		return nil, fmt.Errorf("state type %s: %w", st, err)
 	}
+	if err := checkDefinition(a); err != nil {
+		return nil, err
+	}
 	c := &compiled[S, C]{def: a, typ: typ, methods: map[string]MethodOf[S, C]{}, events: map[string]EventDecl{}}
 	for _, m := range a.methods {
-		if _, dup := c.methods[m.Name()]; dup {
-			return nil, fmt.Errorf("method %q declared twice", m.Name())
-		}
 		c.methods[m.Name()] = m
 	}
 	for _, e := range a.events {
@@ -113,6 +146,10 @@ func (a *compiled[S, C]) event(name string) (EventDecl, bool) {
 	e, ok := a.events[name]
 	return e, ok
 }
+func (a *compiled[S, C]) declares(name string, m any) bool {
+	own, ok := a.methods[name]
+	return ok && any(own) == m
+}
 func (a *compiled[S, C]) hasConnectHook() bool    { return a.def.onConnect != nil }
 func (a *compiled[S, C]) hasDisconnectHook() bool { return a.def.onDisconnect != nil }
 
@@ -124,38 +161,49 @@ func (a *compiled[S, C]) newState() reflect.Value {
 	return reflect.ValueOf(p)
 }
 
-// call runs the mailbox part of an rpc (docs/protocol.md): lookup,
-// validation, middleware, handler, commit, patch, events, reply.
+// call runs a method call inside the mailbox and answers it exactly once,
+// whatever happens: a panic anywhere in the pipeline (decoding, validation,
+// middleware, guards, handler, commit) is answered as ErrPanic.
 func (a *compiled[S, C]) call(in *instance, item *callItem) {
-	sc := &item.sc
 	if item.timer != nil {
 		in.mu.Lock()
 		item.timer.queued = false
 		in.mu.Unlock()
 	}
+	var result json.RawMessage
+	err := in.protect(func() (err error) {
+		result, err = a.exec(in, item)
+		return err
+	})
+	item.reply(result, err)
+}
+
+// exec is the call pipeline: lookup, input decoding and validation,
+// middleware, the method's guards, then the handler as a transaction
+// (commit, patch, events).
+func (a *compiled[S, C]) exec(in *instance, item *callItem) (json.RawMessage, error) {
+	sc := &item.sc
 	if err := sc.base.Err(); err != nil {
-		item.reply(nil, err)
-		return
+		return nil, err
 	}
 	m, ok := a.methods[item.method]
 	if !ok {
-		item.reply(nil, &CallError{Message: "Unknown method: " + item.method, Kind: ErrUnknownMethod})
-		return
+		return nil, &CallError{Message: "Unknown method: " + item.method, Kind: ErrUnknownMethod}
 	}
 	run, err := m.prepare(in.app.validate, item.input)
 	if err != nil {
-		item.reply(nil, err)
-		return
+		return nil, err
 	}
 	var mctx C
 	if item.internal {
 		mctx, _ = item.preset.(C)
 	} else if err := in.protect(func() (err error) {
-		mctx, err = a.def.chain.run(sc.base, &item.info)
-		return err
+		if mctx, err = a.def.chain.run(sc.base, &item.info); err != nil {
+			return err
+		}
+		return m.runGuards(sc.base, request(mctx, &item.info))
 	}); err != nil {
-		item.reply(nil, err)
-		return
+		return nil, err
 	}
 	sc.mctx = mctx
 	sc.conn, sc.rpcID, sc.streamGap = item.conn, item.id, m.streaming()
@@ -165,10 +213,12 @@ func (a *compiled[S, C]) call(in *instance, item *callItem) {
 		c := &Context[S, C]{State: draft.Interface().(*S), Ctx: mctx, ClientID: item.info.clientID,
 			Identity: item.info.identity, Actor: in.key.actor, ActorID: in.key.id, Method: item.method, sc: sc}
 		var err error
-		result, err = run(c)
-		return err
+		if result, err = run(c); err != nil {
+			return err
+		}
+		return adoptState(draft, c.State)
 	})
-	item.reply(result, err)
+	return result, err
 }
 
 func (a *compiled[S, C]) lifecycle(name string, in *instance, c Connection, fn func(*Lifecycle[S]) error) {
@@ -180,7 +230,10 @@ func (a *compiled[S, C]) lifecycle(name string, in *instance, c Connection, fn f
 		if c != nil {
 			lc.ClientID, lc.Identity = c.ID(), c.Identity()
 		}
-		return fn(lc)
+		if err := fn(lc); err != nil {
+			return err
+		}
+		return adoptState(draft, lc.State)
 	})
 }
 

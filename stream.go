@@ -46,6 +46,9 @@ func (c *Context[S, C]) Flush() {
 		return
 	}
 	sc.lastFlush = now
+	if adoptState(sc.draft, c.State) != nil {
+		return // the return reports it
+	}
 	sc.inst.flushDraft(sc)
 }
 

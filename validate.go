@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -61,22 +62,22 @@ func newValidator() *validator.Validate {
 }
 
 // decodeInput decodes and validates the raw input of a method whose input
-// type is I. Absent input (or null) for a struct type is an error, as an
-// object schema rejects undefined.
-func decodeInput[I any](v *validator.Validate, method string, raw json.RawMessage) (I, error) {
+// type is I, which requires the members of sh. Absent input (or null) for a
+// struct type is an error, as an object schema rejects undefined.
+func decodeInput[I any](v *validator.Validate, method string, sh *shape, raw json.RawMessage) (I, error) {
 	var in I
 	if d, ok := any(&in).(Defaulter); ok {
 		d.SetDefaults()
 	}
 	t := reflect.TypeFor[I]()
 	if raw == nil || bytes.Equal(raw, []byte("null")) {
-		if t.Kind() == reflect.Struct {
+		if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface {
 			got := "undefined"
 			if raw != nil {
 				got = "null"
 			}
 			return in, &ValidationError{Method: method, Issues: []Issue{{
-				Message: "Invalid input: expected object, received " + got, Path: []any{}}}}
+				Message: "Invalid input: expected " + expectedKind(t) + ", received " + got, Path: []any{}}}}
 		}
 	} else {
 		dec := json.NewDecoder(bytes.NewReader(raw))
@@ -85,10 +86,29 @@ func decodeInput[I any](v *validator.Validate, method string, raw json.RawMessag
 			return in, &ValidationError{Method: method, Issues: []Issue{decodeIssue(err)}}
 		}
 	}
-	if err := validateValue(v, in); err != nil {
-		return in, &ValidationError{Method: method, Issues: err}
+	var issues []Issue
+	if sh != nil && raw != nil {
+		issues = sh.missing(raw, nil, nil)
+	}
+	for _, is := range validateValue(v, in) {
+		if !underAny(is.Path, issues) { // an absent member is reported once
+			issues = append(issues, is)
+		}
+	}
+	if issues != nil {
+		return in, &ValidationError{Method: method, Issues: issues}
 	}
 	return in, nil
+}
+
+// underAny reports whether path is at or under the path of one of issues.
+func underAny(path []any, issues []Issue) bool {
+	for _, is := range issues {
+		if len(path) >= len(is.Path) && slices.Equal(path[:len(is.Path)], is.Path) {
+			return true
+		}
+	}
+	return false
 }
 
 func decodeIssue(err error) Issue {

@@ -46,8 +46,11 @@
 // (RFC 6902, paths escaped per RFC 6901, array adds only at the end), sent
 // before the call's events, which are sent before its rpc:result. A patch
 // over 1 KiB that outweighs the whole state is replaced by a fresh snapshot.
-// The state is its exported JSON fields; unexported fields are copied
-// shallowly into the draft.
+// The state is its exported JSON fields. Unexported fields are copied as
+// values, so registration rejects a state type with an unexported field
+// holding references (a map, slice or pointer), whose changes a failed call
+// could not undo; an exported field tagged `json:"-"` is copied deeply and
+// stays off the wire.
 //
 // Cost: a call deep-copies the state and, with subscribers, compares old
 // and new state. A slice of values without references (strings allowed) is

@@ -32,7 +32,7 @@ type User struct {
 
 // Note is one note.
 type Note struct {
-	Author string `json:"author"`
+	Author string `json:"author,omitempty"` // set by the server: optional in input
 	Text   string `json:"text" validate:"required,max=500"`
 }
 
@@ -61,15 +61,20 @@ var whoAmI = zocket.MethodNoInput("whoAmI", func(c *zocket.Context[Board, User])
 	return c.Ctx, nil
 })
 
-// clearBoard is admin-only: other roles get "Forbidden" and the handler
-// changes nothing.
+// clearBoard is admin-only: its guard answers other roles "Forbidden"
+// before the handler runs.
 var clearBoard = zocket.MethodNoIO("clear", func(c *zocket.Context[Board, User]) error {
-	if c.Ctx.Role != "admin" {
-		return errors.New("Forbidden")
-	}
 	c.State.Notes = nil
 	return nil
-})
+}).Guard(adminOnly)
+
+// adminOnly is a per-method check; it sees the User that authed built.
+func adminOnly(_ context.Context, r zocket.Request[User]) error {
+	if r.Ctx.Role != "admin" {
+		return errors.New("Forbidden")
+	}
+	return nil
+}
 
 func newApp(log *slog.Logger) *zocket.App {
 	return zocket.NewApp(zocket.WithLogger(log)).

@@ -177,3 +177,7 @@ func (r *recycler) claim(s reflect.Value) bool {
 	r.used = append(r.used, m)
 	return true
 }
+
+// Flat reports whether assigning a value of type t is a deep copy: it
+// holds no pointers, slices, maps, interfaces, channels or functions.
+func Flat(t reflect.Type) bool { return planOf(t).flat }

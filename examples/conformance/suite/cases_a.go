@@ -252,6 +252,8 @@ func checkLookupThenValidationThenMiddleware(t *testing.T, startServer func(test
 	assert.Equal(t, "Unknown method: x", a.Call("mwgate", "g", "x", nil)["error"])
 	msg := a.Call("mwgate", "g", "needs", map[string]any{"n": "nope"})["error"].(string)
 	assert.True(t, strings.HasPrefix(msg, "Validation failed for needs: "), msg)
+	msg = a.Call("mwgate", "g", "needs", map[string]any{})["error"].(string) // an absent member is invalid too
+	assert.True(t, strings.HasPrefix(msg, "Validation failed for needs: "), msg)
 	assert.Equal(t, before, stats(a)["gate"])
 	assert.Equal(t, "Forbidden", a.Call("mwgate", "g", "needs", map[string]any{"n": 1})["error"])
 	assert.Equal(t, before+1, stats(a)["gate"])

@@ -1,0 +1,98 @@
+// Package jsonscan walks JSON text that is already known to be valid,
+// without decoding it: the shared scanner of the wire protocol's parser and
+// of the input checks.
+package jsonscan
+
+// SkipSpace returns the index of the first non-space byte at or after i.
+func SkipSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// SkipString returns the index after the string starting at data[i] == '"'.
+func SkipString(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(data)
+}
+
+// SkipValue returns the index after the valid JSON value starting at i.
+func SkipValue(data []byte, i int) int {
+	if i >= len(data) {
+		return i
+	}
+	switch data[i] {
+	case '"':
+		return SkipString(data, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(data); i++ {
+			switch data[i] {
+			case '"':
+				i = SkipString(data, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(data)
+	}
+	for ; i < len(data); i++ { // number or literal
+		switch data[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+	}
+	return i
+}
+
+// Cursor walks the members of a JSON object, or the elements of a JSON
+// array, that is valid JSON.
+type Cursor struct {
+	b []byte
+	i int
+}
+
+// NewCursor returns a cursor over the object or array b.
+func NewCursor(b []byte) Cursor { return Cursor{b: b, i: SkipSpace(b, 1)} }
+
+// Next returns the next member's key, as it appears between its quotes,
+// and value; or, when object is false, the next element. ok is false at
+// the end.
+func (c *Cursor) Next(object bool) (key, value []byte, ok bool) {
+	b, i := c.b, c.i
+	if i >= len(b) || b[i] == '}' || b[i] == ']' {
+		return nil, nil, false
+	}
+	if object {
+		end := SkipString(b, i)
+		key = b[i+1 : end-1]
+		i = SkipSpace(b, end)
+		i = SkipSpace(b, i+1) // ':'
+	}
+	end := SkipValue(b, i)
+	value = b[i:end]
+	i = SkipSpace(b, end)
+	if i < len(b) && b[i] == ',' {
+		i = SkipSpace(b, i+1)
+	}
+	c.i = i
+	return key, value, true
+}
