@@ -35,8 +35,9 @@ type instance struct {
 	stateSize int           // bytes of the last full encoding of state
 	activated bool
 	closing   bool
-	stateSubs []Connection // copy-on-write, in subscription order
-	eventSubs []Connection // copy-on-write, in subscription order
+	stateSubs []Connection          // copy-on-write, in subscription order
+	waitSubs  map[string]Connection // state:subs queued behind onActivate, by client id
+	eventSubs []Connection          // copy-on-write, in subscription order
 	known     map[string]Connection
 	timers    map[TimerID]*instanceTimer
 	timerSeq  uint64
@@ -49,6 +50,7 @@ type instance struct {
 	touched    []Flusher
 	touchedSet map[Flusher]struct{}
 	owed       Flusher
+	slow       slowWatch
 }
 
 // work is one mailbox item: a method call, or any other function
@@ -95,16 +97,17 @@ func (in *instance) drain() {
 
 // run executes one item and wakes the connections it wrote to; it reports
 // whether flushTouched released the mailbox. A panic here is a bug of
-// zocket (handlers' panics are caught earlier): it is logged and the
+// zocket or of a transport (handlers' panics are caught earlier): it is
+// logged, a call still gets its one answer ("Internal error"), and the
 // mailbox goes on rather than staying wedged.
 func (in *instance) run(w work) (released bool) {
 	defer func() {
 		if r := recover(); r != nil {
-			in.app.log.Error("zocket: internal error in mailbox; item abandoned", "actor", in.key.actor,
+			in.app.log.Error("zocket: internal error in mailbox", "actor", in.key.actor,
 				"actorId", in.key.id, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			in.owed = nil
 			in.resetTouched()
-			released = false
+			released = w.call != nil && in.answerAbandoned(w.call)
 		}
 	}()
 	if w.call == nil {
@@ -112,8 +115,42 @@ func (in *instance) run(w work) (released bool) {
 		in.flushTouched(false)
 		return false
 	}
+	in.watchBegin(w.call)
+	defer in.watchEnd()
 	in.kind.call(in, w.call)
 	return in.flushTouched(w.call.lent)
+}
+
+// answerAbandoned answers a call that failed inside the mailbox with
+// "Internal error", unless it was answered already. Should even that fail,
+// the failure is logged and the mailbox goes on.
+func (in *instance) answerAbandoned(it *callItem) (released bool) {
+	if it.answered {
+		return false
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			in.app.log.Error("zocket: cannot answer a failed call", "actor", in.key.actor,
+				"actorId", in.key.id, "method", it.method, "panic", fmt.Sprint(r))
+			in.owed = nil
+			in.resetTouched()
+			released = false
+		}
+	}()
+	it.reply(nil, errInternal)
+	return in.flushTouched(it.lent)
+}
+
+// settle marks the call answered and gives its place back to the caller's
+// in-flight count (reply calls it first).
+func (it *callItem) settle() {
+	if it.answered {
+		return
+	}
+	it.answered = true
+	if it.sess != nil {
+		it.sess.inflight.Add(-1)
+	}
 }
 
 // claimIdleLocked takes the mailbox for an inline run when the instance is
@@ -297,13 +334,27 @@ func removeSub(subs []Connection, id string) []Connection {
 // subscribeStateLocked adds c to the state subscribers and sends it a
 // snapshot of the committed state, atomically with respect to commits (both
 // happen under in.mu). Before activation finished, the subscription is
-// queued behind onActivate instead. The caller holds in.mu.
+// queued behind onActivate instead, and cancelled if the connection
+// unsubscribes or closes meanwhile (unsubscribeStateLocked). The caller
+// holds in.mu.
 func (in *instance) subscribeStateLocked(c Connection) {
 	if !in.activated {
+		id := c.ID()
+		if _, queued := in.waitSubs[id]; queued {
+			return
+		}
+		if in.waitSubs == nil {
+			in.waitSubs = map[string]Connection{}
+		}
+		in.waitSubs[id] = c
 		in.pushFunc(func() {
 			in.mu.Lock()
 			defer in.mu.Unlock()
-			in.subscribeStateLocked(c)
+			// Unless the connection unsubscribed or closed meanwhile.
+			if in.waitSubs[id] == c {
+				delete(in.waitSubs, id)
+				in.subscribeStateLocked(c)
+			}
 		})
 		return
 	}
@@ -314,6 +365,13 @@ func (in *instance) subscribeStateLocked(c Connection) {
 		return
 	}
 	in.send(c, frame)
+}
+
+// unsubscribeStateLocked removes the state subscription of the connection
+// id, including one still queued behind onActivate. The caller holds in.mu.
+func (in *instance) unsubscribeStateLocked(id string) {
+	in.stateSubs = removeSub(in.stateSubs, id)
+	delete(in.waitSubs, id)
 }
 
 func (in *instance) snapshotLocked() ([]byte, error) {
@@ -474,7 +532,7 @@ func (in *instance) dispatch(events []pendingEvent) {
 // hook runs a lifecycle hook as a transaction; a failure is logged and
 // changes nothing (PROTOCOL.md §7.4 deviation).
 func (in *instance) hook(name string, c Connection, fn func(*scope, reflect.Value, Connection) error) {
-	sc := &scope{base: in.app.ctx, inst: in}
+	sc := &scope{base: in.app.hookCtx, inst: in}
 	if err := in.transact(sc, func(draft reflect.Value) error { return fn(sc, draft, c) }); err != nil {
 		attrs := []any{"actor", in.key.actor, "actorId", in.key.id, "hook", name, "err", err}
 		if c != nil {

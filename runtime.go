@@ -39,7 +39,9 @@ type callItem struct {
 	internal bool
 	preset   any
 	timer    *instanceTimer
-	lent     bool // running on a transport's read goroutine (Dispatch)
+	lent     bool     // running on a transport's read goroutine (Dispatch)
+	answered bool     // reply was called (settle)
+	sess     *session // the caller's session, for its in-flight count
 }
 
 type invokeReply struct {
@@ -49,6 +51,7 @@ type invokeReply struct {
 
 // reply answers the call.
 func (it *callItem) reply(result json.RawMessage, err error) {
+	it.settle()
 	if it.internal {
 		if err != nil {
 			it.sc.inst.app.log.Error("zocket: internal call failed", "actor", it.info.actor, "actorId", it.info.actorID,
@@ -64,7 +67,7 @@ func (it *callItem) reply(result json.RawMessage, err error) {
 	}
 	var frame []byte
 	if err != nil {
-		frame = protocol.AppendError(make([]byte, 0, 96+len(it.id)), it.id, wireMessage(err))
+		frame = protocol.AppendError(make([]byte, 0, 96+len(it.id)), it.id, it.sc.inst.app.errorText(err, &it.info))
 	} else {
 		frame = protocol.AppendResult(make([]byte, 0, 48+len(it.id)+len(result)), it.id, result)
 	}
