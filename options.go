@@ -57,7 +57,8 @@ func WithSlowCallWarning(d time.Duration) Option { return func(a *App) { a.slowC
 // WithMaxInFlight sets how many rpcs one connection may have waiting for
 // their rpc:result (default DefaultMaxInFlight; ≤ 0: no limit). An rpc
 // beyond the limit is answered at once with the error
-// "Too many calls in flight" (ErrLimit for App users) and never runs.
+// "Too many calls in flight (limit N)" and never runs. App.Invoke is not
+// limited.
 func WithMaxInFlight(n int) Option { return func(a *App) { a.maxInFlight = n } }
 
 // WithMaxSubscriptions sets how many subscriptions (state:sub and

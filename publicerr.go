@@ -31,7 +31,7 @@ func (e *publicError) Public() bool  { return true }
 
 // isPublic reports whether err may reach a client under
 // WithPublicErrorsOnly: errors the framework produces (unknown actor or
-// method, validation, panic, limits) and errors whose chain has a
+// method, validation, panic) and errors whose chain has a
 // Public() bool method returning true, as PublicError's does.
 func isPublic(err error) bool {
 	var ce *CallError

@@ -170,8 +170,6 @@ var (
 	// or of a transport); the caller receives "Internal error" and the
 	// details go to the log.
 	ErrInternal = errors.New("zocket: internal error")
-	// ErrLimit: a per-connection limit (WithMaxInFlight) refused the call.
-	ErrLimit = errors.New("zocket: limit exceeded")
 )
 
 // CallError is the error of a call that the framework rejected (unknown
