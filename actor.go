@@ -29,6 +29,7 @@ type Actor[S, C any] struct {
 	onDeactivate func(*Lifecycle[S]) error
 	onConnect    func(*Lifecycle[S]) error
 	onDisconnect func(*Lifecycle[S]) error
+	onSubscribe  func(context.Context, Request[C]) error // subscribe.go
 	cron         []cronEntry
 }
 

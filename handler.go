@@ -197,11 +197,7 @@ func (h *Handler) subscribe(s *session, m *protocol.Message) {
 		s.subs[sk] = struct{}{}
 	}
 	h.app.withInstance(sk.k, at, func(in *instance) {
-		if m.Type == protocol.TypeEventSub {
-			in.eventSubs = addSub(in.eventSubs, s.conn)
-		} else {
-			in.subscribeStateLocked(s.conn)
-		}
+		in.subscribeLocked(s.conn, sk.state)
 		h.trackLocked(s, in)
 	})
 }
@@ -216,11 +212,7 @@ func (h *Handler) unsubscribe(s *session, m *protocol.Message) {
 		return
 	}
 	in.mu.Lock()
-	if state {
-		in.unsubscribeStateLocked(s.conn.ID())
-	} else {
-		in.eventSubs = removeSub(in.eventSubs, s.conn.ID())
-	}
+	in.unsubscribeLocked(s.conn.ID(), state)
 	in.mu.Unlock()
 }
 
@@ -240,8 +232,8 @@ func (h *Handler) OnClose(c Connection) {
 	for _, in := range s.instances {
 		in.mu.Lock()
 		id := c.ID()
-		in.unsubscribeStateLocked(id)
-		in.eventSubs = removeSub(in.eventSubs, id)
+		in.unsubscribeLocked(id, true)
+		in.unsubscribeLocked(id, false)
 		_, known := in.known[id]
 		delete(in.known, id)
 		if known && !in.closing && in.kind.hasDisconnectHook() {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"reflect"
 	"runtime/debug"
-	"slices"
 	"sync"
 
 	"github.com/zocket-go/zocket/internal/jsonvalue"
@@ -35,9 +34,9 @@ type instance struct {
 	stateSize int           // bytes of the last full encoding of state
 	activated bool
 	closing   bool
-	stateSubs []Connection          // copy-on-write, in subscription order
-	waitSubs  map[string]Connection // state:subs queued behind onActivate, by client id
-	eventSubs []Connection          // copy-on-write, in subscription order
+	stateSubs []Connection           // copy-on-write, in subscription order
+	waitSubs  map[waitKey]Connection // subscriptions queued in the mailbox (subscribe.go)
+	eventSubs []Connection           // copy-on-write, in subscription order
 	known     map[string]Connection
 	timers    map[TimerID]*instanceTimer
 	timerSeq  uint64
@@ -310,68 +309,6 @@ func (in *instance) clients() []string {
 		ids = append(ids, id)
 	}
 	return ids
-}
-
-func addSub(subs []Connection, c Connection) []Connection {
-	if slices.ContainsFunc(subs, func(s Connection) bool { return s.ID() == c.ID() }) {
-		return subs
-	}
-	out := make([]Connection, len(subs), len(subs)+1)
-	copy(out, subs)
-	return append(out, c)
-}
-
-func removeSub(subs []Connection, id string) []Connection {
-	i := slices.IndexFunc(subs, func(s Connection) bool { return s.ID() == id })
-	if i < 0 {
-		return subs
-	}
-	out := make([]Connection, 0, len(subs)-1)
-	out = append(out, subs[:i]...)
-	return append(out, subs[i+1:]...)
-}
-
-// subscribeStateLocked adds c to the state subscribers and sends it a
-// snapshot of the committed state, atomically with respect to commits (both
-// happen under in.mu). Before activation finished, the subscription is
-// queued behind onActivate instead, and cancelled if the connection
-// unsubscribes or closes meanwhile (unsubscribeStateLocked). The caller
-// holds in.mu.
-func (in *instance) subscribeStateLocked(c Connection) {
-	if !in.activated {
-		id := c.ID()
-		if _, queued := in.waitSubs[id]; queued {
-			return
-		}
-		if in.waitSubs == nil {
-			in.waitSubs = map[string]Connection{}
-		}
-		in.waitSubs[id] = c
-		in.pushFunc(func() {
-			in.mu.Lock()
-			defer in.mu.Unlock()
-			// Unless the connection unsubscribed or closed meanwhile.
-			if in.waitSubs[id] == c {
-				delete(in.waitSubs, id)
-				in.subscribeStateLocked(c)
-			}
-		})
-		return
-	}
-	in.stateSubs = addSub(in.stateSubs, c)
-	frame, err := in.snapshotLocked()
-	if err != nil {
-		in.app.log.Error("zocket: cannot encode state", "actor", in.key.actor, "actorId", in.key.id, "err", err)
-		return
-	}
-	in.send(c, frame)
-}
-
-// unsubscribeStateLocked removes the state subscription of the connection
-// id, including one still queued behind onActivate. The caller holds in.mu.
-func (in *instance) unsubscribeStateLocked(id string) {
-	in.stateSubs = removeSub(in.stateSubs, id)
-	delete(in.waitSubs, id)
 }
 
 func (in *instance) snapshotLocked() ([]byte, error) {

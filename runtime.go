@@ -22,6 +22,8 @@ type actorType interface {
 	disconnect(in *instance, c Connection)
 	hasConnectHook() bool
 	hasDisconnectHook() bool
+	guardsSubs() bool                                          // subscribe.go
+	authorizeSub(in *instance, c Connection, typ string) error // subscribe.go
 }
 
 // callItem is one method call waiting in a mailbox. A call from a
