@@ -141,8 +141,11 @@ func (h *Handler) trackLocked(s *session, in *instance) {
 		return
 	}
 	s.instances = append(s.instances, in)
-	if in.kind.hasConnectHook() {
-		in.pushFunc(func() { in.kind.connect(in, s.conn) })
+	if in.kind.hasConnectHook() || in.kind.hasDisconnectHook() {
+		in.pushFunc(func() {
+			in.kind.admit(in, s.conn)
+			in.kind.connect(in, s.conn)
+		})
 	}
 }
 
@@ -237,7 +240,14 @@ func (h *Handler) OnClose(c Connection) {
 		_, known := in.known[id]
 		delete(in.known, id)
 		if known && !in.closing && in.kind.hasDisconnectHook() {
-			in.pushFunc(func() { in.kind.disconnect(in, c) })
+			in.pushFunc(func() {
+				in.kind.disconnect(in, c)
+				in.mu.Lock()
+				delete(in.connCtx, id)
+				in.mu.Unlock()
+			})
+		} else {
+			delete(in.connCtx, id)
 		}
 		in.mu.Unlock()
 	}
