@@ -164,6 +164,12 @@ type MethodDef[S, C, I, O any] struct {
 
 // Method declares a method with input I and result O. The input is decoded
 // from JSON and validated with `validate` struct tags before middleware runs.
+//
+// The text of an error fn returns is sent to the client as is, as in the
+// TypeScript server: an error such as "db: connect postgres://admin:…"
+// leaks its details. Return errors meant for users, or serve the App with
+// WithPublicErrorsOnly, under which only errors marked with PublicError
+// reach clients and the rest become "Internal error" (logged in full).
 func Method[S, C, I, O any](name string, fn func(c *Context[S, C], in I) (O, error)) *MethodDef[S, C, I, O] {
 	return &MethodDef[S, C, I, O]{name: name, fn: fn, hasInput: true, hasResult: true}
 }
