@@ -47,11 +47,11 @@ func WithInstanceDestroyed(fn func(actor, id string)) Option {
 // begins; the hooks' context when the grace period ends.
 func WithShutdownGrace(d time.Duration) Option { return func(a *App) { a.grace = d } }
 
-// WithSlowCallWarning sets how long a mailbox item (a method call or a
-// hook) may run before a warning naming the actor, instance and method is
-// logged, once per item (default DefaultSlowCallWarning; ≤ 0 disables the
-// warning). An item that never returns stalls its instance: every later
-// message for it waits.
+// WithSlowCallWarning sets how long a method call may run before a warning
+// naming the actor, instance, method and caller is logged, once per call
+// (default DefaultSlowCallWarning; ≤ 0 disables the warning). A call that
+// never returns stalls its instance: every later message for it waits.
+// Hooks are not watched.
 func WithSlowCallWarning(d time.Duration) Option { return func(a *App) { a.slowCall = d } }
 
 // WithMaxInFlight sets how many rpcs one connection may have waiting for
