@@ -1,14 +1,16 @@
 package zocket
 
 // ConnCtx returns, in OnConnect and OnDisconnect, the middleware context
-// of the connection the hook is about: for an actor with middleware
-// (NewActorWith) and a connect or disconnect hook, the chain runs once for
-// each connection when it first interacts with an instance, inside the
-// mailbox just before OnConnect, with Request.Method "". ok is false, and
-// the context C's zero value, when that run failed (the connection did not
-// pass middleware; its calls fail the same way), when the actor has no
-// middleware, in the other hooks, and when C is not the actor's context
-// type.
+// of the connection the hook is about. The first ConnCtx for a connection
+// runs the actor's middleware chain for it (Request.Method ""), inside the
+// mailbox; the result is kept for the connection's later hooks on the
+// instance. Middleware runs for hooks only this way: hooks that do not ask
+// for the context cost nothing, as in the TypeScript server.
+//
+// ok is false, and ctx the zero value of C, when the connection did not
+// pass middleware (the chain returned an error or panicked: its calls are
+// refused the same way), when the actor has no middleware, in OnActivate
+// and OnDeactivate, and when C is not the actor's context type.
 //
 //	OnConnect(func(l *zocket.Lifecycle[Room]) error {
 //		if user, ok := zocket.ConnCtx[User](l); ok {
@@ -17,15 +19,47 @@ package zocket
 //		return nil
 //	})
 func ConnCtx[C, S any](l *Lifecycle[S]) (ctx C, ok bool) {
-	ctx, ok = l.sc.mctx.(C)
-	return ctx, ok
+	sc := l.sc
+	if sc.hookConn == nil {
+		return ctx, false
+	}
+	v, passed := sc.inst.connContext(sc.hookConn)
+	ctx, ok = v.(C)
+	return ctx, ok && passed
 }
 
-// admit runs the middleware chain for c's first contact with in and keeps
-// its result for c's connect and disconnect hooks (ConnCtx).
-func (a *compiled[S, C]) admit(in *instance, c Connection) {
+// connCtx is a connection's middleware result, kept for its hooks.
+type connCtx struct {
+	mctx any
+	ok   bool
+}
+
+// connContext returns c's middleware context, running the chain the first
+// time. It is kept while c is known to the instance (OnClose drops it).
+func (in *instance) connContext(c Connection) (any, bool) {
+	id := c.ID()
+	in.mu.Lock()
+	e, found := in.connCtx[id]
+	in.mu.Unlock()
+	if found {
+		return e.mctx, e.ok
+	}
+	e.mctx, e.ok = in.kind.admit(in, c)
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if known, ok := in.known[id]; ok && known == c {
+		if in.connCtx == nil {
+			in.connCtx = map[string]connCtx{}
+		}
+		in.connCtx[id] = e
+	}
+	return e.mctx, e.ok
+}
+
+// admit runs the middleware chain for a connection's hooks.
+func (a *compiled[S, C]) admit(in *instance, c Connection) (any, bool) {
 	if a.def.chain == nil {
-		return
+		return nil, false
 	}
 	ci := callInfo{clientID: c.ID(), identity: c.Identity(), actor: in.key.actor, actorID: in.key.id}
 	var mctx C
@@ -35,14 +69,7 @@ func (a *compiled[S, C]) admit(in *instance, c Connection) {
 	}); err != nil {
 		in.app.log.Info("zocket: connection did not pass middleware; its hooks get no context",
 			"clientId", c.ID(), "actor", in.key.actor, "actorId", in.key.id, "err", err)
-		return
+		return nil, false
 	}
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if known, ok := in.known[c.ID()]; ok && known == c { // not closed meanwhile
-		if in.connCtx == nil {
-			in.connCtx = map[string]any{}
-		}
-		in.connCtx[c.ID()] = mctx
-	}
+	return mctx, true
 }

@@ -141,11 +141,8 @@ func (h *Handler) trackLocked(s *session, in *instance) {
 		return
 	}
 	s.instances = append(s.instances, in)
-	if in.kind.hasConnectHook() || in.kind.hasDisconnectHook() {
-		in.pushFunc(func() {
-			in.kind.admit(in, s.conn)
-			in.kind.connect(in, s.conn)
-		})
+	if in.kind.hasConnectHook() {
+		in.pushFunc(func() { in.kind.connect(in, s.conn) })
 	}
 }
 

@@ -38,7 +38,7 @@ type instance struct {
 	waitSubs  map[waitKey]Connection // subscriptions queued in the mailbox (subscribe.go)
 	eventSubs []Connection           // copy-on-write, in subscription order
 	known     map[string]Connection
-	connCtx   map[string]any // known connections' middleware contexts (connctx.go)
+	connCtx   map[string]connCtx // known connections' middleware contexts (connctx.go)
 	timers    map[TimerID]*instanceTimer
 	timerSeq  uint64
 
@@ -471,11 +471,7 @@ func (in *instance) dispatch(events []pendingEvent) {
 // changes nothing (PROTOCOL.md §7.4 deviation).
 func (in *instance) hook(name string, c Connection, fn func(*scope, reflect.Value, Connection) error) {
 	sc := &scope{base: in.app.hookCtx, inst: in}
-	if c != nil {
-		in.mu.Lock()
-		sc.mctx = in.connCtx[c.ID()]
-		in.mu.Unlock()
-	}
+	sc.hookConn = c
 	if err := in.transact(sc, func(draft reflect.Value) error { return fn(sc, draft, c) }); err != nil {
 		attrs := []any{"actor", in.key.actor, "actorId", in.key.id, "hook", name, "err", err}
 		if c != nil {

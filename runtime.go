@@ -24,7 +24,7 @@ type actorType interface {
 	hasDisconnectHook() bool
 	guardsSubs() bool                                          // subscribe.go
 	authorizeSub(in *instance, c Connection, typ string) error // subscribe.go
-	admit(in *instance, c Connection)                          // connctx.go
+	admit(in *instance, c Connection) (mctx any, ok bool)      // connctx.go
 }
 
 // callItem is one method call waiting in a mailbox. A call from a

@@ -21,6 +21,9 @@ type scope struct {
 	tells  []pendingTell
 	closed bool
 
+	// Set for connect and disconnect hooks only: their connection.
+	hookConn Connection
+
 	// Set for method calls only.
 	mctx   any             // the middleware context (type C)
 	conn   Connection      // the caller, for rpc:stream chunks; nil otherwise
