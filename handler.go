@@ -153,10 +153,10 @@ func (h *Handler) rpc(s *session, m *protocol.Message, inline bool) (run func())
 		h.send(s.conn, protocol.AppendError(nil, m.ID, "Unknown actor: "+m.Actor))
 		return nil
 	}
-	if max := h.app.maxInFlight; s.inflight.Add(1) > int32(max) && max > 0 {
+	if limit := h.app.maxInFlight; s.inflight.Add(1) > int32(limit) && limit > 0 {
 		s.inflight.Add(-1)
-		h.app.log.Warn("zocket: rpc refused: too many in flight", "clientId", s.conn.ID(), "limit", max)
-		h.send(s.conn, protocol.AppendError(nil, m.ID, fmt.Sprintf("Too many calls in flight (limit %d)", max)))
+		h.app.log.Warn("zocket: rpc refused: too many in flight", "clientId", s.conn.ID(), "limit", limit)
+		h.send(s.conn, protocol.AppendError(nil, m.ID, fmt.Sprintf("Too many calls in flight (limit %d)", limit)))
 		return nil
 	}
 	item := &callItem{method: m.Method, input: m.Input, conn: s.conn, id: m.ID, sess: s,
@@ -186,8 +186,8 @@ func (h *Handler) subscribe(s *session, m *protocol.Message) {
 	}
 	sk := subKey{key{m.Actor, m.ActorID}, m.Type == protocol.TypeStateSub}
 	if _, dup := s.subs[sk]; !dup {
-		if max := h.app.maxSubs; max > 0 && len(s.subs) >= max {
-			h.app.log.Warn("zocket: subscription refused: too many", "clientId", s.conn.ID(), "limit", max,
+		if limit := h.app.maxSubs; limit > 0 && len(s.subs) >= limit {
+			h.app.log.Warn("zocket: subscription refused: too many", "clientId", s.conn.ID(), "limit", limit,
 				"actor", m.Actor, "actorId", m.ActorID, "type", m.Type)
 			return
 		}
