@@ -316,7 +316,8 @@ func (a *App) DestroyAll(ctx context.Context) error {
 //     and never returns keeps its goroutine, but not Close.
 //
 // Calls made with App.Invoke run with the caller's context, which Close
-// does not cancel.
+// does not cancel. Called from a method, Close cannot see that call end and
+// returns after the grace period.
 func (a *App) Close(ctx context.Context) error {
 	a.mu.Lock()
 	a.closed = true
