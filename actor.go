@@ -33,6 +33,7 @@ type Actor[S, C any] struct {
 	onDeactivate func(*Lifecycle[S]) error
 	onConnect    func(*Lifecycle[S]) error
 	onDisconnect func(*Lifecycle[S]) error
+	onSubscribe  func(context.Context, Request[C]) error // subscribe.go
 	cron         []cronEntry
 }
 
@@ -187,6 +188,12 @@ type MethodDef[S, C, I, O any] struct {
 // default. An absent or null required member fails validation.
 // `validate:"required"` additionally rejects a present zero value ("" or
 // 0). Register reports a `validate` tag the validator does not know.
+//
+// The text of an error fn returns is sent to the client as is, as in the
+// TypeScript server: an error such as "db: connect postgres://admin:…"
+// leaks its details. Return errors meant for users, or serve the App with
+// WithPublicErrorsOnly, under which only errors marked with PublicError
+// reach clients and the rest become "Internal error" (logged in full).
 func Method[S, C, I, O any](name string, fn func(c *Context[S, C], in I) (O, error)) *MethodDef[S, C, I, O] {
 	return &MethodDef[S, C, I, O]{name: name, fn: fn, hasInput: true, hasResult: true}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-playground/validator/v10"
 )
@@ -20,11 +21,19 @@ import (
 type App struct {
 	log       *slog.Logger
 	validate  *validator.Validate
-	ctx       context.Context
+	ctx       context.Context // method calls' context: cancelled when Close begins
 	cancel    context.CancelFunc
+	hookCtx   context.Context // lifecycle hooks' context: cancelled when Close ends
+	hookEnd   context.CancelFunc
 	wg        sync.WaitGroup // mailbox goroutines
 	created   func(actor, id string)
 	destroyed func(actor, id string)
+
+	grace       time.Duration
+	slowCall    time.Duration
+	maxInFlight int
+	maxSubs     int
+	publicOnly  bool
 
 	regMu  sync.Mutex                           // serialises Register
 	actors atomic.Pointer[map[string]actorType] // copy-on-write registry
@@ -35,33 +44,19 @@ type App struct {
 	closed bool
 }
 
-// Option configures an App.
-type Option func(*App)
-
-// WithLogger sets the logger; the default discards everything.
-func WithLogger(l *slog.Logger) Option { return func(a *App) { a.log = l } }
-
-// WithInstanceCreated sets a function called after an instance activated
-// (its onActivate finished). It runs on the instance's mailbox and must not
-// block.
-func WithInstanceCreated(fn func(actor, id string)) Option {
-	return func(a *App) { a.created = fn }
-}
-
-// WithInstanceDestroyed sets a function called after an instance was
-// destroyed (its onDeactivate finished). It must not block.
-func WithInstanceDestroyed(fn func(actor, id string)) Option {
-	return func(a *App) { a.destroyed = fn }
-}
-
 // NewApp returns an empty App.
 func NewApp(opts ...Option) *App {
 	a := &App{
-		log:      slog.New(slog.DiscardHandler),
-		validate: newValidator(),
+		log:         slog.New(slog.DiscardHandler),
+		validate:    newValidator(),
+		grace:       DefaultShutdownGrace,
+		slowCall:    DefaultSlowCallWarning,
+		maxInFlight: DefaultMaxInFlight,
+		maxSubs:     DefaultMaxSubscriptions,
 	}
 	a.actors.Store(&map[string]actorType{})
 	a.ctx, a.cancel = context.WithCancel(context.Background())
+	a.hookCtx, a.hookEnd = context.WithCancel(context.Background())
 	for _, o := range opts {
 		o(a)
 	}
@@ -118,6 +113,13 @@ func (a *App) ActorNames() []string {
 func (a *App) actor(name string) (actorType, bool) {
 	at, ok := (*a.actors.Load())[name]
 	return at, ok
+}
+
+// isClosed reports whether Close was called.
+func (a *App) isClosed() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.closed
 }
 
 // lookup returns the live instance for k, or nil.
@@ -257,6 +259,12 @@ func (a *App) Invoke(ctx context.Context, actor, actorID, method string, input j
 // everything already queued, its changes are not broadcast, subscribers are
 // not told, and the next message for the pair creates a fresh instance.
 // It waits for onDeactivate or ctx; ErrNotFound if the instance is not live.
+//
+// Called from a method or hook of the instance itself (with its
+// Context()), or of an instance it is synchronously calling, Destroy cannot
+// wait, since onDeactivate runs after the current call: it then returns nil
+// at once, the current call completes and commits as usual (its timers do
+// not start), and onDeactivate runs next.
 func (a *App) Destroy(ctx context.Context, actor, id string) error {
 	a.mu.Lock()
 	in := a.lookup(key{actor, id})
@@ -296,15 +304,35 @@ func (a *App) DestroyAll(ctx context.Context) error {
 	return first
 }
 
-// Close stops the App: new messages and calls are refused, every instance
-// is destroyed (onDeactivate runs), the context handed to handlers is
-// cancelled, and Close waits for the mailboxes to finish or ctx to end.
+// Close stops the App gracefully:
+//
+//   - new connections are refused (Handler.OnConnection closes them),
+//     new calls are answered with an error, and messages are ignored;
+//   - the context of every method call, running or queued, is cancelled
+//     at once: running methods should return soon, and queued calls are
+//     answered with the context's error without running;
+//   - every instance is destroyed: its onDeactivate runs after its
+//     queued work, with a context that stays valid until Close returns;
+//   - Close waits for the mailboxes to finish, for at most the grace
+//     period (WithShutdownGrace, default 10 s) and at most until ctx ends,
+//     then returns the context's error. A method that ignores its context
+//     and never returns keeps its goroutine, but not Close.
+//
+// Calls made with App.Invoke run with the caller's context, which Close
+// does not cancel. Called from a method, Close cannot see that call end and
+// returns after the grace period.
 func (a *App) Close(ctx context.Context) error {
 	a.mu.Lock()
 	a.closed = true
 	a.mu.Unlock()
-	err := a.DestroyAll(ctx)
 	a.cancel()
+	defer a.hookEnd()
+	if a.grace > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, a.grace)
+		defer cancel()
+	}
+	err := a.DestroyAll(ctx)
 	done := make(chan struct{})
 	go func() { a.wg.Wait(); close(done) }()
 	select {
@@ -317,7 +345,8 @@ func (a *App) Close(ctx context.Context) error {
 	return err
 }
 
-// destroy queues onDeactivate behind the queued work and waits for it.
+// destroy queues onDeactivate behind the queued work and waits for it,
+// unless ctx is a call chain through in, whose mailbox is busy with it.
 func (in *instance) destroy(ctx context.Context) error {
 	done := make(chan struct{})
 	in.mu.Lock()
@@ -334,6 +363,9 @@ func (in *instance) destroy(ctx context.Context) error {
 		close(done)
 	})
 	in.mu.Unlock()
+	if onChain(ctx, in.key) {
+		return nil
+	}
 	select {
 	case <-done:
 		return nil

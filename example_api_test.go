@@ -22,7 +22,7 @@ type chatRoom struct {
 // constructors' type parameters from the handler's signature.
 type chatCtx = zocket.Context[chatRoom, chatMember]
 
-var member = zocket.Use(func(_ context.Context, r zocket.Request[zocket.NoCtx]) (chatMember, error) {
+var asMember = zocket.Use(func(_ context.Context, r zocket.Request[zocket.NoCtx]) (chatMember, error) {
 	if r.Identity.UserID == "" {
 		return chatMember{}, errors.New("Unauthorized")
 	}
@@ -57,7 +57,7 @@ var clearChat = zocket.MethodNoIO("clear", func(c *chatCtx) error {
 
 func newChatApp() *zocket.App {
 	return zocket.NewApp().Register("chat",
-		zocket.NewActorWith[chatRoom](member).Methods(say, history, setTopic, clearChat))
+		zocket.NewActorWith[chatRoom](asMember).Methods(say, history, setTopic, clearChat))
 }
 
 // A guard runs after the actor's middleware, for one method only.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -38,15 +39,12 @@ var tick = zocket.MethodNoIO("tick", func(c *lc) error {
 	return nil
 })
 
-func waitFor(t *testing.T, cond func() bool, what string) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("never: %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+// advance lets d pass on the fake clock of a synctest bubble, then waits
+// until every goroutine of the bubble is blocked: the timers due by then
+// have fired and their calls have run.
+func advance(d time.Duration) {
+	time.Sleep(d)
+	synctest.Wait()
 }
 
 func logOf(t *testing.T, app *zocket.App, id string) logState {
@@ -70,6 +68,10 @@ func timerApp(t *testing.T, extra ...zocket.MethodOf[logState, zocket.NoCtx]) *z
 // Timer calls go through the mailbox in order with client calls, without
 // a client id, and their changes reach subscribers.
 func TestTimerFiresThroughMailboxInOrder(t *testing.T) {
+	synctest.Test(t, timerFiresThroughMailboxInOrder)
+}
+
+func timerFiresThroughMailboxInOrder(t *testing.T) {
 	var id zocket.TimerID
 	schedule := zocket.MethodNoIO("schedule", func(c *lc) error {
 		id = record.After(c, 30*time.Millisecond, word{W: "timer"})
@@ -87,7 +89,9 @@ func TestTimerFiresThroughMailboxInOrder(t *testing.T) {
 	assert.Equal(t, 1, app.PendingTimers("log", "a"), "an instance with a timer is not idle")
 	_, err = record.Invoke(context.Background(), app, "log", "a", word{W: "client"})
 	require.NoError(t, err)
-	waitFor(t, func() bool { return len(logOf(t, app, "a").Log) == 3 }, "timer fired")
+	advance(29 * time.Millisecond)
+	assert.Len(t, logOf(t, app, "a").Log, 2, "not yet")
+	advance(time.Millisecond)
 	assert.Equal(t, []string{"scheduled", "client@", "timer@"}, logOf(t, app, "a").Log)
 	assert.Equal(t, 0, app.PendingTimers("log", "a"))
 	var patches int
@@ -100,6 +104,10 @@ func TestTimerFiresThroughMailboxInOrder(t *testing.T) {
 }
 
 func TestCancelTimerAndFailedCallSchedulesNothing(t *testing.T) {
+	synctest.Test(t, cancelTimerAndFailedCallSchedulesNothing)
+}
+
+func cancelTimerAndFailedCallSchedulesNothing(t *testing.T) {
 	var cancelled bool
 	both := zocket.MethodNoIO("both", func(c *lc) error {
 		a := record.After(c, 10*time.Millisecond, word{W: "kept"})
@@ -128,13 +136,16 @@ func TestCancelTimerAndFailedCallSchedulesNothing(t *testing.T) {
 	require.NoError(t, err)
 	_, err = app.Invoke(ctx, "log", "c", "failing", nil)
 	require.Error(t, err)
-	waitFor(t, func() bool { return len(logOf(t, app, "c").Log) == 1 }, "kept timer")
-	time.Sleep(30 * time.Millisecond)
+	advance(time.Second)
 	assert.Equal(t, []string{"kept@"}, logOf(t, app, "c").Log)
 	assert.Equal(t, 0, app.PendingTimers("log", "c"))
 }
 
 func TestEveryAndCronStopOnDestroy(t *testing.T) {
+	synctest.Test(t, everyAndCronStopOnDestroy)
+}
+
+func everyAndCronStopOnDestroy(t *testing.T) {
 	start := zocket.MethodNoIO("start", func(c *lc) error {
 		tick.Every(c, 5*time.Millisecond, zocket.None{})
 		return nil
@@ -148,17 +159,14 @@ func TestEveryAndCronStopOnDestroy(t *testing.T) {
 	require.NoError(t, err)
 	_, err = app.Invoke(ctx, "cron", "x", "get", nil) // activation starts the cron
 	require.NoError(t, err)
-	for _, actor := range []string{"log", "cron"} {
-		waitFor(t, func() bool {
-			raw, _ := app.Invoke(ctx, actor, map[string]string{"log": "e", "cron": "x"}[actor], "get", nil)
-			var s logState
-			_ = json.Unmarshal(raw, &s)
-			return s.N >= 3
-		}, actor+" ticks")
-	}
+	advance(17 * time.Millisecond)
+	assert.Equal(t, 3, logOf(t, app, "e").N, "log ticks at 5, 10 and 15 ms")
+	raw, err := app.Invoke(ctx, "cron", "x", "get", nil)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"log":[],"n":3}`, string(raw), "cron ticks at 5, 10 and 15 ms")
 	require.NoError(t, app.DestroyAll(ctx))
 	assert.Equal(t, 0, app.PendingTimers("log", "e"))
-	time.Sleep(30 * time.Millisecond)
+	advance(time.Second)
 	assert.Equal(t, 0, app.Size(), "no timer brought an instance back")
 }
 
@@ -176,6 +184,10 @@ type count struct {
 // Actor-to-actor: a synchronous call, a detected cycle, parallel
 // instances, and fire-and-forget (sent on commit, failures logged).
 func TestActorToActorCalls(t *testing.T) {
+	synctest.Test(t, actorToActorCalls)
+}
+
+func actorToActorCalls(t *testing.T) {
 	var logs syncBuffer
 	var inFlight, maxInFlight atomic.Int32
 	var app *zocket.App
@@ -226,7 +238,7 @@ func TestActorToActorCalls(t *testing.T) {
 	_, err = ping.Invoke(ctx, app, "log", "a", count{N: 3})
 	assert.ErrorIs(t, err, zocket.ErrCycle)
 	assert.Contains(t, err.Error(), "Call cycle: log/a → log/b → log/a")
-	assert.Less(t, time.Since(start), 2*time.Second, "detected, not timed out")
+	assert.Zero(t, time.Since(start), "detected, not timed out")
 
 	var wg sync.WaitGroup
 	for _, id := range []string{"p1", "p2", "p3"} {
@@ -238,15 +250,15 @@ func TestActorToActorCalls(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	assert.GreaterOrEqual(t, maxInFlight.Load(), int32(2), "calls to different instances ran in parallel")
+	assert.Equal(t, int32(3), maxInFlight.Load(), "calls to different instances ran in parallel")
 
 	_, err = app.Invoke(ctx, "log", "t", "tellThenFail", nil)
 	require.Error(t, err)
 	_, err = app.Invoke(ctx, "log", "t", "tell", nil)
 	require.NoError(t, err)
-	waitFor(t, func() bool { return len(logOf(t, app, "sink").Log) == 1 }, "told")
+	synctest.Wait() // the tells have run
 	assert.Equal(t, []string{"told@"}, logOf(t, app, "sink").Log, "a failed caller's tell is never sent")
-	waitFor(t, func() bool { return strings.Contains(logs.String(), "internal call failed") }, "failure logged")
+	assert.Contains(t, logs.String(), "internal call failed")
 	assert.Contains(t, logs.String(), "method=fail")
 }
 
@@ -277,7 +289,12 @@ func streamApp() *zocket.App {
 // A streaming method: subscribers see intermediate states and a final
 // patch; chunks precede the result; the caller may vanish mid-run.
 func TestStreamingMethodAndChunks(t *testing.T) {
+	synctest.Test(t, streamingMethodAndChunks)
+}
+
+func streamingMethodAndChunks(t *testing.T) {
 	app := streamApp()
+	defer app.Close(context.Background())
 	h := zocket.NewHandler(app)
 	sub := zocket.NewLocalConn("sub", zocket.Identity{})
 	caller := zocket.NewLocalConn("caller", zocket.Identity{})
@@ -303,13 +320,13 @@ func TestStreamingMethodAndChunks(t *testing.T) {
 	}
 	assert.Len(t, chunks, 20)
 	assert.Equal(t, "ta", chunks[0])
-	waitFor(t, func() bool { return len(sub.Frames()) >= 3 }, "patches")
 	var patches []string
 	for _, f := range sub.Frames()[1:] {
 		patches = append(patches, string(f))
 	}
-	assert.Greater(t, len(patches), 2, "intermediate states were published")
-	assert.Less(t, len(patches), 21, "flushes were coalesced")
+	// Tokens every 2 ms, flushes at most every 5 ms: at 0, 6, 12, ... 36 ms,
+	// then the final commit.
+	assert.Len(t, patches, 8, "intermediate states were published, flushes coalesced")
 	assert.Contains(t, patches[len(patches)-1], `"path":"/done"`, "the final patch ends the stream")
 
 	// The caller closes mid-run: the method completes, chunks are dropped.
@@ -318,10 +335,9 @@ func TestStreamingMethodAndChunks(t *testing.T) {
 	h.OnMessage(gone, []byte(`{"type":"rpc","id":"s2","actor":"gen","actorId":"g2","method":"generate","input":{"n":10}}`))
 	gone.Close()
 	h.OnClose(gone)
-	waitFor(t, func() bool {
-		raw, err := app.Invoke(context.Background(), "gen", "g2", "generate", json.RawMessage(`{"n":0}`))
-		return err == nil && len(raw) == 22 // 20 characters, quoted
-	}, "the abandoned call completed")
+	raw, err := app.Invoke(context.Background(), "gen", "g2", "generate", json.RawMessage(`{"n":0}`))
+	require.NoError(t, err, "runs after the abandoned call")
+	assert.Len(t, raw, 22, "the abandoned call completed: 20 characters, quoted")
 
 	// Server-side callers receive chunks with WithChunks.
 	var got []string

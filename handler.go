@@ -1,7 +1,9 @@
 package zocket
 
 import (
+	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/zocket-go/zocket/protocol"
 )
@@ -14,15 +16,24 @@ import (
 type Handler struct {
 	app      *App
 	sessions sync.Map // Connection → *session
+	byID     sync.Map // client id → *session, for Disconnect
 }
 
 // session is the server side of one connection: the instances it
-// interacted with, for OnClose.
+// interacted with, for OnClose, and what counts against its limits.
 type session struct {
 	mu        sync.Mutex
 	conn      Connection
 	closed    bool
 	instances []*instance // each once: trackLocked adds an instance on first contact
+	subs      map[subKey]struct{}
+	inflight  atomic.Int32 // rpcs not yet answered
+}
+
+// subKey is one subscription of a connection: an instance and a kind.
+type subKey struct {
+	k     key
+	state bool
 }
 
 // NewHandler returns a Handler serving app.
@@ -31,8 +42,15 @@ func NewHandler(app *App) *Handler { return &Handler{app: app} }
 // App returns the served App.
 func (h *Handler) App() *App { return h.app }
 
-// OnConnection registers c and sends it welcome with its client id.
+// OnConnection registers c and sends it welcome with its client id. After
+// App.Close it sends no welcome and closes c (Closer) with CloseGoingAway
+// and the reason "Server shutting down".
 func (h *Handler) OnConnection(c Connection) {
+	if h.app.isClosed() {
+		h.app.log.Debug("zocket: connection refused: the app is closed", "clientId", c.ID())
+		closeConn(c, CloseGoingAway, "Server shutting down")
+		return
+	}
 	h.Attach(c)
 	if err := c.Send(protocol.AppendWelcome(nil, c.ID())); err != nil {
 		h.app.log.Debug("zocket: welcome not sent", "clientId", c.ID(), "err", err)
@@ -42,7 +60,10 @@ func (h *Handler) OnConnection(c Connection) {
 // Attach registers c without sending welcome (the distributed mode's
 // gateway decides when a client learns its id).
 func (h *Handler) Attach(c Connection) {
-	h.sessions.LoadOrStore(c, &session{conn: c})
+	s := &session{conn: c}
+	if _, loaded := h.sessions.LoadOrStore(c, s); !loaded {
+		h.byID.Store(c.ID(), s)
+	}
 }
 
 // OnMessage handles one frame from c. Malformed frames are ignored without
@@ -134,10 +155,16 @@ func (h *Handler) rpc(s *session, m *protocol.Message, inline bool) (run func())
 		rpcDone(s.conn, m.ID)
 		return nil
 	}
-	item := &callItem{method: m.Method, input: m.Input, conn: s.conn, id: m.ID,
+	if limit := h.app.maxInFlight; s.inflight.Add(1) > int32(limit) && limit > 0 {
+		s.inflight.Add(-1)
+		h.app.log.Warn("zocket: rpc refused: too many in flight", "clientId", s.conn.ID(), "limit", limit)
+		h.send(s.conn, protocol.AppendError(nil, m.ID, fmt.Sprintf("Too many calls in flight (limit %d)", limit)))
+		return nil
+	}
+	item := &callItem{method: m.Method, input: m.Input, conn: s.conn, id: m.ID, sess: s,
 		info: callInfo{clientID: s.conn.ID(), identity: s.conn.Identity(),
 			actor: m.Actor, actorID: m.ActorID, method: m.Method}}
-	h.app.withInstance(key{m.Actor, m.ActorID}, at, func(in *instance) {
+	open := h.app.withInstance(key{m.Actor, m.ActorID}, at, func(in *instance) {
 		h.trackLocked(s, in)
 		item.sc = newScope(h.app.ctx, in)
 		if inline && in.claimIdleLocked() {
@@ -146,6 +173,10 @@ func (h *Handler) rpc(s *session, m *protocol.Message, inline bool) (run func())
 		}
 		in.pushLocked(work{call: item})
 	})
+	if !open {
+		s.inflight.Add(-1)
+		h.send(s.conn, protocol.AppendError(nil, m.ID, "Server shutting down"))
+	}
 	return run
 }
 
@@ -155,12 +186,20 @@ func (h *Handler) subscribe(s *session, m *protocol.Message) {
 		h.app.log.Debug("zocket: subscription to unknown actor ignored", "clientId", s.conn.ID(), "actor", m.Actor)
 		return
 	}
-	h.app.withInstance(key{m.Actor, m.ActorID}, at, func(in *instance) {
-		if m.Type == protocol.TypeEventSub {
-			in.eventSubs = addSub(in.eventSubs, s.conn)
-		} else {
-			in.subscribeStateLocked(s.conn)
+	sk := subKey{key{m.Actor, m.ActorID}, m.Type == protocol.TypeStateSub}
+	if _, dup := s.subs[sk]; !dup {
+		if limit := h.app.maxSubs; limit > 0 && len(s.subs) >= limit {
+			h.app.log.Warn("zocket: subscription refused: too many", "clientId", s.conn.ID(), "limit", limit,
+				"actor", m.Actor, "actorId", m.ActorID, "type", m.Type)
+			return
 		}
+		if s.subs == nil {
+			s.subs = map[subKey]struct{}{}
+		}
+		s.subs[sk] = struct{}{}
+	}
+	h.app.withInstance(sk.k, at, func(in *instance) {
+		in.subscribeLocked(s.conn, sk.state)
 		h.trackLocked(s, in)
 	})
 }
@@ -168,16 +207,14 @@ func (h *Handler) subscribe(s *session, m *protocol.Message) {
 // unsubscribe never creates an instance (TS does, a deliberate difference) and
 // does not fire onDisconnect; the connection stays known.
 func (h *Handler) unsubscribe(s *session, m *protocol.Message) {
+	state := m.Type == protocol.TypeStateUnsub
+	delete(s.subs, subKey{key{m.Actor, m.ActorID}, state})
 	in := h.app.lookup(key{m.Actor, m.ActorID})
 	if in == nil {
 		return
 	}
 	in.mu.Lock()
-	if m.Type == protocol.TypeEventUnsub {
-		in.eventSubs = removeSub(in.eventSubs, s.conn.ID())
-	} else {
-		in.stateSubs = removeSub(in.stateSubs, s.conn.ID())
-	}
+	in.unsubscribeLocked(s.conn.ID(), state)
 	in.mu.Unlock()
 }
 
@@ -190,20 +227,53 @@ func (h *Handler) OnClose(c Connection) {
 		return
 	}
 	s := v.(*session)
+	h.byID.CompareAndDelete(c.ID(), s)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
 	for _, in := range s.instances {
 		in.mu.Lock()
 		id := c.ID()
-		in.stateSubs = removeSub(in.stateSubs, id)
-		in.eventSubs = removeSub(in.eventSubs, id)
+		in.unsubscribeLocked(id, true)
+		in.unsubscribeLocked(id, false)
 		_, known := in.known[id]
 		delete(in.known, id)
 		if known && !in.closing && in.kind.hasDisconnectHook() {
-			in.pushFunc(func() { in.kind.disconnect(in, c) })
+			in.pushFunc(func() {
+				in.kind.disconnect(in, c)
+				in.mu.Lock()
+				delete(in.connCtx, id)
+				in.mu.Unlock()
+			})
+		} else {
+			delete(in.connCtx, id)
 		}
 		in.mu.Unlock()
 	}
 	s.instances = nil
+}
+
+// Disconnect closes the connection with client id clientID, for instance
+// after its token was revoked: the connection is forgotten at once as by
+// OnClose (onDisconnect is queued, later frames are ignored) and closed
+// through its transport (Closer) with ClosePolicyViolation and reason,
+// after the frames already queued. It reports whether such a connection
+// was open. A transport whose connections are not Closers (the distributed
+// mode's runtime) only forgets it.
+func (h *Handler) Disconnect(clientID, reason string) bool {
+	v, ok := h.byID.Load(clientID)
+	if !ok {
+		return false
+	}
+	c := v.(*session).conn
+	h.OnClose(c)
+	closeConn(c, ClosePolicyViolation, reason)
+	return true
+}
+
+// closeConn closes c through its transport, if it can be closed.
+func closeConn(c Connection, code int, reason string) {
+	if cl, ok := c.(Closer); ok {
+		cl.CloseWith(code, reason)
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"reflect"
 	"runtime/debug"
-	"slices"
 	"sync"
 
 	"github.com/zocket-go/zocket/internal/jsonvalue"
@@ -35,9 +34,11 @@ type instance struct {
 	stateSize int           // bytes of the last full encoding of state
 	activated bool
 	closing   bool
-	stateSubs []Connection // copy-on-write, in subscription order
-	eventSubs []Connection // copy-on-write, in subscription order
+	stateSubs []Connection           // copy-on-write, in subscription order
+	waitSubs  map[waitKey]Connection // subscriptions queued in the mailbox (subscribe.go)
+	eventSubs []Connection           // copy-on-write, in subscription order
 	known     map[string]Connection
+	connCtx   map[string]connCtx // known connections' middleware contexts (connctx.go)
 	timers    map[TimerID]*instanceTimer
 	timerSeq  uint64
 
@@ -49,6 +50,7 @@ type instance struct {
 	touched    []Flusher
 	touchedSet map[Flusher]struct{}
 	owed       Flusher
+	slow       slowWatch
 }
 
 // work is one mailbox item: a method call, or any other function
@@ -95,16 +97,17 @@ func (in *instance) drain() {
 
 // run executes one item and wakes the connections it wrote to; it reports
 // whether flushTouched released the mailbox. A panic here is a bug of
-// zocket (handlers' panics are caught earlier): it is logged and the
+// zocket or of a transport (handlers' panics are caught earlier): it is
+// logged, a call still gets its one answer ("Internal error"), and the
 // mailbox goes on rather than staying wedged.
 func (in *instance) run(w work) (released bool) {
 	defer func() {
 		if r := recover(); r != nil {
-			in.app.log.Error("zocket: internal error in mailbox; item abandoned", "actor", in.key.actor,
+			in.app.log.Error("zocket: internal error in mailbox", "actor", in.key.actor,
 				"actorId", in.key.id, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			in.owed = nil
 			in.resetTouched()
-			released = false
+			released = w.call != nil && in.answerAbandoned(w.call)
 		}
 	}()
 	if w.call == nil {
@@ -112,8 +115,42 @@ func (in *instance) run(w work) (released bool) {
 		in.flushTouched(false)
 		return false
 	}
+	in.watchBegin(w.call)
+	defer in.watchEnd()
 	in.kind.call(in, w.call)
 	return in.flushTouched(w.call.lent)
+}
+
+// answerAbandoned answers a call that failed inside the mailbox with
+// "Internal error", unless it was answered already. Should even that fail,
+// the failure is logged and the mailbox goes on.
+func (in *instance) answerAbandoned(it *callItem) (released bool) {
+	if it.answered {
+		return false
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			in.app.log.Error("zocket: cannot answer a failed call", "actor", in.key.actor,
+				"actorId", in.key.id, "method", it.method, "panic", fmt.Sprint(r))
+			in.owed = nil
+			in.resetTouched()
+			released = false
+		}
+	}()
+	it.reply(nil, errInternal)
+	return in.flushTouched(it.lent)
+}
+
+// settle marks the call answered and gives its place back to the caller's
+// in-flight count (reply calls it first).
+func (it *callItem) settle() {
+	if it.answered {
+		return
+	}
+	it.answered = true
+	if it.sess != nil {
+		it.sess.inflight.Add(-1)
+	}
 }
 
 // claimIdleLocked takes the mailbox for an inline run when the instance is
@@ -275,47 +312,6 @@ func (in *instance) clients() []string {
 	return ids
 }
 
-func addSub(subs []Connection, c Connection) []Connection {
-	if slices.ContainsFunc(subs, func(s Connection) bool { return s.ID() == c.ID() }) {
-		return subs
-	}
-	out := make([]Connection, len(subs), len(subs)+1)
-	copy(out, subs)
-	return append(out, c)
-}
-
-func removeSub(subs []Connection, id string) []Connection {
-	i := slices.IndexFunc(subs, func(s Connection) bool { return s.ID() == id })
-	if i < 0 {
-		return subs
-	}
-	out := make([]Connection, 0, len(subs)-1)
-	out = append(out, subs[:i]...)
-	return append(out, subs[i+1:]...)
-}
-
-// subscribeStateLocked adds c to the state subscribers and sends it a
-// snapshot of the committed state, atomically with respect to commits (both
-// happen under in.mu). Before activation finished, the subscription is
-// queued behind onActivate instead. The caller holds in.mu.
-func (in *instance) subscribeStateLocked(c Connection) {
-	if !in.activated {
-		in.pushFunc(func() {
-			in.mu.Lock()
-			defer in.mu.Unlock()
-			in.subscribeStateLocked(c)
-		})
-		return
-	}
-	in.stateSubs = addSub(in.stateSubs, c)
-	frame, err := in.snapshotLocked()
-	if err != nil {
-		in.app.log.Error("zocket: cannot encode state", "actor", in.key.actor, "actorId", in.key.id, "err", err)
-		return
-	}
-	in.send(c, frame)
-}
-
 func (in *instance) snapshotLocked() ([]byte, error) {
 	frame := protocol.AppendSnapshot(make([]byte, 0, in.stateSize+64), in.key.actor, in.key.id, nil)
 	frame = frame[:len(frame)-len("null}")]
@@ -474,7 +470,8 @@ func (in *instance) dispatch(events []pendingEvent) {
 // hook runs a lifecycle hook as a transaction; a failure is logged and
 // changes nothing (TS would wedge the instance instead).
 func (in *instance) hook(name string, c Connection, fn func(*scope, reflect.Value, Connection) error) {
-	sc := &scope{base: in.app.ctx, inst: in}
+	sc := &scope{base: in.app.hookCtx, inst: in}
+	sc.hookConn = c
 	if err := in.transact(sc, func(draft reflect.Value) error { return fn(sc, draft, c) }); err != nil {
 		attrs := []any{"actor", in.key.actor, "actorId", in.key.id, "hook", name, "err", err}
 		if c != nil {

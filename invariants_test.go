@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -195,40 +196,39 @@ func (c *flushConn) Flush(bool)               { c.flushes.Add(1) }
 // subscriber still gets its patch.
 func TestLentCallWithClosedCallerKeepsInstanceWorking(t *testing.T) {
 	for _, withSub := range []bool{false, true} {
-		var logs syncBuffer
-		app := zocket.NewApp(zocket.WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))).
-			Register("big", zocket.NewActor[bigState]().Methods(mutateBig, seedBig, touchBig))
-		h := zocket.NewHandler(app)
-		ctx := context.Background()
-		_, err := seedBig.Invoke(ctx, app, "big", "x", 3) // activate
-		require.NoError(t, err)
-		sub := &flushConn{LocalConn: zocket.NewLocalConn("sub", zocket.Identity{})}
-		if withSub {
-			h.Attach(sub)
-			h.OnMessage(sub, []byte(`{"type":"state:sub","actor":"big","actorId":"x"}`))
-		}
-		caller := &flushConn{LocalConn: zocket.NewLocalConn("caller", zocket.Identity{})}
-		h.Attach(caller)
-		// The mailbox goroutine of the seed call may not have let go yet:
-		// a call it takes is answered normally; try again until one is lent.
-		var run func()
-		for range 1000 {
-			if run = h.Dispatch(caller, []byte(`{"type":"rpc","id":1,"actor":"big","actorId":"x","method":"touch","input":1}`)); run != nil {
-				break
-			}
-			_, err := caller.Next(ctx)
-			require.NoError(t, err)
-		}
-		require.NotNil(t, run, "an idle instance lends the call")
-		caller.Close()
-		run()
-		_, err = touchBig.Invoke(ctx, app, "big", "x", 2)
-		require.NoError(t, err, "the instance is not wedged")
-		assert.NotContains(t, logs.String(), "internal error")
-		if withSub {
-			frames := sub.Frames()
-			assert.Contains(t, string(frames[len(frames)-1]), `"state:patch"`)
-			assert.Positive(t, sub.flushes.Load(), "the subscriber was flushed")
-		}
+		t.Run(fmt.Sprintf("subscriber=%v", withSub), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { lentCallWithClosedCaller(t, withSub) })
+		})
+	}
+}
+
+func lentCallWithClosedCaller(t *testing.T, withSub bool) {
+	var logs syncBuffer
+	app := zocket.NewApp(zocket.WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))).
+		Register("big", zocket.NewActor[bigState]().Methods(mutateBig, seedBig, touchBig))
+	defer app.Close(context.Background())
+	h := zocket.NewHandler(app)
+	ctx := context.Background()
+	_, err := seedBig.Invoke(ctx, app, "big", "x", 3) // activate
+	require.NoError(t, err)
+	sub := &flushConn{LocalConn: zocket.NewLocalConn("sub", zocket.Identity{})}
+	if withSub {
+		h.Attach(sub)
+		h.OnMessage(sub, []byte(`{"type":"state:sub","actor":"big","actorId":"x"}`))
+	}
+	caller := &flushConn{LocalConn: zocket.NewLocalConn("caller", zocket.Identity{})}
+	h.Attach(caller)
+	synctest.Wait() // the seed call's mailbox goroutine has let go
+	run := h.Dispatch(caller, []byte(`{"type":"rpc","id":1,"actor":"big","actorId":"x","method":"touch","input":1}`))
+	require.NotNil(t, run, "an idle instance lends the call")
+	caller.Close()
+	run()
+	_, err = touchBig.Invoke(ctx, app, "big", "x", 2)
+	require.NoError(t, err, "the instance is not wedged")
+	assert.NotContains(t, logs.String(), "internal error")
+	if withSub {
+		frames := sub.Frames()
+		assert.Contains(t, string(frames[len(frames)-1]), `"state:patch"`)
+		assert.Positive(t, sub.flushes.Load(), "the subscriber was flushed")
 	}
 }

@@ -26,6 +26,8 @@ type LocalConn struct {
 	frames [][]byte
 	read   int
 	closed bool
+	code   int           // CloseWith's code, 0 when not closed by the server
+	reason string        // CloseWith's reason
 	signal chan struct{} // closed and replaced when a frame arrives
 }
 
@@ -58,6 +60,28 @@ func (c *LocalConn) Close() {
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()
+}
+
+// CloseWith closes the connection as a server would (zocket.Closer):
+// later sends fail, and CloseReason reports code and reason. Like Close, it
+// does not call Handler.OnClose.
+func (c *LocalConn) CloseWith(code int, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.closed, c.code, c.reason = true, code, reason
+	close(c.signal)
+	c.signal = make(chan struct{})
+}
+
+// CloseReason returns the code and reason of the server's CloseWith, and
+// 0, "" when the server has not closed the connection.
+func (c *LocalConn) CloseReason() (code int, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.code, c.reason
 }
 
 // Next returns the next frame not yet returned by Next, waiting for it

@@ -24,6 +24,9 @@ type actorType interface {
 	disconnect(in *instance, c Connection)
 	hasConnectHook() bool
 	hasDisconnectHook() bool
+	guardsSubs() bool                                          // subscribe.go
+	authorizeSub(in *instance, c Connection, typ string) error // subscribe.go
+	admit(in *instance, c Connection) (mctx any, ok bool)      // connctx.go
 }
 
 // callItem is one method call waiting in a mailbox. A call from a
@@ -41,7 +44,9 @@ type callItem struct {
 	internal bool
 	preset   any
 	timer    *instanceTimer
-	lent     bool // running on a transport's read goroutine (Dispatch)
+	lent     bool     // running on a transport's read goroutine (Dispatch)
+	answered bool     // reply was called (settle)
+	sess     *session // the caller's session, for its in-flight count
 }
 
 type invokeReply struct {
@@ -51,6 +56,7 @@ type invokeReply struct {
 
 // reply answers the call.
 func (it *callItem) reply(result json.RawMessage, err error) {
+	it.settle()
 	if it.internal {
 		if err != nil {
 			it.sc.inst.app.log.Error("zocket: internal call failed", "actor", it.info.actor, "actorId", it.info.actorID,
@@ -66,7 +72,7 @@ func (it *callItem) reply(result json.RawMessage, err error) {
 	}
 	var frame []byte
 	if err != nil {
-		frame = protocol.AppendError(make([]byte, 0, 96+len(it.id)), it.id, safeMessage(err))
+		frame = protocol.AppendError(make([]byte, 0, 96+len(it.id)), it.id, it.sc.inst.app.errorText(err, &it.info))
 	} else {
 		frame = protocol.AppendResult(make([]byte, 0, 48+len(it.id)+len(result)), it.id, result)
 	}
@@ -77,7 +83,8 @@ func (it *callItem) reply(result json.RawMessage, err error) {
 	rpcDone(it.conn, it.id)
 }
 
-// safeMessage is wireMessage for an error whose Error method may panic (a
+// safeMessage is the wire text of err ("Unknown error" for an empty one),
+// safe for an error whose Error method panics (a
 // nil pointer in an error interface): the caller still gets an answer.
 func safeMessage(err error) (msg string) {
 	defer func() {
@@ -85,7 +92,10 @@ func safeMessage(err error) (msg string) {
 			msg = "Unknown error"
 		}
 	}()
-	return wireMessage(err)
+	if msg = err.Error(); msg == "" {
+		msg = "Unknown error" // an empty message would read as success
+	}
+	return msg
 }
 
 // ErrStateNil: a handler or hook set its State to nil.

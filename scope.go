@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 )
@@ -19,6 +20,9 @@ type scope struct {
 	timers []pendingTimer
 	tells  []pendingTell
 	closed bool
+
+	// Set for connect and disconnect hooks only: their connection.
+	hookConn Connection
 
 	// Set for method calls only.
 	mctx   any             // the middleware context (type C)
@@ -62,6 +66,14 @@ func (s *scope) clients() []string { return s.inst.clients() }
 // chainKey carries, in a handler's context, the instances whose mailboxes
 // are waiting on the current synchronous call.
 type chainKey struct{}
+
+// onChain reports whether the mailbox of k is waiting on the call that
+// ctx belongs to (ctx is a handler's context from k or from an instance
+// that k is calling).
+func onChain(ctx context.Context, k key) bool {
+	chain, _ := ctx.Value(chainKey{}).([]key)
+	return slices.Contains(chain, k)
+}
 
 func chainString(chain []key, last key) string {
 	var b strings.Builder

@@ -107,6 +107,24 @@ type Connection interface {
 	Identity() Identity
 }
 
+// Closer is optionally implemented by a Connection that the server can
+// close: CloseWith writes what is queued, then closes the connection with
+// the WebSocket close code and reason (RFC 6455); the transport then calls
+// Handler.OnClose as for any closed connection. The App closes connections
+// through it when it refuses them (App closed) and for Handler.Disconnect.
+// A Connection without it is only forgotten on the server side.
+type Closer interface {
+	CloseWith(code int, reason string)
+}
+
+// Close codes the server uses when it closes a connection (RFC 6455).
+const (
+	// CloseGoingAway (1001) closes connections that arrive after App.Close.
+	CloseGoingAway = 1001
+	// ClosePolicyViolation (1008) is the code of Handler.Disconnect.
+	ClosePolicyViolation = 1008
+)
+
 // Flusher is optionally implemented by a Connection that lets the caller
 // do the writing. The App uses it to answer a call without waking another
 // goroutine: it queues the rpc:result with Queue while the instance is
@@ -151,6 +169,10 @@ var (
 	ErrClosed = errors.New("zocket: app closed")
 	// ErrNotFound: no such active instance.
 	ErrNotFound = errors.New("zocket: instance not found")
+	// ErrInternal: the call failed inside zocket itself (a bug of zocket
+	// or of a transport); the caller receives "Internal error" and the
+	// details go to the log.
+	ErrInternal = errors.New("zocket: internal error")
 )
 
 // CallError is the error of a call that the framework rejected (unknown
@@ -166,15 +188,6 @@ func (e *CallError) Error() string { return e.Message }
 
 // Unwrap returns the sentinel.
 func (e *CallError) Unwrap() error { return e.Kind }
-
-// wireMessage is the error text sent to a caller: the error's own text, and
-// "Unknown error" for an empty one.
-func wireMessage(err error) string {
-	if msg := err.Error(); msg != "" {
-		return msg
-	}
-	return "Unknown error"
-}
 
 // ClientIDs generates client ids of the form go_<n>_<base36 ms>: unique
 // within the generator, free of '.', '*', '>' and spaces so that they can

@@ -228,11 +228,11 @@ func slowInlineMethodDoesNotBlockOthers(t *testing.T, start Start) {
 // fill the socket, the rest waits for room, and when the subscriber reads
 // again every frame arrives whole and in order.
 func framesSurvivePartialWrites(t *testing.T, start Start) {
-	_, url := start(t, App(), Config{SendQueue: 1 << 20})
+	const calls = 3000 // all in flight at once
+	_, url := start(t, App(zocket.WithMaxInFlight(calls)), Config{SendQueue: 1 << 20})
 	slow := rawDial(t, url, nil)
 	require.NoError(t, slow.Write(t.Context(), websocket.MessageText, []byte(`{"type":"state:sub","actor":"blob","actorId":"pw"}`)))
 	writer := wstest.DialWelcome(t, url)
-	const calls = 3000
 	for range calls {
 		writer.RPC("blob", "pw", "add", map[string]any{"n": 2000})
 	}

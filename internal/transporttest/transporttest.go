@@ -76,12 +76,13 @@ type size struct {
 	N int `json:"n"`
 }
 
-// App returns the contract's app: actor "blob" with add({n}) (appends n
-// bytes to the state), echoSize({n}) (returns n bytes), sleep({n}) (n ms),
+// App returns the contract's app, built with opts: actor "blob" with
+// add({n}) (appends n bytes to the state), echoSize({n}) (returns n
+// bytes), sleep({n}) (n ms),
 // who() (the caller's identity), and onConnect/onDisconnect hooks that
 // record client ids in Seen ("gone:" + id when it leaves).
-func App() *zocket.App {
-	return zocket.NewApp().Register("blob", zocket.NewActor[BlobState]().Methods(
+func App(opts ...zocket.Option) *zocket.App {
+	return zocket.NewApp(opts...).Register("blob", zocket.NewActor[BlobState]().Methods(
 		zocket.MethodNoResult("add", func(c *zocket.Context[BlobState, zocket.NoCtx], in size) error {
 			c.State.Blobs = append(c.State.Blobs, strings.Repeat("x", in.N))
 			return nil

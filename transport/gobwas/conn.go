@@ -113,6 +113,10 @@ func (c *conn) Flush(bool) { c.write() }
 // TryFlush is Flush; see zocket.TryFlusher.
 func (c *conn) TryFlush() { c.write() }
 
+// CloseWith closes the connection with code and reason after its queued
+// frames; see zocket.Closer.
+func (c *conn) CloseWith(code int, reason string) { c.closeWith(ws.StatusCode(code), reason) }
+
 // closeWith queues a close frame behind the queued frames.
 func (c *conn) closeWith(code ws.StatusCode, reason string) {
 	c.mu.Lock()

@@ -170,6 +170,10 @@ func (c *conn) signal() {
 	}
 }
 
+// CloseWith closes the connection with code and reason after its queued
+// frames; see zocket.Closer.
+func (c *conn) CloseWith(code int, reason string) { c.closeWith(websocket.StatusCode(code), reason) }
+
 // closeWith asks the writer to flush what is queued, then close with code.
 func (c *conn) closeWith(code websocket.StatusCode, reason string) {
 	c.mu.Lock()

@@ -1,0 +1,144 @@
+package zocket
+
+import (
+	"context"
+	"slices"
+
+	"github.com/zocket-go/zocket/protocol"
+)
+
+// OnSubscribe sets a hook that authorizes subscriptions (state:sub and
+// event:sub) to the actor's instances. For each subscription the
+// middleware chain runs first, as for a method call, with r.Method set to
+// the message type ("state:sub" or "event:sub"); then fn gets the chain's
+// result in r.Ctx. An error from either refuses the subscription: it is
+// logged, and the client receives nothing (the protocol has no answer to a
+// subscription). Both run inside the instance's mailbox, after the work
+// already queued; a subscription the connection cancels or closes
+// meanwhile is dropped.
+//
+// Without OnSubscribe every subscription is allowed, as in the TypeScript
+// server, and middleware does not run for subscriptions.
+func (a *Actor[S, C]) OnSubscribe(fn func(ctx context.Context, r Request[C]) error) *Actor[S, C] {
+	a.onSubscribe = fn
+	return a
+}
+
+func (a *compiled[S, C]) guardsSubs() bool { return a.def.onSubscribe != nil }
+
+// authorizeSub runs the middleware chain and the OnSubscribe hook for a
+// subscription of c of type typ; a panic refuses it.
+func (a *compiled[S, C]) authorizeSub(in *instance, c Connection, typ string) error {
+	ci := callInfo{clientID: c.ID(), identity: c.Identity(), actor: in.key.actor, actorID: in.key.id, method: typ}
+	ctx := in.app.ctx
+	return in.protect(func() error {
+		mctx, err := a.def.chain.run(ctx, &ci)
+		if err != nil {
+			return err
+		}
+		return a.def.onSubscribe(ctx, Request[C]{Ctx: mctx, ClientID: ci.clientID, Identity: ci.identity,
+			Actor: ci.actor, ActorID: ci.actorID, Method: typ})
+	})
+}
+
+// waitKey is a subscription queued in the mailbox: its connection and kind.
+type waitKey struct {
+	id    string
+	state bool
+}
+
+// subscribeLocked subscribes c to the instance's state or events. A state
+// subscription is answered with a snapshot of the committed state,
+// atomically with respect to commits (both happen under in.mu). When the
+// actor authorizes subscriptions (OnSubscribe), or before activation
+// finished for a state subscription, the subscription is queued in the
+// mailbox instead, and dropped if the connection unsubscribes or closes
+// meanwhile (unsubscribeLocked). The caller holds in.mu.
+func (in *instance) subscribeLocked(c Connection, state bool) {
+	if in.kind.guardsSubs() || (state && !in.activated) {
+		in.queueSubLocked(c, state)
+		return
+	}
+	in.addSubLocked(c, state)
+}
+
+// addSubLocked makes the subscription; the caller holds in.mu.
+func (in *instance) addSubLocked(c Connection, state bool) {
+	if !state {
+		in.eventSubs = addSub(in.eventSubs, c)
+		return
+	}
+	in.stateSubs = addSub(in.stateSubs, c)
+	frame, err := in.snapshotLocked()
+	if err != nil {
+		in.app.log.Error("zocket: cannot encode state", "actor", in.key.actor, "actorId", in.key.id, "err", err)
+		return
+	}
+	in.send(c, frame)
+}
+
+// queueSubLocked queues the subscription behind the mailbox's work, where
+// it is authorized and then made. The caller holds in.mu.
+func (in *instance) queueSubLocked(c Connection, state bool) {
+	wk := waitKey{c.ID(), state}
+	if _, queued := in.waitSubs[wk]; queued {
+		return
+	}
+	if in.waitSubs == nil {
+		in.waitSubs = map[waitKey]Connection{}
+	}
+	in.waitSubs[wk] = c
+	in.pushFunc(func() {
+		if in.kind.guardsSubs() {
+			typ := protocol.TypeEventSub
+			if state {
+				typ = protocol.TypeStateSub
+			}
+			if err := in.kind.authorizeSub(in, c, string(typ)); err != nil {
+				in.mu.Lock()
+				delete(in.waitSubs, wk)
+				in.mu.Unlock()
+				in.app.log.Info("zocket: subscription refused", "clientId", c.ID(), "actor", in.key.actor,
+					"actorId", in.key.id, "type", typ, "err", err)
+				return
+			}
+		}
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		if in.waitSubs[wk] != c {
+			return // unsubscribed or closed meanwhile
+		}
+		delete(in.waitSubs, wk)
+		in.addSubLocked(c, state)
+	})
+}
+
+// unsubscribeLocked removes a subscription of the connection id, including
+// one still queued in the mailbox. The caller holds in.mu.
+func (in *instance) unsubscribeLocked(id string, state bool) {
+	delete(in.waitSubs, waitKey{id, state})
+	if state {
+		in.stateSubs = removeSub(in.stateSubs, id)
+	} else {
+		in.eventSubs = removeSub(in.eventSubs, id)
+	}
+}
+
+func addSub(subs []Connection, c Connection) []Connection {
+	if slices.ContainsFunc(subs, func(s Connection) bool { return s.ID() == c.ID() }) {
+		return subs
+	}
+	out := make([]Connection, len(subs), len(subs)+1)
+	copy(out, subs)
+	return append(out, c)
+}
+
+func removeSub(subs []Connection, id string) []Connection {
+	i := slices.IndexFunc(subs, func(s Connection) bool { return s.ID() == id })
+	if i < 0 {
+		return subs
+	}
+	out := make([]Connection, 0, len(subs)-1)
+	out = append(out, subs[:i]...)
+	return append(out, subs[i+1:]...)
+}

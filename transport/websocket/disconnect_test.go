@@ -1,0 +1,23 @@
+package websocket_test
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/internal/transporttest"
+	zws "github.com/zocket-go/zocket/transport/websocket"
+)
+
+// Handler.Disconnect closes the socket with 1008 and the reason.
+func TestDisconnect_ClosesTheSocketWithPolicyViolation(t *testing.T) {
+	h := zocket.NewHandler(transporttest.App())
+	s := zws.New(h, zws.Options{})
+	srv := httptest.NewServer(s)
+	t.Cleanup(func() {
+		srv.Close()
+		_ = s.Shutdown(t.Context())
+	})
+	transporttest.Disconnect(t, h, "ws"+strings.TrimPrefix(srv.URL, "http"))
+}
