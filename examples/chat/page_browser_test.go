@@ -12,16 +12,18 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zocket-go/zocket/examples/internal/exampleserver"
 	"github.com/zocket-go/zocket/internal/browsertest"
 )
 
-// server runs the chat example on addr ("127.0.0.1:0": any port) until
-// stop, which waits for its shutdown; it returns the address.
-func server(t *testing.T, addr string) (string, func()) {
+// server runs the chat example on addr ("127.0.0.1:0": any port),
+// accepting pages from the origins, until stop, which waits for its
+// shutdown; it returns the address.
+func server(t *testing.T, addr string, origins ...string) (string, func()) {
 	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(exampleserver.WithOrigins(context.Background(), origins))
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, ln, slog.New(slog.DiscardHandler)) }()
 	stopped := false

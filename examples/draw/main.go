@@ -19,5 +19,5 @@ func main() { exampleserver.Main("draw", serve) }
 
 func serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 	app := zocket.NewApp(zocket.WithLogger(log)).Register("draw", game.Actor())
-	return websocket.Serve(ctx, ln, app, websocket.Options{Logger: log})
+	return websocket.Serve(ctx, ln, app, websocket.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
 }
