@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
@@ -98,7 +97,7 @@ func run[T any](t *testing.T, p *page, body string) T {
 	t.Helper()
 	v, err := chromedp.Run(p.tab, chromedp.Evaluate[T](`(async () => {
 		const { createClient } = await import("/zocket.js");
-		const url = `+fmt.Sprintf("%q", p.ws)+`;
+		const url = `+browsertest.Quote(p.ws)+`;
 		`+body+`
 	})()`, chromedp.EvalAwaitPromise))
 	require.NoError(t, err)
@@ -185,9 +184,7 @@ func TestClient_WithoutReconnectADropDisconnects(t *testing.T) {
 		await window.c.connection.ready;
 		return true;`)
 	p.stop()
-	_, err := chromedp.Run(p.tab, chromedp.Poll[chromedp.Void](`window.c.$status === "disconnected"`,
-		chromedp.WithPollingInterval(20*time.Millisecond)))
-	require.NoError(t, err)
+	require.NoError(t, browsertest.Until(p.tab, `window.c.$status === "disconnected"`))
 	got := run[string](t, p, `return await window.c.t("a").bump()`+failure+`;`)
 	assert.Equal(t, "WebSocket is not connected", got)
 }

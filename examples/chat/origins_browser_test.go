@@ -27,7 +27,7 @@ func devServer(t *testing.T) string {
 // the server accepted it.
 func probe(tab context.Context, url string) (string, error) {
 	return chromedp.Run(tab, chromedp.Evaluate[string](`new Promise((resolve) => {
-		const ws = new WebSocket(`+quote(url)+`);
+		const ws = new WebSocket(`+browsertest.Quote(url)+`);
 		ws.onopen = () => { ws.close(); resolve("accepted"); };
 		ws.onclose = () => resolve("refused");
 	})`, chromedp.EvalAwaitPromise))

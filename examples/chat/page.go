@@ -3,16 +3,12 @@ package main
 import (
 	"embed"
 	"io/fs"
+
+	"github.com/zocket-go/zocket/examples/internal/exampleserver"
 )
 
 //go:embed page
 var pageFiles embed.FS
 
 // pages returns the chat page (index.html, served at /).
-func pages() fs.FS {
-	sub, err := fs.Sub(pageFiles, "page")
-	if err != nil {
-		panic(err) // "page" is a valid path: cannot happen
-	}
-	return sub
-}
+func pages() fs.FS { return exampleserver.Sub(pageFiles, "page") }

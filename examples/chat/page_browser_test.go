@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
@@ -53,25 +51,14 @@ func connected() chromedp.Action[chromedp.Void] {
 
 // say sends text from the page's form.
 func say(tab context.Context, text string) error {
-	_, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.querySelector("#text").value = `+quote(text)+
+	_, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.querySelector("#text").value = `+browsertest.Quote(text)+
 		`; document.querySelector("#send").requestSubmit(); true`))
 	return err
 }
 
 // shows waits until the page's message list reads exactly want.
 func shows(tab context.Context, want string) error {
-	return until(tab, `document.querySelector("#messages").innerText.replace(/\s+/g, " ").trim() === `+quote(want))
-}
-
-// until waits until the JavaScript condition holds in the page.
-func until(tab context.Context, condition string) error {
-	_, err := chromedp.Run(tab, chromedp.Poll[chromedp.Void](condition, chromedp.WithPollingInterval(20*time.Millisecond)))
-	return err
-}
-
-func quote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
+	return browsertest.Until(tab, `document.querySelector("#messages").innerText.replace(/\s+/g, " ").trim() === `+browsertest.Quote(want))
 }
 
 // annOnline starts a server and a browser showing Ann's page of it.
@@ -97,7 +84,7 @@ func TestPage_RecoversAfterServerRestartOnSamePort(t *testing.T) {
 	require.NoError(t, shows(ann, "Ann before"))
 
 	stop()
-	require.NoError(t, until(ann, `document.body.dataset.status === "reconnecting"`), "the page notices the server is gone")
+	require.NoError(t, browsertest.Until(ann, `document.body.dataset.status === "reconnecting"`), "the page notices the server is gone")
 
 	server(t, addr) // a new process: the room starts empty
 	require.NoError(t, chromedp.Do(ann, connected()), "the page reconnects by itself")

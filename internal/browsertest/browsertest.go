@@ -4,6 +4,7 @@ package browsertest
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"testing"
@@ -64,4 +65,17 @@ func execPath() string {
 		}
 	}
 	return ""
+}
+
+// Until waits until the JavaScript condition holds in the tab's page (it
+// is checked every 20ms), or the tab's deadline passes.
+func Until(tab context.Context, condition string) error {
+	_, err := chromedp.Run(tab, chromedp.Poll[chromedp.Void](condition, chromedp.WithPollingInterval(20*time.Millisecond)))
+	return err
+}
+
+// Quote returns s as a JavaScript string literal.
+func Quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

@@ -23,3 +23,13 @@ func Site(ws http.Handler, pages fs.FS) http.Handler {
 		mux.ServeHTTP(w, r)
 	})
 }
+
+// Sub returns the subtree dir of fsys, typically the directory of pages
+// an example embeds.
+func Sub(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err) // fs.Sub fails only for an invalid path: a bug in the caller
+	}
+	return sub
+}
