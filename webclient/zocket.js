@@ -148,11 +148,8 @@ class Actor {
     const entry = (payload) => fn(payload); // the same fn may be added twice
     set.add(entry);
     if (++this.eventCount === 1) this.send("event:sub");
-    let removed = false;
     return () => {
-      if (removed) return;
-      removed = true;
-      set.delete(entry);
+      if (!set.delete(entry)) return; // removed already, or torn down
       if (--this.eventCount === 0) this.send("event:unsub");
     };
   }
