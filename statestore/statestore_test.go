@@ -2,7 +2,6 @@ package statestore_test
 
 import (
 	"encoding/json"
-	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"testing"
@@ -10,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zocket-go/zocket/internal/jsonvalue"
+	"github.com/zocket-go/zocket/internal/patchstream"
 	"github.com/zocket-go/zocket/protocol"
 	"github.com/zocket-go/zocket/statestore"
 )
@@ -122,71 +121,16 @@ func TestTypedDecodesOncePerUpdate(t *testing.T) {
 // Random server patch streams: a Store fed the patches that the server's
 // diff produces ends equal to the server's state.
 func TestRandomPatchStreamsMatchServer(t *testing.T) {
-	type item struct {
-		ID   int               `json:"id"`
-		Tags []string          `json:"tags"`
-		Meta map[string]string `json:"meta"`
-	}
-	type state struct {
-		Items []item          `json:"items"`
-		M     map[string]item `json:"m"`
-		N     float64         `json:"n"`
-		Any   any             `json:"any"`
-	}
-	typ, err := jsonvalue.TypeOf(reflect.TypeFor[state]())
+	steps, err := patchstream.Steps(7, 8, 1200)
 	require.NoError(t, err)
-	r := rand.New(rand.NewPCG(7, 8))
-	word := func() string { return []string{"a", "b/c", "d~e", ""}[r.IntN(4)] }
-	var server state
-	snap, _ := jsonvalue.Marshal(server)
 	s := statestore.New()
-	require.NoError(t, s.ApplySnapshot(snap))
-	var p jsonvalue.Patch
-	for step := range 1200 {
-		var next state
-		jsonvalue.Clone(reflect.ValueOf(&next).Elem(), reflect.ValueOf(server))
-		for range 1 + r.IntN(3) {
-			switch r.IntN(7) {
-			case 0:
-				next.Items = append(next.Items, item{ID: step, Tags: []string{word()}})
-			case 1:
-				if len(next.Items) > 0 {
-					i := r.IntN(len(next.Items))
-					next.Items = append(next.Items[:i], next.Items[i+1:]...)
-				}
-			case 2:
-				if len(next.Items) > 0 {
-					it := &next.Items[r.IntN(len(next.Items))]
-					it.Tags = append(it.Tags, word())
-					if it.Meta == nil {
-						it.Meta = map[string]string{}
-					}
-					it.Meta[word()] = word()
-				}
-			case 3:
-				if next.M == nil {
-					next.M = map[string]item{}
-				}
-				next.M[word()] = item{ID: r.IntN(5)}
-			case 4:
-				delete(next.M, word())
-			case 5:
-				next.N = float64(r.IntN(100)) / 4
-			case 6:
-				next.Any = map[string]any{word(): []any{float64(r.IntN(3)), word()}}
-			}
+	require.NoError(t, s.ApplySnapshot(steps[0].Before))
+	for i, step := range steps {
+		if step.Patch != nil {
+			_, err := s.ApplyPatch(ops(t, string(step.Patch)))
+			require.NoError(t, err, "step %d: %s", i, step.Patch)
 		}
-		p.Reset()
-		require.NoError(t, typ.Diff(&p, reflect.ValueOf(server), reflect.ValueOf(next)))
-		if p.Len() > 0 {
-			var o []protocol.Op
-			require.NoError(t, json.Unmarshal(p.JSON(), &o))
-			_, err := s.ApplyPatch(o)
-			require.NoError(t, err, "step %d: %s", step, p.JSON())
-		}
-		server = next
-		want, _ := jsonvalue.Marshal(server)
-		require.JSONEq(t, string(want), jsonOf(t, s), "step %d", step)
+		require.JSONEq(t, string(step.After), jsonOf(t, s), "step %d", i)
 	}
 }
 

@@ -104,7 +104,7 @@ func main() { exampleserver.Main("auth", serve) }
 func serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 	secret := secretFromEnv()
 	app := newApp(log)
-	ws := websocket.New(zocket.NewHandler(app), websocket.Options{Logger: log, Authenticate: authenticate(secret)})
+	ws := websocket.New(zocket.NewHandler(app), websocket.Options{Logger: log, Authenticate: authenticate(secret), OriginPatterns: exampleserver.Origins(ctx)})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

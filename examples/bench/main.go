@@ -32,9 +32,9 @@ func serve(transport string) func(ctx context.Context, ln net.Listener, log *slo
 		app := benchapp.NewApp(zocket.WithLogger(log))
 		switch transport {
 		case "", "websocket":
-			return websocket.Serve(ctx, ln, app, websocket.Options{Logger: log})
+			return websocket.Serve(ctx, ln, app, websocket.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
 		case "gobwas":
-			return gobwas.Serve(ctx, ln, app, gobwas.Options{Logger: log})
+			return gobwas.Serve(ctx, ln, app, gobwas.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
 		}
 		ln.Close()
 		return fmt.Errorf("unknown TRANSPORT %q (want websocket or gobwas)", transport)

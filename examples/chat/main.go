@@ -1,9 +1,11 @@
 // Command chat serves the getting-started chat room ("chat") over
-// WebSockets, with in-memory state and nothing else to install:
+// WebSockets, with in-memory state and nothing else to install, and a chat
+// page on the same port:
 //
-//	go run ./examples/chat            # ws://127.0.0.1:3000
+//	go run ./examples/chat            # open http://127.0.0.1:3000 in two tabs
 //	go run ./examples/chat -addr 127.0.0.1:4000
 //
+// The page uses zocket.js, the browser client served at /zocket/zocket.js.
 // A browser app written against @zocket/client works unchanged:
 //
 //	const room = createClient({ url: "ws://127.0.0.1:3000" }).chat("general");
@@ -25,5 +27,7 @@ func main() { exampleserver.Main("chat", serve) }
 
 func serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 	app := zocket.NewApp(zocket.WithLogger(log)).Register("chat", chatroom.Actor())
-	return websocket.Serve(ctx, ln, app, websocket.Options{Logger: log})
+	ws := websocket.New(zocket.NewHandler(app), websocket.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
+	log.Info("chat page: open it in two browser tabs", "url", "http://"+ln.Addr().String())
+	return ws.Serve(ctx, ln, exampleserver.Site(ws, pages()))
 }

@@ -1,7 +1,9 @@
 // Command draw serves the multiplayer draw-and-guess game ("draw") of the
-// Zocket guide over WebSockets:
+// Zocket guide over WebSockets, and the game's page on the same port:
 //
-//	go run ./examples/draw -addr 127.0.0.1:3001
+//	go run ./examples/draw -addr 127.0.0.1:3001   # open http://127.0.0.1:3001 in two browser tabs
+//
+// The page's room is the URL's fragment (#room-1 by default).
 package main
 
 import (
@@ -19,5 +21,7 @@ func main() { exampleserver.Main("draw", serve) }
 
 func serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 	app := zocket.NewApp(zocket.WithLogger(log)).Register("draw", game.Actor())
-	return websocket.Serve(ctx, ln, app, websocket.Options{Logger: log})
+	ws := websocket.New(zocket.NewHandler(app), websocket.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
+	log.Info("draw page: open it in two browser tabs", "url", "http://"+ln.Addr().String())
+	return ws.Serve(ctx, ln, exampleserver.Site(ws, pages()))
 }

@@ -17,7 +17,8 @@ import (
 )
 
 // Main parses -addr (default 127.0.0.1:3000, or 127.0.0.1:$PORT when PORT
-// is set), listens, and calls serve until SIGINT or SIGTERM.
+// is set) and -origins (see Origins), listens, and calls serve until SIGINT
+// or SIGTERM.
 func Main(name string, serve func(ctx context.Context, ln net.Listener, log *slog.Logger) error) {
 	def := "127.0.0.1:3000"
 	if p := os.Getenv("PORT"); p != "" {
@@ -26,6 +27,7 @@ func Main(name string, serve func(ctx context.Context, ln net.Listener, log *slo
 	addr := flag.String("addr", def, "listen address")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file until exit")
 	memprofile := flag.String("memprofile", "", "write a heap profile to this file at SIGINT or SIGTERM, before shutting down")
+	origins := flag.String("origins", "", "comma-separated host patterns (path.Match syntax, e.g. localhost:5173) of other origins whose pages may connect")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -40,7 +42,7 @@ func Main(name string, serve func(ctx context.Context, ln net.Listener, log *slo
 		defer pprof.StopCPUProfile()
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(WithOrigins(context.Background(), splitList(*origins)), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
