@@ -1,8 +1,8 @@
 package zocket_test
 
 import (
-	"encoding/json"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,62 +11,70 @@ import (
 	"github.com/zocket-go/zocket"
 )
 
-// fragile is a state value whose encoder panics on "boom": committing it
-// to a subscriber fails inside the mailbox, after the handler returned,
-// where no handler panic guard runs.
-type fragile string
+// brokenConn is a subscriber whose transport panics on the first frame
+// after the snapshot: a fault inside the mailbox, after the handler
+// returned and its changes committed, where no handler panic guard runs.
+type brokenConn struct {
+	*zocket.LocalConn
+	armed atomic.Bool
+}
 
-func (f fragile) MarshalJSON() ([]byte, error) {
-	if f == "boom" {
-		panic("encoder bug")
+func (c *brokenConn) Send(frame []byte) error {
+	if c.armed.Load() {
+		panic("transport bug")
 	}
-	return json.Marshal(string(f))
+	return c.LocalConn.Send(frame)
 }
 
-type fragileState struct {
-	V fragile `json:"v"`
+type tallyState struct {
+	N int `json:"n"`
 }
 
-var breakEncoding = zocket.MethodNoIO("break", func(c *zocket.Context[fragileState, zocket.NoCtx]) error {
-	c.State.V = "boom"
+var bumpCounter = zocket.MethodNoIO("bump", func(c *zocket.Context[tallyState, zocket.NoCtx]) error {
+	c.State.N++
 	return nil
 })
 
-func fragileApp(t *testing.T, logs *syncBuffer) (*zocket.App, *zocket.Handler, *zocket.LocalConn) {
+func fragileApp(t *testing.T, logs *syncBuffer) (*zocket.App, *zocket.Handler, *brokenConn) {
 	app := zocket.NewApp(zocket.WithLogger(slog.New(slog.NewTextHandler(logs, nil)))).
-		Register("f", zocket.NewActor[fragileState]().Methods(breakEncoding))
+		Register("f", zocket.NewActor[tallyState]().Methods(bumpCounter))
 	t.Cleanup(func() { app.Close(ctxT(t)) })
 	h := zocket.NewHandler(app)
-	sub := zocket.NewLocalConn("sub", zocket.Identity{})
+	sub := &brokenConn{LocalConn: zocket.NewLocalConn("sub", zocket.Identity{})}
 	h.OnConnection(sub)
-	next(t, sub) // welcome
+	next(t, sub.LocalConn) // welcome
 	h.OnMessage(sub, []byte(`{"type":"state:sub","actor":"f","actorId":"x"}`))
-	next(t, sub) // snapshot
+	next(t, sub.LocalConn) // snapshot
+	sub.armed.Store(true)
 	return app, h, sub
 }
 
-// A call that fails inside the mailbox (here: the patch for a subscriber
-// cannot be encoded) still gets its one answer: Invoke returns an
-// "Internal error" CallError, and the instance keeps working.
+// A call that fails after its handler returned (here: the transport of a
+// subscriber panics while the patch is delivered) still gets its one
+// answer: Invoke returns the ErrPanic CallError "Unknown error", the cause
+// is logged, and the instance keeps working.
 func TestMailboxFailure_InvokeStillGetsAnError(t *testing.T) {
 	var logs syncBuffer
 	app, _, _ := fragileApp(t, &logs)
 
-	_, err := app.Invoke(ctxT(t), "f", "x", "break", nil)
-	require.ErrorIs(t, err, zocket.ErrInternal)
-	assert.EqualError(t, err, "Internal error")
-	assert.Contains(t, logs.String(), "encoder bug", "the cause is logged")
+	_, err := app.Invoke(ctxT(t), "f", "x", "bump", nil)
+	require.ErrorIs(t, err, zocket.ErrPanic)
+	assert.EqualError(t, err, "Unknown error")
+	assert.Contains(t, logs.String(), "transport bug", "the cause is logged")
 
 	_, err = app.Invoke(ctxT(t), "f", "x", "nope", nil)
 	assert.ErrorIs(t, err, zocket.ErrUnknownMethod, "the mailbox goes on")
 }
 
 // Over a connection, the caller receives an rpc:result with the error
-// "Internal error".
+// "Unknown error", as for any panic.
 func TestMailboxFailure_RPCStillGetsAnErrorResult(t *testing.T) {
 	var logs syncBuffer
-	_, h, sub := fragileApp(t, &logs)
+	_, h, _ := fragileApp(t, &logs)
+	caller := zocket.NewLocalConn("caller", zocket.Identity{})
+	h.OnConnection(caller)
+	next(t, caller) // welcome
 
-	h.OnMessage(sub, []byte(`{"type":"rpc","id":"1","actor":"f","actorId":"x","method":"break"}`))
-	assert.Equal(t, map[string]any{"type": "rpc:result", "id": "1", "error": "Internal error"}, next(t, sub))
+	h.OnMessage(caller, []byte(`{"type":"rpc","id":"1","actor":"f","actorId":"x","method":"bump"}`))
+	assert.Equal(t, map[string]any{"type": "rpc:result", "id": "1", "error": "Unknown error"}, next(t, caller))
 }

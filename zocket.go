@@ -159,7 +159,9 @@ var (
 	ErrUnknownMethod = errors.New("zocket: unknown method")
 	// ErrValidation: the input did not decode or failed validation.
 	ErrValidation = errors.New("zocket: validation failed")
-	// ErrPanic: the handler or a middleware step panicked; the caller
+	// ErrPanic: the call panicked anywhere in its pipeline (decoding,
+	// validation, middleware, guards, the handler, the commit or the
+	// delivery of its frames); the caller
 	// receives the generic "Unknown error" (as TS does for anything thrown
 	// that is not an Error) and the stack goes to the log.
 	ErrPanic = errors.New("zocket: handler panicked")
