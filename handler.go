@@ -159,6 +159,7 @@ func (h *Handler) rpc(s *session, m *protocol.Message, inline bool) (run func())
 		s.inflight.Add(-1)
 		h.app.log.Warn("zocket: rpc refused: too many in flight", "clientId", s.conn.ID(), "limit", limit)
 		h.send(s.conn, protocol.AppendError(nil, m.ID, fmt.Sprintf("Too many calls in flight (limit %d)", limit)))
+		rpcDone(s.conn, m.ID)
 		return nil
 	}
 	item := &callItem{method: m.Method, input: m.Input, conn: s.conn, id: m.ID, sess: s,
@@ -176,6 +177,7 @@ func (h *Handler) rpc(s *session, m *protocol.Message, inline bool) (run func())
 	if !open {
 		s.inflight.Add(-1)
 		h.send(s.conn, protocol.AppendError(nil, m.ID, "Server shutting down"))
+		rpcDone(s.conn, m.ID)
 	}
 	return run
 }

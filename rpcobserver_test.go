@@ -76,3 +76,23 @@ func TestRPCObserver_IsNotToldOfAnRPCWithoutID(t *testing.T) {
 	require.Len(t, c.done, 1)
 	assert.Contains(t, c.done[0], `"after" after`)
 }
+
+func TestRPCObserver_IsToldOfACallRefusedForTheInFlightLimit(t *testing.T) {
+	release := make(chan struct{})
+	hold := zocket.MethodNoIO("hold", func(c *lc) error { <-release; return nil })
+	app := zocket.NewApp(zocket.WithMaxInFlight(1)).
+		Register("log", zocket.NewActor[logState]().Methods(hold, tick))
+	t.Cleanup(func() { app.Close(ctxT(t)) })
+	h := zocket.NewHandler(app)
+	c := &observingConn{LocalConn: zocket.NewLocalConn("c1", zocket.Identity{}), seen: make(chan struct{}, 8)}
+	h.OnConnection(c)
+
+	h.OnMessage(c, []byte(`{"type":"rpc","id":1,"actor":"log","actorId":"x","method":"hold"}`))
+	h.OnMessage(c, []byte(`{"type":"rpc","id":2,"actor":"log","actorId":"x","method":"tick"}`))
+	c.wait(t)
+	c.mu.Lock()
+	assert.Equal(t, []string{`2 after {"type":"rpc:result","id":2,"error":"Too many calls in flight (limit 1)"}`}, c.done)
+	c.mu.Unlock()
+	close(release)
+	c.wait(t)
+}

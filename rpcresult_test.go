@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -92,10 +93,24 @@ func trapApp() *zocket.App {
 		Events(trapEvent))
 }
 
+// countingConn is a LocalConn that counts RPCDone per id.
+type countingConn struct {
+	*zocket.LocalConn
+	mu   sync.Mutex
+	done map[string]int
+}
+
+func (c *countingConn) RPCDone(id json.RawMessage) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.done[string(id)]++
+}
+
 // Every rpc that carries an id is answered by exactly one rpc:result, with
-// the same id, whatever goes wrong: unknown actors or methods, malformed
-// frames or inputs, panics in decoding, middleware, guards, the handler or
-// the encoding of its result or events, errors whose Error method panics.
+// the same id, and reported once to an RPCObserver, whatever goes wrong:
+// unknown actors or methods, malformed frames or inputs, panics in decoding,
+// middleware, guards, the handler or the encoding of its result or events,
+// errors whose Error method panics, an App closed halfway through.
 func TestRPC_EveryCallGetsExactlyOneResult(t *testing.T) {
 	actorIDs := []string{"a", "b", "mw-panic", "mw-error", "guard-panic"}
 	actors := []string{`"t"`, `"t"`, `"t"`, `"nope"`, `5`}
@@ -115,16 +130,23 @@ func TestRPC_EveryCallGetsExactlyOneResult(t *testing.T) {
 		}
 		return `,"input":{"mode":"` + modes[r.IntN(len(modes))] + `"}`
 	}
+	const calls = 60
 	for seed := range uint64(20) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 1))
 			app := trapApp()
 			h := zocket.NewHandler(app)
-			conn := zocket.NewLocalConn("c1", zocket.Identity{})
+			conn := &countingConn{LocalConn: zocket.NewLocalConn("c1", zocket.Identity{}), done: map[string]int{}}
 			h.OnConnection(conn)
+			closeAt := -1 // the App stays open
+			if seed%4 == 3 {
+				closeAt = r.IntN(calls)
+			}
 			h.OnMessage(conn, []byte(`{"type":"event:sub","actor":"t","actorId":"a"}`))
-			const calls = 60
 			for id := range calls {
+				if id == closeAt {
+					require.NoError(t, app.Close(context.Background()))
+				}
 				frame := fmt.Sprintf(`{"type":"rpc","id":%d,"actor":%s,"actorId":%q,"method":%s%s}`, id,
 					actors[r.IntN(len(actors))], actorIDs[r.IntN(len(actorIDs))], methods[r.IntN(len(methods))],
 					inputs(r))
@@ -148,6 +170,9 @@ func TestRPC_EveryCallGetsExactlyOneResult(t *testing.T) {
 			}
 			for id := range calls {
 				assert.Equal(t, 1, results[float64(id)], "rpc %d answered %d times", id, results[float64(id)])
+				conn.mu.Lock()
+				assert.Equal(t, 1, conn.done[fmt.Sprint(id)], "RPCDone for rpc %d", id)
+				conn.mu.Unlock()
 			}
 			assert.Len(t, results, calls)
 		})
