@@ -2,7 +2,6 @@ package zocket
 
 import (
 	"bytes"
-	"encoding"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -34,11 +33,6 @@ type member struct {
 	expected string // the JSON kind, for the message
 	shape    *shape // nil: nothing to check inside
 }
-
-var (
-	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
-	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
-)
 
 // inputShapeOf is the shape of input type I, with the defaults its
 // Defaulter sets.
@@ -119,11 +113,6 @@ func (b *shapeBuilder) addMembers(s *shape, t reflect.Type, defaults reflect.Val
 		s.members = append(s.members, member{name: name, required: !optional, expected: expectedKind(f.Type),
 			shape: b.of(f.Type, reflect.Value{})})
 	}
-}
-
-func decodesItself(t reflect.Type) bool {
-	pt := reflect.PointerTo(t)
-	return pt.Implements(jsonUnmarshalerType) || pt.Implements(textUnmarshalerType)
 }
 
 func expectedKind(t reflect.Type) string {

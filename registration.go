@@ -1,8 +1,6 @@
 package zocket
 
 import (
-	"encoding"
-	"encoding/json"
 	"fmt"
 	"reflect"
 
@@ -14,11 +12,6 @@ import (
 // Registration checks: everything that can be found wrong with an actor
 // definition is reported by App.Register, so that no call fails later for a
 // reason that was visible in the types.
-
-var (
-	jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
-	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
-)
 
 // checkTags reports a `validate` tag the validator cannot run (an unknown
 // rule such as "requried", a rule on a field of the wrong kind) on any
@@ -88,12 +81,6 @@ func checkStateCopy(t reflect.Type) error {
 		}
 		return true, nil
 	})
-}
-
-func encodesItself(t reflect.Type) bool {
-	pt := reflect.PointerTo(t)
-	return t.Implements(jsonMarshalerType) || pt.Implements(jsonMarshalerType) ||
-		t.Implements(textMarshalerType) || pt.Implements(textMarshalerType)
 }
 
 // isNil reports whether v is nil or a nil pointer in an interface.
