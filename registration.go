@@ -64,8 +64,9 @@ func walkStructs(t reflect.Type, fn func(st reflect.Type) (descend bool, err err
 // the draft deep-copies what exported fields reach, but an unexported field
 // can only be copied as is, so a map, slice or pointer in one would be
 // shared between the draft and the committed state, and a failed call's
-// change to it would persist. Types with their own JSON encoding (such as
-// time.Time) are values, copied as they are.
+// change to it would persist. Structs with their own JSON encoding (such as
+// time.Time) are values, copied as they are, in exported and unexported
+// fields alike.
 func checkStateCopy(t reflect.Type) error {
 	return walkStructs(t, func(st reflect.Type) (bool, error) {
 		if encodesItself(st) {
@@ -73,7 +74,8 @@ func checkStateCopy(t reflect.Type) error {
 		}
 		for i := range st.NumField() {
 			f := st.Field(i)
-			if !f.IsExported() && !jsonvalue.Flat(f.Type) {
+			value := jsonvalue.Flat(f.Type) || f.Type.Kind() == reflect.Struct && encodesItself(f.Type)
+			if !f.IsExported() && !value {
 				return false, fmt.Errorf("field %s.%s is unexported and holds references (%s): a failed call "+
 					"could not undo its changes; export it (tagged `json:\"-\"` to keep it off the wire) or keep "+
 					"such data outside the state", st, f.Name, f.Type)

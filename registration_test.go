@@ -118,6 +118,7 @@ func TestRegister_AcceptsUnexportedValueFieldsAndSelfEncodingTypes(t *testing.T)
 		count   int
 		label   string
 		pair    [2]int
+		seen    time.Time // a value, though it points to an immutable *time.Location
 	}
 	require.NoError(t, zocket.NewApp().TryRegister("x", zocket.NewActor[fine]()))
 }
