@@ -15,9 +15,12 @@ import (
 // is checked for absent members before validation: a struct field is
 // required unless its type can say "absent" (a pointer or an interface),
 // its json tag has omitempty or omitzero, or the input's Defaulter gives it
-// a non-zero default. A required member that is absent or null is reported
-// as "Invalid input: expected <kind>, received undefined" (or null). This
-// applies inside nested structs, list elements and map values too.
+// a non-zero default (in a nested struct too). A required member that is
+// absent or null is reported as "Invalid input: expected <kind>, received
+// undefined" (or null). This applies inside nested structs, list elements
+// and map values too. The members of an embedded struct pointer are
+// flattened, as encoding/json does, and optional, since the pointer may
+// stay nil.
 
 // shape is what an input type requires of its JSON, where it requires
 // anything.
@@ -37,34 +40,37 @@ type member struct {
 // inputShapeOf is the shape of input type I, with the defaults its
 // Defaulter sets.
 func inputShapeOf[I any]() *shape {
-	var in I
-	d, ok := any(&in).(Defaulter)
-	if ok {
+	in := reflect.New(reflect.TypeFor[I]())
+	if d, ok := in.Interface().(Defaulter); ok {
 		d.SetDefaults()
 	}
 	b := shapeBuilder{building: map[reflect.Type]*shape{}}
-	if !ok || reflect.TypeFor[I]().Kind() != reflect.Struct {
-		return b.of(reflect.TypeFor[I](), reflect.Value{})
-	}
-	return b.of(reflect.TypeFor[I](), reflect.ValueOf(in))
+	return b.of(reflect.TypeFor[I](), in.Elem())
 }
 
 type shapeBuilder struct {
 	building map[reflect.Type]*shape // recursive types refer to their own shape
 }
 
-// of returns t's shape, nil when nothing in t is required. defaults, when
-// valid, is a value of struct type t whose non-zero fields are defaulted.
+// of returns t's shape, nil when nothing in t is required. defaults is a
+// value of type t whose non-zero fields are defaulted, or the zero Value.
 func (b *shapeBuilder) of(t reflect.Type, defaults reflect.Value) *shape {
 	if decodesItself(t) {
 		return nil
+	}
+	if defaults.IsValid() && defaults.IsZero() {
+		defaults = reflect.Value{} // nothing defaulted: the cached shape will do
 	}
 	switch t.Kind() {
 	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
 		if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
 			return nil // base64 bytes
 		}
-		if e := b.of(t.Elem(), reflect.Value{}); e != nil {
+		var elemDefaults reflect.Value // encoding/json decodes into a pointer's target, not into old elements
+		if t.Kind() == reflect.Pointer && defaults.IsValid() {
+			elemDefaults = defaults.Elem()
+		}
+		if e := b.of(t.Elem(), elemDefaults); e != nil {
 			return &shape{kind: t.Kind(), elem: e}
 		}
 		return nil
@@ -79,16 +85,17 @@ func (b *shapeBuilder) of(t reflect.Type, defaults reflect.Value) *shape {
 	if !defaults.IsValid() {
 		b.building[t] = s
 	}
-	b.addMembers(s, t, defaults, nil)
+	b.addMembers(s, t, defaults, nil, false)
 	if len(s.members) == 0 {
 		return nil
 	}
 	return s
 }
 
-// addMembers adds t's JSON members to s, flattening embedded structs as
-// encoding/json does.
-func (b *shapeBuilder) addMembers(s *shape, t reflect.Type, defaults reflect.Value, index []int) {
+// addMembers adds t's JSON members to s, flattening embedded structs and
+// struct pointers as encoding/json does; all of them are optional when t is
+// reached through an embedded pointer.
+func (b *shapeBuilder) addMembers(s *shape, t reflect.Type, defaults reflect.Value, index []int, optional bool) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
@@ -97,9 +104,15 @@ func (b *shapeBuilder) addMembers(s *shape, t reflect.Type, defaults reflect.Val
 		}
 		name, opts, _ := strings.Cut(tag, ",")
 		at := append(index[:len(index):len(index)], i)
-		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
-			b.addMembers(s, f.Type, defaults, at)
-			continue
+		if f.Anonymous && name == "" {
+			switch {
+			case f.Type.Kind() == reflect.Struct:
+				b.addMembers(s, f.Type, defaults, at, optional)
+				continue
+			case f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct:
+				b.addMembers(s, f.Type.Elem(), defaults, at, true)
+				continue
+			}
 		}
 		if !f.IsExported() {
 			continue
@@ -107,12 +120,26 @@ func (b *shapeBuilder) addMembers(s *shape, t reflect.Type, defaults reflect.Val
 		if name == "" {
 			name = f.Name
 		}
-		optional := f.Type.Kind() == reflect.Pointer || f.Type.Kind() == reflect.Interface ||
-			strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,") ||
-			defaults.IsValid() && !defaults.FieldByIndex(at).IsZero()
-		s.members = append(s.members, member{name: name, required: !optional, expected: expectedKind(f.Type),
-			shape: b.of(f.Type, reflect.Value{})})
+		def := fieldDefault(defaults, at)
+		required := !optional && f.Type.Kind() != reflect.Pointer && f.Type.Kind() != reflect.Interface &&
+			!strings.Contains(","+opts+",", ",omitempty,") && !strings.Contains(","+opts+",", ",omitzero,") &&
+			!def.IsValid()
+		s.members = append(s.members, member{name: name, required: required, expected: expectedKind(f.Type),
+			shape: b.of(f.Type, def)})
 	}
+}
+
+// fieldDefault returns the field at index of defaults when it is set (not
+// zero), else the zero Value.
+func fieldDefault(defaults reflect.Value, index []int) reflect.Value {
+	if !defaults.IsValid() {
+		return reflect.Value{}
+	}
+	v, err := defaults.FieldByIndexErr(index) // fails through a nil embedded pointer
+	if err != nil || v.IsZero() {
+		return reflect.Value{}
+	}
+	return v
 }
 
 func expectedKind(t reflect.Type) string {
@@ -170,8 +197,8 @@ func (s *shape) missing(raw []byte, at *place, issues []Issue) []Issue {
 		if !ok {
 			break
 		}
-		if i := s.member(k); i >= 0 && values[i] == nil {
-			values[i] = v
+		if i := s.member(k); i >= 0 {
+			values[i] = v // the last of duplicate keys wins, as in encoding/json
 		}
 	}
 	for i := range s.members {
