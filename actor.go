@@ -181,11 +181,12 @@ type MethodDef[S, C, I, O any] struct {
 // from JSON and validated with `validate` struct tags before middleware runs.
 //
 // As in a TypeScript schema, the input is required (an absent or null
-// input fails unless I is a pointer or an interface), and so is every
-// member of a struct input and of the structs inside it: a member is
-// optional only when its type is a pointer or an interface, its json tag
-// has omitempty or omitzero, or the input's Defaulter gives it a non-zero
-// default. An absent or null required member fails validation.
+// input fails unless I is a pointer, an interface or a type that decodes
+// itself, such as json.RawMessage), and so is every member of a struct
+// input and of the structs inside it: a member is optional only when its
+// type is a pointer or an interface, its json tag has omitempty or
+// omitzero, or the input's Defaulter gives it a non-zero default (nested
+// members too). An absent or null required member fails validation.
 // `validate:"required"` additionally rejects a present zero value ("" or
 // 0). Register reports a `validate` tag the validator does not know.
 //

@@ -142,8 +142,12 @@ func fieldDefault(defaults reflect.Value, index []int) reflect.Value {
 	return v
 }
 
+// expectedKind names the JSON kind of t for an issue's message: "string"
+// for base64 bytes and for types with a text form (such as time.Time).
 func expectedKind(t reflect.Type) string {
-	if reflect.PointerTo(t).Implements(textUnmarshalerType) && !reflect.PointerTo(t).Implements(jsonUnmarshalerType) {
+	pt := reflect.PointerTo(t)
+	bytes := t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 && !pt.Implements(jsonUnmarshalerType)
+	if bytes || t.Implements(textMarshalerType) || pt.Implements(textMarshalerType) || pt.Implements(textUnmarshalerType) {
 		return "string"
 	}
 	return jsonKind(t)

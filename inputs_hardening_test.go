@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -83,4 +84,38 @@ func TestInput_MembersOfAnEmbeddedStructPointerAreFlattenedAndOptional(t *testin
 		{Message: "Invalid input: expected number, received undefined", Path: []any{"at", "y"}},
 		{Message: "Invalid input: expected string, received undefined", Path: []any{"name"}},
 	}, issuesOf(t, err), "a flattened member is checked under its own name")
+}
+
+func TestInput_SelfDecodingInputMayBeAbsentOrNull(t *testing.T) {
+	raw := echoApp[json.RawMessage](t)
+	res, err := raw.Invoke(context.Background(), "s", "1", "m", nil)
+	require.NoError(t, err)
+	assert.JSONEq(t, `null`, string(res))
+	res, err = raw.Invoke(context.Background(), "s", "1", "m", json.RawMessage(`null`))
+	require.NoError(t, err)
+	assert.JSONEq(t, `null`, string(res))
+	res, err = raw.Invoke(context.Background(), "s", "1", "m", json.RawMessage(`{"any":[1]}`))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"any":[1]}`, string(res))
+
+	at := echoApp[time.Time](t)
+	res, err = at.Invoke(context.Background(), "s", "1", "m", nil)
+	require.NoError(t, err)
+	assert.JSONEq(t, `"0001-01-01T00:00:00Z"`, string(res))
+	res, err = at.Invoke(context.Background(), "s", "1", "m", json.RawMessage(`"2026-01-02T03:04:05Z"`))
+	require.NoError(t, err, "a time.Time input has no struct tags to validate")
+	assert.JSONEq(t, `"2026-01-02T03:04:05Z"`, string(res))
+}
+
+func TestInput_TimeAndBytesMembersAreExpectedAsStrings(t *testing.T) {
+	type stamped struct {
+		At   time.Time `json:"at"`
+		Data []byte    `json:"data"`
+	}
+	app := echoApp[stamped](t)
+	_, err := app.Invoke(context.Background(), "s", "1", "m", json.RawMessage(`{"data":null}`))
+	assert.Equal(t, []zocket.Issue{
+		{Message: "Invalid input: expected string, received undefined", Path: []any{"at"}},
+		{Message: "Invalid input: expected string, received null", Path: []any{"data"}},
+	}, issuesOf(t, err))
 }

@@ -62,16 +62,19 @@ func newValidator() *validator.Validate {
 }
 
 // decodeInput decodes and validates the raw input of a method whose input
-// type is I, which requires the members of sh. Absent input (or null) for a
-// struct type is an error, as an object schema rejects undefined.
+// type is I, which requires the members of sh. Absent input (or null) is an
+// error, as an object schema rejects undefined, unless I can say "absent"
+// itself: a pointer, an interface or a type that decodes itself (given
+// null to decode, as encoding/json does).
 func decodeInput[I any](v *validator.Validate, method string, sh *shape, raw json.RawMessage) (I, error) {
 	var in I
 	if d, ok := any(&in).(Defaulter); ok {
 		d.SetDefaults()
 	}
 	t := reflect.TypeFor[I]()
-	if raw == nil || bytes.Equal(raw, []byte("null")) {
-		if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface {
+	self := decodesItself(t)
+	if raw == nil || !self && bytes.Equal(raw, []byte("null")) {
+		if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface && !self {
 			got := "undefined"
 			if raw != nil {
 				got = "null"
@@ -164,6 +167,10 @@ func validateValue(v *validator.Validate, in any) []Issue {
 	err := v.Struct(in)
 	if err == nil {
 		return nil
+	}
+	var invalid *validator.InvalidValidationError
+	if errors.As(err, &invalid) {
+		return nil // a struct the validator takes as a value, such as time.Time
 	}
 	var fes validator.ValidationErrors
 	if !errors.As(err, &fes) {
