@@ -88,6 +88,7 @@ type pendingCall struct {
 // dispatches every frame.
 type Conn struct {
 	ws       *websocket.Conn
+	write    func(ctx context.Context, typ websocket.MessageType, p []byte) error // ws.Write
 	clientID string
 	welcome  chan struct{}
 	closed   chan struct{}
@@ -120,7 +121,7 @@ func Dial(ctx context.Context, url string, h Handler) (*Conn, error) {
 		return nil, fmt.Errorf("dial %s: %w", url, err)
 	}
 	ws.SetReadLimit(256 << 20)
-	c := &Conn{ws: ws, welcome: make(chan struct{}), closed: make(chan struct{}),
+	c := &Conn{ws: ws, write: ws.Write, welcome: make(chan struct{}), closed: make(chan struct{}),
 		pending: make(map[uint64]pendingCall)}
 	if h != nil {
 		c.handler.Store(&h)
@@ -226,7 +227,10 @@ func parseID(raw json.RawMessage) (uint64, bool) {
 	return v, err == nil
 }
 
-// Go sends a call; done runs on the reader goroutine when its result comes.
+// Go sends a call; done runs on the reader goroutine when its result comes,
+// or with a synthetic error result when the connection is lost first. done
+// runs exactly once when Go returns nil, and never when it returns an
+// error.
 func (c *Conn) Go(r RPC, done Done) error {
 	c.mu.Lock()
 	c.nextID++
@@ -243,10 +247,14 @@ func (c *Conn) Go(r RPC, done Done) error {
 	}
 	c.pending[id] = pendingCall{sent: time.Now(), done: done}
 	c.mu.Unlock()
-	if err := c.ws.Write(context.Background(), websocket.MessageText, frame); err != nil {
+	if err := c.write(context.Background(), websocket.MessageText, frame); err != nil {
 		c.mu.Lock()
+		_, pending := c.pending[id]
 		delete(c.pending, id)
 		c.mu.Unlock()
+		if !pending {
+			return nil // the reader took the call first, for a result or to fail it: done runs
+		}
 		return fmt.Errorf("send rpc: %w", err)
 	}
 	return nil
