@@ -84,6 +84,8 @@ func (s BigState) size(ctx context.Context, w *Conn, n int) (Result, error) {
 	case snapBytes = <-pc.snap:
 	case <-time.After(120 * time.Second):
 		return nil, fmt.Errorf("no snapshot for n=%d", n)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for the snapshot for n=%d: %w", n, ctx.Err())
 	}
 	snapLat := time.Since(subStart)
 
