@@ -36,7 +36,10 @@ type Conn struct {
 
 // Connect opens a raw connection with the given client id and identity;
 // the server sends welcome, which is the first frame Next returns. The
-// connection closes when t ends.
+// connection closes when t ends. id must be unique among the server's open
+// connections, Dial's included ("zt-client-1", …): the Handler keys a
+// connection's subscriptions by its id, so closing one of two connections
+// with the same id would end the other's subscriptions too.
 func (s *Server) Connect(t testing.TB, id string, identity zocket.Identity) *Conn {
 	c := &Conn{t: t, h: s.h, local: zocket.NewLocalConn(id, identity)}
 	s.h.OnConnection(c.local)

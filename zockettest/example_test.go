@@ -42,7 +42,7 @@ func Example() {
 	client.Call(ctx, h, add, 2)
 	n, err := client.Call(ctx, h, add, 3)
 	fmt.Println(n, err, c.ClientID())
-	// Output: 5 <nil> c1
+	// Output: 5 <nil> zt-client-1
 }
 
 // Drop plays a server restart: calls in flight fail with its reason, the
@@ -69,7 +69,7 @@ func ExampleServer_Drop() {
 	// Output:
 	// reconnecting
 	// connected
-	// 1 <nil> c2
+	// 1 <nil> zt-client-2
 }
 
 // Identify gives each connection its identity, or refuses it: a

@@ -14,6 +14,9 @@ import (
 // answers any URL: the Identify option sees the one dialed.
 const URL = "ws://zockettest"
 
+// dialedIDPrefix starts the client ids Dial hands out, followed by a count.
+const dialedIDPrefix = "zt-client-"
+
 // Options configures a Server.
 type Options struct {
 	// Identify returns the identity of a client connecting to url, or an
@@ -48,8 +51,9 @@ func NewServer(app *zocket.App, opts Options) *Server {
 func (s *Server) Handler() *zocket.Handler { return s.h }
 
 // Dial is a client.Dialer (for client.Options.Dial) that connects to the
-// server in memory. Client connections get the ids "c1", "c2", … in dial
-// order; the server sends welcome as a real one does.
+// server in memory. Client connections get the ids "zt-client-1",
+// "zt-client-2", … in dial order; the server sends welcome as a real one
+// does.
 func (s *Server) Dial(ctx context.Context, url string) (client.Socket, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -63,7 +67,7 @@ func (s *Server) Dial(ctx context.Context, url string) (client.Socket, error) {
 	}
 	s.mu.Lock()
 	s.seq++
-	p := newPipe(s, "c"+strconv.Itoa(s.seq), id)
+	p := newPipe(s, dialedIDPrefix+strconv.Itoa(s.seq), id)
 	s.conns[p] = struct{}{}
 	s.mu.Unlock()
 	s.h.OnConnection(p)

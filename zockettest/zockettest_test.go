@@ -92,7 +92,7 @@ func TestServer_ClientCloseRunsTheDisconnectHook(t *testing.T) {
 	assert.Equal(t, 1, srv.Len())
 
 	c.Close()
-	assert.Equal(t, "c1", <-left)
+	assert.Equal(t, "zt-client-1", <-left)
 	assert.Equal(t, 0, srv.Len())
 }
 
@@ -130,7 +130,7 @@ func TestSynctest_ReconnectBackoffTakesNoRealTime(t *testing.T) {
 		synctest.Wait() // welcome read
 		assert.GreaterOrEqual(t, took, 250*time.Millisecond)
 		assert.Less(t, took, 350*time.Millisecond)
-		assert.Equal(t, "c2", c.ClientID())
+		assert.Equal(t, "zt-client-2", c.ClientID())
 	})
 }
 
