@@ -98,7 +98,8 @@ func safeMessage(err error) (msg string) {
 	return msg
 }
 
-// ErrStateNil: a handler or hook set its State to nil.
+// ErrStateNil is returned, wrapped in a CallError, when a handler or hook
+// sets its State to nil. The caller receives the message "State set to nil".
 var ErrStateNil = errors.New("zocket: State set to nil")
 
 // adoptState makes the draft hold what the handler left in its State
@@ -108,7 +109,7 @@ var ErrStateNil = errors.New("zocket: State set to nil")
 func adoptState[S any](draft reflect.Value, state *S) error {
 	switch {
 	case state == nil:
-		return &CallError{Message: ErrStateNil.Error(), Kind: ErrStateNil}
+		return &CallError{Message: "State set to nil", Kind: ErrStateNil}
 	case state != draft.Interface().(*S):
 		jsonvalue.Clone(draft.Elem(), reflect.ValueOf(state).Elem())
 	}

@@ -73,6 +73,7 @@ func TestContextState_SettingNilFailsTheCall(t *testing.T) {
 	ctx := context.Background()
 	_, err := nilState.Invoke(ctx, app, "b", "1", zocket.None{})
 	require.ErrorIs(t, err, zocket.ErrStateNil)
+	assert.EqualError(t, err, "State set to nil", "the text a client receives has no Go package prefix")
 	got, err := getBoard.Invoke(ctx, app, "b", "1", zocket.None{})
 	require.NoError(t, err)
 	assert.Equal(t, "kept", got.Title)
