@@ -76,8 +76,8 @@ func ExampleMethodDef_Guard() {
 	// <nil>
 }
 
-// A Ref names an instance once; Call takes the input, or nothing for a
-// method without input.
+// A Ref names an instance once; Call takes the input, None{} for a method
+// without input.
 func ExampleApp_Ref() {
 	app := newChatApp()
 	room := app.Ref("chat", "general")
@@ -86,12 +86,12 @@ func ExampleApp_Ref() {
 	if _, err := say.Call(ctx, room, "hello"); err != nil {
 		fmt.Println(err)
 	}
-	msgs, err := history.Call(ctx, room)
+	msgs, err := history.Call(ctx, room, zocket.None{})
 	fmt.Println(msgs, err)
-	if _, err := clearChat.Call(ctx, room); err != nil {
+	if _, err := clearChat.Call(ctx, room, zocket.None{}); err != nil {
 		fmt.Println(err)
 	}
-	msgs, err = history.Call(ctx, room)
+	msgs, err = history.Call(ctx, room, zocket.None{})
 	fmt.Println(msgs, err)
 	// Output:
 	// [bob: hello] <nil>

@@ -10,7 +10,7 @@ import (
 //
 //	room := app.Ref("chat", "general")
 //	n, err := SendMessage.Call(ctx, room, msg)
-//	history, err := GetMessages.Call(ctx, room)
+//	history, err := GetMessages.Call(ctx, room, zocket.None{})
 //
 // A Ref is a plain value: making one creates nothing; the instance is
 // created by the first call, as for App.Invoke.
@@ -34,21 +34,13 @@ func (r Ref) ID() string { return r.id }
 
 // Call calls the method on the instance r names and decodes its result,
 // as Invoke does (from a handler, pass c.Context() so that call cycles are
-// detected). in is the input: exactly one for a method declared with
-// input, none for one declared without (MethodNoInput, MethodNoIO), so
-// that no None{} needs writing.
-func (m *MethodDef[S, C, I, O]) Call(ctx context.Context, r Ref, in ...I) (O, error) {
-	var out O
-	var arg I
-	switch {
-	case r.app == nil:
+// detected). in is the input, of the method's input type: None{} for a
+// method declared without input (MethodNoInput, MethodNoIO), as for
+// Invoke, Tell and the timers. A zero Ref fails the call.
+func (m *MethodDef[S, C, I, O]) Call(ctx context.Context, r Ref, in I) (O, error) {
+	if r.app == nil {
+		var out O
 		return out, fmt.Errorf("zocket: %s called on a zero Ref", m.name)
-	case m.hasInput && len(in) != 1:
-		return out, fmt.Errorf("zocket: %s takes one input, got %d", m.name, len(in))
-	case !m.hasInput && len(in) != 0:
-		return out, fmt.Errorf("zocket: %s takes no input, got %d", m.name, len(in))
-	case m.hasInput:
-		arg = in[0]
 	}
-	return m.Invoke(ctx, r.app, r.actor, r.id, arg)
+	return m.Invoke(ctx, r.app, r.actor, r.id, in)
 }
