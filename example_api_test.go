@@ -86,12 +86,12 @@ func ExampleApp_Ref() {
 	if _, err := say.Call(ctx, room, "hello"); err != nil {
 		fmt.Println(err)
 	}
-	msgs, err := history.Call(ctx, room, zocket.None{})
+	msgs, err := zocket.CallNoInput(ctx, room, history)
 	fmt.Println(msgs, err)
-	if _, err := clearChat.Call(ctx, room, zocket.None{}); err != nil {
+	if _, err := zocket.CallNoInput(ctx, room, clearChat); err != nil {
 		fmt.Println(err)
 	}
-	msgs, err = history.Call(ctx, room, zocket.None{})
+	msgs, err = zocket.CallNoInput(ctx, room, history)
 	fmt.Println(msgs, err)
 	// Output:
 	// [bob: hello] <nil>

@@ -53,7 +53,7 @@ func TestGuard_RunsAfterMiddlewareWithItsContextAndBeforeTheHandler(t *testing.T
 	require.NoError(t, err)
 	assert.Equal(t, []string{"middleware", "guard 1 sees ada calling run", "guard 2", "handler"}, order)
 
-	trace, err := read.Call(context.Background(), ref, zocket.None{})
+	trace, err := zocket.CallNoInput(context.Background(), ref, read)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"ran"}, trace, "a refused call changed nothing")
 }

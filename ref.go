@@ -44,3 +44,10 @@ func (m *MethodDef[S, C, I, O]) Call(ctx context.Context, r Ref, in I) (O, error
 	}
 	return m.Invoke(ctx, r.app, r.actor, r.id, in)
 }
+
+// CallNoInput calls a method declared without input (MethodNoInput,
+// MethodNoIO) on the instance r names: m.Call(ctx, r, None{}) without the
+// None{}. Go infers every type parameter from m.
+func CallNoInput[S, C, O any](ctx context.Context, r Ref, m *MethodDef[S, C, None, O]) (O, error) {
+	return m.Call(ctx, r, None{})
+}
