@@ -76,8 +76,8 @@ func ExampleMethodDef_Guard() {
 	// <nil>
 }
 
-// A Ref names an instance once; Call takes the input, None{} for a method
-// without input.
+// A Ref names an instance once; Call takes the input, CallNoInput calls a
+// method declared without one.
 func ExampleApp_Ref() {
 	app := newChatApp()
 	room := app.Ref("chat", "general")
