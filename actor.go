@@ -14,8 +14,8 @@ import (
 	"github.com/zocket-go/zocket/internal/jsonvalue"
 )
 
-// NoCtx is the middleware context of actors built without middleware.
-type NoCtx struct{}
+// NoData is the middleware context of actors built without middleware.
+type NoData struct{}
 
 // None stands for "no input" or "no result" in method descriptor types.
 type None struct{}
@@ -27,8 +27,8 @@ type None struct{}
 type Actor[S, C any] struct {
 	chain        *Chain[C]
 	init         func() S
-	methods      []MethodOf[S, C]
-	events       []EventDecl
+	methods      []AnyMethod[S, C]
+	events       []AnyEvent
 	onActivate   func(*Lifecycle[S]) error
 	onDeactivate func(*Lifecycle[S]) error
 	onConnect    func(*Lifecycle[S]) error
@@ -39,12 +39,12 @@ type Actor[S, C any] struct {
 
 // NewActor starts the definition of an actor type with state S and no
 // middleware. Fresh instances start from S's zero value unless Initial is set.
-func NewActor[S any]() *Actor[S, NoCtx] {
-	return &Actor[S, NoCtx]{}
+func NewActor[S any]() *Actor[S, NoData] {
+	return &Actor[S, NoData]{}
 }
 
 // NewActorWith starts the definition of an actor type whose method calls run
-// through the middleware chain ch; handlers see the chain's result as c.Ctx.
+// through the middleware chain ch; handlers see the chain's result as c.Data.
 func NewActorWith[S, C any](ch *Chain[C]) *Actor[S, C] {
 	return &Actor[S, C]{chain: ch}
 }
@@ -54,14 +54,14 @@ func (a *Actor[S, C]) Initial(fn func() S) *Actor[S, C] { a.init = fn; return a 
 
 // Methods declares methods; build them with Method, MethodNoInput,
 // MethodNoResult or MethodNoIO.
-func (a *Actor[S, C]) Methods(ms ...MethodOf[S, C]) *Actor[S, C] {
+func (a *Actor[S, C]) Methods(ms ...AnyMethod[S, C]) *Actor[S, C] {
 	a.methods = append(a.methods, ms...)
 	return a
 }
 
 // Events declares the events instances may emit; an emission of an
 // undeclared name is dropped and logged.
-func (a *Actor[S, C]) Events(es ...EventDecl) *Actor[S, C] {
+func (a *Actor[S, C]) Events(es ...AnyEvent) *Actor[S, C] {
 	a.events = append(a.events, es...)
 	return a
 }
@@ -102,8 +102,8 @@ type Context[S, C any] struct {
 	// value it points to when the handler returns (or calls Flush) is what
 	// commits. Setting it to nil fails the call with ErrStateNil.
 	State *S
-	// Ctx is the middleware chain's result.
-	Ctx C
+	// Data is the middleware chain's result.
+	Data C
 	// ClientID is the caller's connection id; "" for App.Invoke.
 	ClientID string
 	// Identity is what the caller's transport authenticated.
@@ -111,7 +111,7 @@ type Context[S, C any] struct {
 	// Actor, ActorID and Method name the call.
 	Actor, ActorID, Method string
 
-	sc *scope
+	sc *turn
 }
 
 // Context returns the call's context.Context: cancelled when the App closes,
@@ -125,7 +125,7 @@ func (c *Context[S, C]) App() *App { return c.sc.inst.app }
 // instance and not closed (even if they unsubscribed), in no particular order.
 func (c *Context[S, C]) Clients() []string { return c.sc.clients() }
 
-func (c *Context[S, C]) scope() *scope { return c.sc }
+func (c *Context[S, C]) turn() *turn { return c.sc }
 
 // Lifecycle is what lifecycle hooks receive. ClientID and Identity are empty
 // in OnActivate and OnDeactivate.
@@ -136,7 +136,7 @@ type Lifecycle[S any] struct {
 	ClientID       string
 	Identity       Identity
 	Actor, ActorID string
-	sc             *scope
+	sc             *turn
 }
 
 // Context returns the App's context (cancelled when the App closes).
@@ -149,11 +149,11 @@ func (c *Lifecycle[S]) App() *App { return c.sc.inst.app }
 // OnDisconnect the departing one is no longer among them.
 func (c *Lifecycle[S]) Clients() []string { return c.sc.clients() }
 
-func (c *Lifecycle[S]) scope() *scope { return c.sc }
+func (c *Lifecycle[S]) turn() *turn { return c.sc }
 
-// MethodOf is a method of an actor with state S and context C, as built by
+// AnyMethod is a method of an actor with state S and context C, as built by
 // Method and its variants.
-type MethodOf[S, C any] interface {
+type AnyMethod[S, C any] interface {
 	// Name is the method's wire name.
 	Name() string
 	check(v *validator.Validate) error

@@ -241,7 +241,7 @@ func (a *App) Invoke(ctx context.Context, actor, actorID, method string, input j
 	item := &callItem{method: method, input: input, done: make(chan invokeReply, 1),
 		info: callInfo{identity: id, actor: actor, actorID: actorID, method: method}}
 	if !a.withInstance(key{actor, actorID}, at, func(in *instance) {
-		item.sc = newScope(ctx, in)
+		item.sc = newTurn(ctx, in)
 		item.sc.chunks, _ = ctx.Value(chunksKey{}).(func(json.RawMessage))
 		in.pushLocked(work{call: item})
 	}) {

@@ -27,21 +27,21 @@ type room struct {
 var newMessage = zocket.Event[message]("newMessage")
 
 var sendMessage = zocket.Method("sendMessage",
-	func(c *zocket.Context[room, zocket.NoCtx], in message) (int, error) {
+	func(c *zocket.Context[room, zocket.NoData], in message) (int, error) {
 		c.State.Messages = append(c.State.Messages, in)
 		newMessage.Broadcast(c, in)
 		return len(c.State.Messages), nil
 	})
 
 var failAfterWrite = zocket.MethodNoIO("fail",
-	func(c *zocket.Context[room, zocket.NoCtx]) error {
+	func(c *zocket.Context[room, zocket.NoData]) error {
 		c.State.Messages = append(c.State.Messages, message{Text: "lost"})
 		newMessage.Broadcast(c, message{Text: "lost"})
 		return errors.New("boom")
 	})
 
 var panics = zocket.MethodNoIO("panics",
-	func(c *zocket.Context[room, zocket.NoCtx]) error {
+	func(c *zocket.Context[room, zocket.NoData]) error {
 		c.State.Members = append(c.State.Members, "ghost")
 		panic("kaboom")
 	})
@@ -137,7 +137,7 @@ func TestDestroyRunsOnDeactivateAndResets(t *testing.T) {
 	type st struct {
 		N int `json:"n"`
 	}
-	inc := zocket.MethodNoInput("inc", func(c *zocket.Context[st, zocket.NoCtx]) (int, error) {
+	inc := zocket.MethodNoInput("inc", func(c *zocket.Context[st, zocket.NoData]) (int, error) {
 		c.State.N++
 		return c.State.N, nil
 	})

@@ -22,7 +22,7 @@ type counterState struct {
 	Count int `json:"count"`
 }
 
-var increment = zocket.MethodNoInput("increment", func(c *zocket.Context[counterState, zocket.NoCtx]) (int, error) {
+var increment = zocket.MethodNoInput("increment", func(c *zocket.Context[counterState, zocket.NoData]) (int, error) {
 	c.State.Count++
 	return c.State.Count, nil
 })
@@ -94,7 +94,7 @@ func BenchmarkFanout(b *testing.B) {
 		Messages []msg `json:"messages"`
 	}
 	ev := zocket.Event[msg]("message")
-	send := zocket.MethodNoResult("send", func(c *zocket.Context[st, zocket.NoCtx], in msg) error {
+	send := zocket.MethodNoResult("send", func(c *zocket.Context[st, zocket.NoData], in msg) error {
 		c.State.Messages = append(c.State.Messages, in)
 		ev.Broadcast(c, in)
 		return nil

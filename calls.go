@@ -46,8 +46,8 @@ type pendingTell struct {
 // (a failed call sends nothing), like its events. A Tell that fails is
 // logged, with the error, by the App's logger; so is a Tell with a
 // descriptor that the target actor type does not declare, which is dropped.
-func (m *MethodDef[S, C, I, O]) Tell(from Emitter, actor, id string, in I) {
-	sc := from.scope()
+func (m *MethodDef[S, C, I, O]) Tell(from ActorContext, actor, id string, in I) {
+	sc := from.turn()
 	if err := m.declaredBy(sc.inst.app, actor); err != nil {
 		sc.inst.app.log.Error("zocket: tell dropped", "actor", actor, "method", m.name, "err", err)
 		return
@@ -85,7 +85,7 @@ func (a *App) tell(t pendingTell) {
 	item := &callItem{method: t.method, input: t.input, internal: true,
 		info: callInfo{actor: t.actor, actorID: t.id, method: t.method}}
 	if !a.withInstance(key{t.actor, t.id}, at, func(in *instance) {
-		item.sc = newScope(a.ctx, in)
+		item.sc = newTurn(a.ctx, in)
 		in.pushLocked(work{call: item})
 	}) {
 		a.log.Error("zocket: tell after the app closed", "actor", t.actor, "actorId", t.id, "method", t.method)

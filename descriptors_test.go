@@ -21,11 +21,11 @@ type auditState struct {
 
 func TestInvoke_RefusesADescriptorOfAnotherActorType(t *testing.T) {
 	ran := 0
-	walletReset := zocket.MethodNoResult("reset", func(c *zocket.Context[walletState, zocket.NoCtx], to int) error {
+	walletReset := zocket.MethodNoResult("reset", func(c *zocket.Context[walletState, zocket.NoData], to int) error {
 		c.State.Balance = to
 		return nil
 	})
-	auditReset := zocket.MethodNoResult("reset", func(c *zocket.Context[auditState, zocket.NoCtx], to int) error {
+	auditReset := zocket.MethodNoResult("reset", func(c *zocket.Context[auditState, zocket.NoData], to int) error {
 		ran++
 		c.State.Entries = to
 		return nil
@@ -47,12 +47,12 @@ func TestInvoke_RefusesADescriptorOfAnotherActorType(t *testing.T) {
 func TestTell_DropsADescriptorOfAnotherActorType(t *testing.T) {
 	var logs syncBuffer
 	ran := make(chan struct{}, 2)
-	walletPing := zocket.MethodNoIO("ping", func(*zocket.Context[walletState, zocket.NoCtx]) error { return nil })
-	auditPing := zocket.MethodNoIO("ping", func(*zocket.Context[auditState, zocket.NoCtx]) error {
+	walletPing := zocket.MethodNoIO("ping", func(*zocket.Context[walletState, zocket.NoData]) error { return nil })
+	auditPing := zocket.MethodNoIO("ping", func(*zocket.Context[auditState, zocket.NoData]) error {
 		ran <- struct{}{}
 		return nil
 	})
-	send := zocket.MethodNoIO("send", func(c *zocket.Context[walletState, zocket.NoCtx]) error {
+	send := zocket.MethodNoIO("send", func(c *zocket.Context[walletState, zocket.NoData]) error {
 		walletPing.Tell(c, "audit", "a1", zocket.None{})
 		return nil
 	})

@@ -8,14 +8,14 @@ import (
 	"github.com/zocket-go/zocket/internal/jsonvalue"
 )
 
-// Emitter is anything events can be emitted from: a method's *Context or a
+// ActorContext is anything events can be emitted from: a method's *Context or a
 // hook's *Lifecycle.
-type Emitter interface {
-	scope() *scope
+type ActorContext interface {
+	turn() *turn
 }
 
-// EventDecl is a declared event, as built by Event.
-type EventDecl interface {
+// AnyEvent is a declared event, as built by Event.
+type AnyEvent interface {
 	// Name is the event's wire name.
 	Name() string
 	// conform turns an emitted payload into the declared payload type.
@@ -61,14 +61,14 @@ func (e *EventDef[P]) conform(payload any) (any, error) {
 
 // Broadcast sends payload to every event subscriber of the instance, after
 // the call commits.
-func (e *EventDef[P]) Broadcast(c Emitter, payload P) { Emit(c, e.name, payload).Broadcast() }
+func (e *EventDef[P]) Broadcast(c ActorContext, payload P) { Emit(c, e.name, payload).Broadcast() }
 
 // To sends payload to the event subscribers among ids, after the call commits.
-func (e *EventDef[P]) To(c Emitter, payload P, ids ...string) { Emit(c, e.name, payload).To(ids...) }
+func (e *EventDef[P]) To(c ActorContext, payload P, ids ...string) { Emit(c, e.name, payload).To(ids...) }
 
 // Except sends payload to the event subscribers not among ids, after the call
 // commits.
-func (e *EventDef[P]) Except(c Emitter, payload P, ids ...string) {
+func (e *EventDef[P]) Except(c ActorContext, payload P, ids ...string) {
 	Emit(c, e.name, payload).Except(ids...)
 }
 
@@ -85,15 +85,15 @@ const (
 // the first terminal counts, and emissions go out in terminal order after the
 // call commits. A terminal called after the handler returned is dropped.
 type Emission struct {
-	sc      *scope
+	sc      *turn
 	name    string
 	payload any
 	done    bool
 }
 
 // Emit starts an emission of the named event.
-func Emit(c Emitter, name string, payload any) *Emission {
-	return &Emission{sc: c.scope(), name: name, payload: payload}
+func Emit(c ActorContext, name string, payload any) *Emission {
+	return &Emission{sc: c.turn(), name: name, payload: payload}
 }
 
 // Broadcast sends to every event subscriber.

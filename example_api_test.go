@@ -22,7 +22,7 @@ type chatRoom struct {
 // constructors' type parameters from the handler's signature.
 type chatCtx = zocket.Context[chatRoom, chatMember]
 
-var asMember = zocket.Use(func(_ context.Context, r zocket.Request[zocket.NoCtx]) (chatMember, error) {
+var asMember = zocket.Use(func(_ context.Context, r zocket.Request[zocket.NoData]) (chatMember, error) {
 	if r.Identity.UserID == "" {
 		return chatMember{}, errors.New("Unauthorized")
 	}
@@ -30,7 +30,7 @@ var asMember = zocket.Use(func(_ context.Context, r zocket.Request[zocket.NoCtx]
 })
 
 var say = zocket.MethodNoResult("say", func(c *chatCtx, text string) error {
-	c.State.Messages = append(c.State.Messages, c.Ctx.Name+": "+text)
+	c.State.Messages = append(c.State.Messages, c.Data.Name+": "+text)
 	return nil
 })
 
@@ -44,7 +44,7 @@ var setTopic = zocket.MethodNoResult("setTopic", func(c *chatCtx, topic string) 
 	c.State.Topic = topic
 	return nil
 }).Guard(func(_ context.Context, r zocket.Request[chatMember]) error {
-	if !r.Ctx.Admin {
+	if !r.Data.Admin {
 		return errors.New("Forbidden: admins only")
 	}
 	return nil

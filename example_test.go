@@ -20,7 +20,7 @@ func Example() {
 	}
 	newMessage := zocket.Event[Message]("newMessage")
 	send := zocket.Method("sendMessage",
-		func(c *zocket.Context[Room, zocket.NoCtx], in Message) (int, error) {
+		func(c *zocket.Context[Room, zocket.NoData], in Message) (int, error) {
 			c.State.Messages = append(c.State.Messages, in)
 			newMessage.Broadcast(c, in)
 			return len(c.State.Messages), nil
@@ -54,7 +54,7 @@ func ExampleMethodDef_Invoke() {
 	type Amount struct {
 		N int `json:"n" validate:"gt=0"`
 	}
-	add := zocket.Method("add", func(c *zocket.Context[Counter, zocket.NoCtx], in Amount) (int, error) {
+	add := zocket.Method("add", func(c *zocket.Context[Counter, zocket.NoData], in Amount) (int, error) {
 		c.State.Count += in.N
 		return c.State.Count, nil
 	})
@@ -79,7 +79,7 @@ func ExampleUse() {
 	type Doc struct {
 		Text string `json:"text"`
 	}
-	authed := zocket.Use(func(_ context.Context, r zocket.Request[zocket.NoCtx]) (User, error) {
+	authed := zocket.Use(func(_ context.Context, r zocket.Request[zocket.NoData]) (User, error) {
 		if r.Identity.UserID == "" {
 			return User{}, errors.New("Unauthorized")
 		}
@@ -87,7 +87,7 @@ func ExampleUse() {
 		return User{ID: r.Identity.UserID, Role: role}, nil
 	})
 	admins := authed.Check(func(_ context.Context, r zocket.Request[User]) error {
-		if r.Ctx.Role != "admin" {
+		if r.Data.Role != "admin" {
 			return errors.New("Forbidden")
 		}
 		return nil
@@ -121,7 +121,7 @@ func ExampleEmit() {
 		Text string `json:"text"`
 	}
 	note := zocket.Event[Note]("note")
-	both := zocket.MethodNoIO("both", func(c *zocket.Context[Empty, zocket.NoCtx]) error {
+	both := zocket.MethodNoIO("both", func(c *zocket.Context[Empty, zocket.NoData]) error {
 		first := zocket.Emit(c, "note", Note{Text: "first"})
 		zocket.Emit(c, "note", map[string]any{"text": "second"}).Broadcast()
 		first.Broadcast()

@@ -23,7 +23,7 @@ type logState struct {
 	N   int      `json:"n"`
 }
 
-type lc = zocket.Context[logState, zocket.NoCtx]
+type lc = zocket.Context[logState, zocket.NoData]
 
 type word struct {
 	W string `json:"w"`
@@ -58,8 +58,8 @@ func logOf(t *testing.T, app *zocket.App, id string) logState {
 
 var get = zocket.MethodNoInput("get", func(c *lc) (logState, error) { return *c.State, nil })
 
-func timerApp(t *testing.T, extra ...zocket.MethodOf[logState, zocket.NoCtx]) *zocket.App {
-	ms := append([]zocket.MethodOf[logState, zocket.NoCtx]{record, tick, get}, extra...)
+func timerApp(t *testing.T, extra ...zocket.AnyMethod[logState, zocket.NoData]) *zocket.App {
+	ms := append([]zocket.AnyMethod[logState, zocket.NoData]{record, tick, get}, extra...)
 	app := zocket.NewApp().Register("log", zocket.NewActor[logState]().Methods(ms...))
 	t.Cleanup(func() { app.Close(context.Background()) })
 	return app
@@ -203,7 +203,7 @@ func actorToActorCalls(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		return in.N * 2, nil
 	})
-	var ping *zocket.MethodDef[logState, zocket.NoCtx, count, int]
+	var ping *zocket.MethodDef[logState, zocket.NoData, count, int]
 	ping = zocket.Method("ping", func(c *lc, in count) (int, error) {
 		if in.N == 0 {
 			return 0, nil
@@ -267,7 +267,7 @@ type draftState struct {
 	Done bool   `json:"done"`
 }
 
-type dc = zocket.Context[draftState, zocket.NoCtx]
+type dc = zocket.Context[draftState, zocket.NoData]
 
 var generate = zocket.Method("generate", func(c *dc, in count) (string, error) {
 	for i := range in.N {

@@ -26,6 +26,6 @@ func (m *MethodDef[S, C, I, O]) runGuards(ctx context.Context, r Request[C]) err
 
 // request is what middleware and guards see of a call.
 func request[C any](c C, ci *callInfo) Request[C] {
-	return Request[C]{Ctx: c, ClientID: ci.clientID, Identity: ci.identity,
+	return Request[C]{Data: c, ClientID: ci.clientID, Identity: ci.identity,
 		Actor: ci.actor, ActorID: ci.actorID, Method: ci.method}
 }

@@ -20,7 +20,7 @@ type stepCtx struct{ Who string }
 
 func TestGuard_RunsAfterMiddlewareWithItsContextAndBeforeTheHandler(t *testing.T) {
 	var order []string
-	chain := zocket.Use(func(_ context.Context, r zocket.Request[zocket.NoCtx]) (stepCtx, error) {
+	chain := zocket.Use(func(_ context.Context, r zocket.Request[zocket.NoData]) (stepCtx, error) {
 		order = append(order, "middleware")
 		return stepCtx{Who: r.Identity.UserID}, nil
 	})
@@ -29,11 +29,11 @@ func TestGuard_RunsAfterMiddlewareWithItsContextAndBeforeTheHandler(t *testing.T
 		c.State.Trace = append(c.State.Trace, "ran")
 		return nil
 	}).Guard(func(_ context.Context, r zocket.Request[stepCtx]) error {
-		order = append(order, "guard 1 sees "+r.Ctx.Who+" calling "+r.Method)
+		order = append(order, "guard 1 sees "+r.Data.Who+" calling "+r.Method)
 		return nil
 	}).Guard(func(_ context.Context, r zocket.Request[stepCtx]) error {
 		order = append(order, "guard 2")
-		if r.Ctx.Who != "ada" {
+		if r.Data.Who != "ada" {
 			return errors.New("Forbidden")
 		}
 		return nil
@@ -59,15 +59,15 @@ func TestGuard_RunsAfterMiddlewareWithItsContextAndBeforeTheHandler(t *testing.T
 }
 
 func TestGuard_DoesNotRunForTheServersOwnCalls(t *testing.T) {
-	guarded := zocket.MethodNoIO("guarded", func(c *zocket.Context[steps, zocket.NoCtx]) error {
+	guarded := zocket.MethodNoIO("guarded", func(c *zocket.Context[steps, zocket.NoData]) error {
 		c.State.Trace = append(c.State.Trace, "guarded ran")
 		return nil
-	}).Guard(func(context.Context, zocket.Request[zocket.NoCtx]) error { return errors.New("Forbidden") })
-	tell := zocket.MethodNoIO("tell", func(c *zocket.Context[steps, zocket.NoCtx]) error {
+	}).Guard(func(context.Context, zocket.Request[zocket.NoData]) error { return errors.New("Forbidden") })
+	tell := zocket.MethodNoIO("tell", func(c *zocket.Context[steps, zocket.NoData]) error {
 		guarded.Tell(c, "s", "1", zocket.None{})
 		return nil
 	})
-	read := zocket.MethodNoInput("read", func(c *zocket.Context[steps, zocket.NoCtx]) ([]string, error) {
+	read := zocket.MethodNoInput("read", func(c *zocket.Context[steps, zocket.NoData]) ([]string, error) {
 		return c.State.Trace, nil
 	})
 	app := zocket.NewApp().Register("s", zocket.NewActor[steps]().Methods(guarded, tell, read))
@@ -85,10 +85,10 @@ func TestGuard_DoesNotRunForTheServersOwnCalls(t *testing.T) {
 // Call takes the method's input type, None for a method without input: a
 // wrong or missing input does not compile.
 func TestMethodCall_TakesTheInputTypeTheMethodDeclares(t *testing.T) {
-	echo := zocket.Method("echo", func(_ *zocket.Context[steps, zocket.NoCtx], in string) (string, error) {
+	echo := zocket.Method("echo", func(_ *zocket.Context[steps, zocket.NoData], in string) (string, error) {
 		return in, nil
 	})
-	ping := zocket.MethodNoInput("ping", func(*zocket.Context[steps, zocket.NoCtx]) (string, error) {
+	ping := zocket.MethodNoInput("ping", func(*zocket.Context[steps, zocket.NoData]) (string, error) {
 		return "pong", nil
 	})
 	app := zocket.NewApp().Register("s", zocket.NewActor[steps]().Methods(echo, ping))

@@ -167,7 +167,7 @@ func (h *Handler) rpc(s *session, m *protocol.Message, inline bool) (run func())
 			actor: m.Actor, actorID: m.ActorID, method: m.Method}}
 	open := h.app.withInstance(key{m.Actor, m.ActorID}, at, func(in *instance) {
 		h.trackLocked(s, in)
-		item.sc = newScope(h.app.ctx, in)
+		item.sc = newTurn(h.app.ctx, in)
 		if inline && in.claimIdleLocked() {
 			run = func() { in.runClaimed(work{call: item}) }
 			return

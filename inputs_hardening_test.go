@@ -27,7 +27,7 @@ func (i *searchInput) SetDefaults() { i.Opts.Limit = 10 }
 // echoApp serves one method "m" on actor "s" that returns its input.
 func echoApp[I any](t *testing.T) *zocket.App {
 	t.Helper()
-	m := zocket.Method("m", func(_ *zocket.Context[canvas, zocket.NoCtx], in I) (I, error) { return in, nil })
+	m := zocket.Method("m", func(_ *zocket.Context[canvas, zocket.NoData], in I) (I, error) { return in, nil })
 	return zocket.NewApp().Register("s", zocket.NewActor[canvas]().Methods(m))
 }
 
@@ -64,7 +64,7 @@ type embedsPointer struct {
 }
 
 func TestInput_MembersOfAnEmbeddedStructPointerAreFlattenedAndOptional(t *testing.T) {
-	by := zocket.Method("m", func(_ *zocket.Context[canvas, zocket.NoCtx], in embedsPointer) (string, error) {
+	by := zocket.Method("m", func(_ *zocket.Context[canvas, zocket.NoData], in embedsPointer) (string, error) {
 		if in.Audit == nil {
 			return in.Name + " by nobody", nil
 		}

@@ -36,11 +36,11 @@ type canvas struct {
 
 func drawApp(t *testing.T, gate *atomic.Int32) *zocket.App {
 	t.Helper()
-	chain := zocket.Use(func(context.Context, zocket.Request[zocket.NoCtx]) (zocket.NoCtx, error) {
+	chain := zocket.Use(func(context.Context, zocket.Request[zocket.NoData]) (zocket.NoData, error) {
 		gate.Add(1)
-		return zocket.NoCtx{}, nil
+		return zocket.NoData{}, nil
 	})
-	draw := zocket.Method("draw", func(c *zocket.Context[canvas, zocket.NoCtx], in drawInput) (int, error) {
+	draw := zocket.Method("draw", func(c *zocket.Context[canvas, zocket.NoData], in drawInput) (int, error) {
 		c.State.Strokes++
 		return in.Width, nil
 	})
@@ -96,7 +96,7 @@ func TestInput_AbsentMemberIsReportedOnceEvenWithValidateTags(t *testing.T) {
 	type in struct {
 		Text string `json:"text" validate:"required,max=5"`
 	}
-	say := zocket.Method("say", func(_ *zocket.Context[canvas, zocket.NoCtx], in in) (string, error) {
+	say := zocket.Method("say", func(_ *zocket.Context[canvas, zocket.NoData], in in) (string, error) {
 		return in.Text, nil
 	})
 	app := zocket.NewApp().Register("s", zocket.NewActor[canvas]().Methods(say))
@@ -117,7 +117,7 @@ func TestInput_MembersMatchKeysLikeEncodingJSONAndEmbeddedStructsAreFlattened(t 
 		base
 		Name string `json:"name"`
 	}
-	get := zocket.Method("get", func(_ *zocket.Context[canvas, zocket.NoCtx], in in) (string, error) {
+	get := zocket.Method("get", func(_ *zocket.Context[canvas, zocket.NoData], in in) (string, error) {
 		return in.ID + in.Name, nil
 	})
 	app := zocket.NewApp().Register("s", zocket.NewActor[canvas]().Methods(get))
@@ -135,7 +135,7 @@ func TestInput_AbsentMembersInsideMapValuesAndPointedStructsAreReported(t *testi
 		ByName map[string]point `json:"byName"`
 		Origin *point           `json:"origin"`
 	}
-	put := zocket.MethodNoResult("put", func(*zocket.Context[canvas, zocket.NoCtx], in) error { return nil })
+	put := zocket.MethodNoResult("put", func(*zocket.Context[canvas, zocket.NoData], in) error { return nil })
 	app := zocket.NewApp().Register("s", zocket.NewActor[canvas]().Methods(put))
 	_, err := app.Invoke(context.Background(), "s", "1", "put",
 		json.RawMessage(`{"byName":{"a\"b":{"x":1}, "ok":{"x":1,"y":2}},"origin":{"y":0}}`))
@@ -149,10 +149,10 @@ func TestInput_AbsentMembersInsideMapValuesAndPointedStructsAreReported(t *testi
 }
 
 func TestInput_AbsentScalarInputIsRejectedUnlessItIsAPointer(t *testing.T) {
-	echo := zocket.Method("echo", func(_ *zocket.Context[canvas, zocket.NoCtx], in string) (string, error) {
+	echo := zocket.Method("echo", func(_ *zocket.Context[canvas, zocket.NoData], in string) (string, error) {
 		return in, nil
 	})
-	maybe := zocket.Method("maybe", func(_ *zocket.Context[canvas, zocket.NoCtx], in *string) (bool, error) {
+	maybe := zocket.Method("maybe", func(_ *zocket.Context[canvas, zocket.NoData], in *string) (bool, error) {
 		return in == nil, nil
 	})
 	app := zocket.NewApp().Register("s", zocket.NewActor[canvas]().Methods(echo, maybe))

@@ -38,7 +38,7 @@ type instance struct {
 	waitSubs  map[waitKey]Connection // subscriptions queued in the mailbox (subscribe.go)
 	eventSubs []Connection           // copy-on-write, in subscription order
 	known     map[string]Connection
-	connCtx   map[string]connCtx // known connections' middleware contexts (connctx.go)
+	connCtx   map[string]connCtx // known connections' middleware contexts (conndata.go)
 	timers    map[TimerID]*instanceTimer
 	timerSeq  uint64
 
@@ -347,7 +347,7 @@ func (in *instance) send(c Connection, frame []byte) {
 // succeeds the copy is committed, its patch broadcast to the state
 // subscribers and its events dispatched; if fn fails or panics nothing
 // changes. broadcast=false commits silently (onDeactivate).
-func (in *instance) transact(sc *scope, fn func(draft reflect.Value) error) error {
+func (in *instance) transact(sc *turn, fn func(draft reflect.Value) error) error {
 	draft := reflect.New(in.state.Type().Elem())
 	if in.spare.IsValid() {
 		jsonvalue.Recycle(draft.Elem(), in.state.Elem(), in.spare.Elem())
@@ -469,8 +469,8 @@ func (in *instance) dispatch(events []pendingEvent) {
 
 // hook runs a lifecycle hook as a transaction; a failure is logged and
 // changes nothing (TS would wedge the instance instead).
-func (in *instance) hook(name string, c Connection, fn func(*scope, reflect.Value, Connection) error) {
-	sc := &scope{base: in.app.hookCtx, inst: in}
+func (in *instance) hook(name string, c Connection, fn func(*turn, reflect.Value, Connection) error) {
+	sc := &turn{base: in.app.hookCtx, inst: in}
 	sc.hookConn = c
 	if err := in.transact(sc, func(draft reflect.Value) error { return fn(sc, draft, c) }); err != nil {
 		attrs := []any{"actor", in.key.actor, "actorId", in.key.id, "hook", name, "err", err}

@@ -37,7 +37,7 @@ type op struct {
 }
 
 // mutateBig applies one of several mutations chosen by the input.
-var mutateBig = zocket.MethodNoResult("mutate", func(c *zocket.Context[bigState, zocket.NoCtx], in op) error {
+var mutateBig = zocket.MethodNoResult("mutate", func(c *zocket.Context[bigState, zocket.NoData], in op) error {
 	s := c.State
 	switch in.Kind % 6 {
 	case 0:
@@ -64,7 +64,7 @@ var mutateBig = zocket.MethodNoResult("mutate", func(c *zocket.Context[bigState,
 	return nil
 })
 
-var seedBig = zocket.MethodNoResult("seed", func(c *zocket.Context[bigState, zocket.NoCtx], n int) error {
+var seedBig = zocket.MethodNoResult("seed", func(c *zocket.Context[bigState, zocket.NoData], n int) error {
 	c.State.Items = make([]item, n)
 	for i := range c.State.Items {
 		c.State.Items[i] = item{ID: i, V: "x" + strconv.Itoa(i)}
@@ -72,7 +72,7 @@ var seedBig = zocket.MethodNoResult("seed", func(c *zocket.Context[bigState, zoc
 	return nil
 })
 
-var touchBig = zocket.MethodNoResult("touch", func(c *zocket.Context[bigState, zocket.NoCtx], i int) error {
+var touchBig = zocket.MethodNoResult("touch", func(c *zocket.Context[bigState, zocket.NoData], i int) error {
 	c.State.Items[i].V = "touched"
 	return nil
 })

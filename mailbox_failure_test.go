@@ -30,7 +30,7 @@ type tallyState struct {
 	N int `json:"n"`
 }
 
-var bumpCounter = zocket.MethodNoIO("bump", func(c *zocket.Context[tallyState, zocket.NoCtx]) error {
+var bumpCounter = zocket.MethodNoIO("bump", func(c *zocket.Context[tallyState, zocket.NoData]) error {
 	c.State.N++
 	return nil
 })

@@ -5,8 +5,8 @@ import "context"
 // Request is what a middleware step receives: the context built by the
 // previous steps and who is calling what.
 type Request[C any] struct {
-	// Ctx is the previous step's result (NoCtx for the first step).
-	Ctx C
+	// Data is the previous step's result (NoData for the first step).
+	Data C
 	// ClientID is the caller's connection id ("" for App.Invoke).
 	ClientID string
 	// Identity is what the caller's transport authenticated.
@@ -38,8 +38,8 @@ type Chain[C any] struct {
 }
 
 // Use starts a chain with its first step.
-func Use[C any](fn func(ctx context.Context, r Request[NoCtx]) (C, error)) *Chain[C] {
-	return Then(&Chain[NoCtx]{}, fn)
+func Use[C any](fn func(ctx context.Context, r Request[NoData]) (C, error)) *Chain[C] {
+	return Then(&Chain[NoData]{}, fn)
 }
 
 // Then returns a new chain: ch followed by fn. ch itself is unchanged.
@@ -61,7 +61,7 @@ func Then[In, Out any](ch *Chain[In], fn func(ctx context.Context, r Request[In]
 // prefer that method's Guard.
 func (ch *Chain[C]) Check(fn func(ctx context.Context, r Request[C]) error) *Chain[C] {
 	return Then(ch, func(ctx context.Context, r Request[C]) (C, error) {
-		return r.Ctx, fn(ctx, r)
+		return r.Data, fn(ctx, r)
 	})
 }
 

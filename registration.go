@@ -102,11 +102,11 @@ func checkDefinition[S, C any](a *Actor[S, C]) error {
 		return fmt.Errorf("state type %s: %w", reflect.TypeFor[S](), err)
 	}
 	v := newValidator()
-	err := checkDecls("method", "Methods", a.methods, func(m MethodOf[S, C]) error { return m.check(v) })
+	err := checkDecls("method", "Methods", a.methods, func(m AnyMethod[S, C]) error { return m.check(v) })
 	if err != nil {
 		return err
 	}
-	return checkDecls("event", "Events", a.events, func(e EventDecl) error {
+	return checkDecls("event", "Events", a.events, func(e AnyEvent) error {
 		if err := checkTags(v, e.payloadType()); err != nil {
 			return fmt.Errorf("payload: %w", err)
 		}

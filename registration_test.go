@@ -15,7 +15,7 @@ type regState struct {
 	N int `json:"n"`
 }
 
-type regCtx = zocket.Context[regState, zocket.NoCtx]
+type regCtx = zocket.Context[regState, zocket.NoData]
 
 func TestRegister_RejectsMisspelledValidateTag(t *testing.T) {
 	type in struct {
@@ -77,7 +77,7 @@ func TestRegister_RejectsNilDefinitionWithAClearError(t *testing.T) {
 	err := zocket.NewApp().TryRegister("x", nil)
 	assert.EqualError(t, err, `zocket: actor "x": definition is nil`)
 
-	var typed *zocket.Actor[regState, zocket.NoCtx]
+	var typed *zocket.Actor[regState, zocket.NoData]
 	err = zocket.NewApp().TryRegister("x", typed)
 	assert.EqualError(t, err, `zocket: actor "x": definition is nil`)
 
@@ -85,11 +85,11 @@ func TestRegister_RejectsNilDefinitionWithAClearError(t *testing.T) {
 }
 
 func TestRegister_RejectsNilMethodsAndHandlers(t *testing.T) {
-	var none *zocket.MethodDef[regState, zocket.NoCtx, zocket.None, zocket.None]
+	var none *zocket.MethodDef[regState, zocket.NoData, zocket.None, zocket.None]
 	err := zocket.NewApp().TryRegister("x", zocket.NewActor[regState]().Methods(none))
 	assert.ErrorContains(t, err, "method 0 of Methods is nil")
 
-	nilFn := zocket.MethodNoIO[regState, zocket.NoCtx]("m", nil)
+	nilFn := zocket.MethodNoIO[regState, zocket.NoData]("m", nil)
 	err = zocket.NewApp().TryRegister("x", zocket.NewActor[regState]().Methods(nilFn))
 	assert.ErrorContains(t, err, `method "m": handler is nil`)
 }
@@ -128,14 +128,14 @@ func TestFailedCall_UndoesChangesToHiddenExportedMaps(t *testing.T) {
 	type hidden struct {
 		Seen map[string]int `json:"-"`
 	}
-	mark := zocket.MethodNoIO("mark", func(c *zocket.Context[hidden, zocket.NoCtx]) error {
+	mark := zocket.MethodNoIO("mark", func(c *zocket.Context[hidden, zocket.NoData]) error {
 		if c.State.Seen == nil {
 			c.State.Seen = map[string]int{}
 		}
 		c.State.Seen["x"]++
 		return assert.AnError
 	})
-	count := zocket.MethodNoInput("count", func(c *zocket.Context[hidden, zocket.NoCtx]) (int, error) {
+	count := zocket.MethodNoInput("count", func(c *zocket.Context[hidden, zocket.NoData]) (int, error) {
 		return len(c.State.Seen), nil
 	})
 	app := zocket.NewApp().Register("h", zocket.NewActor[hidden]().

@@ -53,7 +53,7 @@ type trapCtx struct{ Mode string }
 var trapEvent = zocket.Event[trap]("trapped")
 
 func trapApp() *zocket.App {
-	chain := zocket.Use(func(_ context.Context, r zocket.Request[zocket.NoCtx]) (trapCtx, error) {
+	chain := zocket.Use(func(_ context.Context, r zocket.Request[zocket.NoData]) (trapCtx, error) {
 		switch r.ActorID {
 		case "mw-panic":
 			panic("middleware panicked")

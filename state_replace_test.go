@@ -15,7 +15,7 @@ type board struct {
 	Cards []string `json:"cards"`
 }
 
-type boardCtx = zocket.Context[board, zocket.NoCtx]
+type boardCtx = zocket.Context[board, zocket.NoData]
 
 var getBoard = zocket.MethodNoInput("get", func(c *boardCtx) (board, error) { return *c.State, nil })
 

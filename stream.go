@@ -54,7 +54,7 @@ func (c *Context[S, C]) Flush() {
 
 // flushDraft commits a copy of the running call's draft (the call goes on
 // with its own draft), sends its patch and events, and wakes the writers.
-func (in *instance) flushDraft(sc *scope) {
+func (in *instance) flushDraft(sc *turn) {
 	snap := reflect.New(sc.draft.Type().Elem())
 	if in.spare.IsValid() {
 		jsonvalue.Recycle(snap.Elem(), sc.draft.Elem(), in.spare.Elem())

@@ -11,7 +11,7 @@ import (
 // event:sub) to the actor's instances. For each subscription the
 // middleware chain runs first, as for a method call, with r.Method set to
 // the message type ("state:sub" or "event:sub"); then fn gets the chain's
-// result in r.Ctx. An error from either refuses the subscription: it is
+// result in r.Data. An error from either refuses the subscription: it is
 // logged, and the client receives nothing (the protocol has no answer to a
 // subscription). Both run inside the instance's mailbox, after the work
 // already queued; a subscription the connection cancels or closes
@@ -36,7 +36,7 @@ func (a *compiled[S, C]) authorizeSub(in *instance, c Connection, typ string) er
 		if err != nil {
 			return err
 		}
-		return a.def.onSubscribe(ctx, Request[C]{Ctx: mctx, ClientID: ci.clientID, Identity: ci.identity,
+		return a.def.onSubscribe(ctx, Request[C]{Data: mctx, ClientID: ci.clientID, Identity: ci.identity,
 			Actor: ci.actor, ActorID: ci.actorID, Method: typ})
 	})
 }

@@ -15,7 +15,7 @@ type member struct{ Name string }
 
 // members resolves the caller from its identity, as an auth middleware
 // would.
-var members = zocket.Use(func(_ context.Context, r zocket.Request[zocket.NoCtx]) (member, error) {
+var members = zocket.Use(func(_ context.Context, r zocket.Request[zocket.NoData]) (member, error) {
 	return member{Name: r.Identity.UserID}, nil
 })
 
@@ -39,7 +39,7 @@ func TestOnSubscribe_RefusesWithTheMiddlewareContext(t *testing.T) {
 	app := zocket.NewApp().Register("log", zocket.NewActorWith[logState](members).Methods(bump).
 		OnSubscribe(func(_ context.Context, r zocket.Request[member]) error {
 			types = append(types, r.Method) // runs on the mailbox: one at a time
-			if r.Ctx.Name != "alice" {
+			if r.Data.Name != "alice" {
 				return errors.New("members only")
 			}
 			return nil
@@ -61,7 +61,7 @@ func TestOnSubscribe_RefusesWithTheMiddlewareContext(t *testing.T) {
 // Without OnSubscribe, subscriptions are allowed and middleware does not
 // run for them, as in the TypeScript server.
 func TestOnSubscribe_AllowsByDefaultWithoutRunningMiddleware(t *testing.T) {
-	deny := zocket.Use(func(context.Context, zocket.Request[zocket.NoCtx]) (member, error) {
+	deny := zocket.Use(func(context.Context, zocket.Request[zocket.NoData]) (member, error) {
 		return member{}, errors.New("no calls")
 	})
 	app := zocket.NewApp().Register("log", zocket.NewActorWith[logState](deny).Methods(bump))

@@ -38,19 +38,19 @@ type instanceTimer struct {
 // context (zero when scheduled from a hook). Its state changes are
 // broadcast as usual; its error, if any, is logged. All of an instance's
 // timers stop when it is destroyed.
-func (m *MethodDef[S, C, I, O]) After(from Emitter, d time.Duration, in I) TimerID {
+func (m *MethodDef[S, C, I, O]) After(from ActorContext, d time.Duration, in I) TimerID {
 	return m.schedule(from, d, false, in)
 }
 
 // Every is After, repeated every d until cancelled or the instance is
 // destroyed. A firing that finds the previous call still waiting in the
 // mailbox is skipped, so a slow method never piles up timer calls.
-func (m *MethodDef[S, C, I, O]) Every(from Emitter, d time.Duration, in I) TimerID {
+func (m *MethodDef[S, C, I, O]) Every(from ActorContext, d time.Duration, in I) TimerID {
 	return m.schedule(from, d, true, in)
 }
 
-func (m *MethodDef[S, C, I, O]) schedule(from Emitter, d time.Duration, every bool, in I) TimerID {
-	sc := from.scope()
+func (m *MethodDef[S, C, I, O]) schedule(from ActorContext, d time.Duration, every bool, in I) TimerID {
+	sc := from.turn()
 	pt := pendingTimer{id: sc.inst.nextTimerID(), after: d, every: every, method: m.name, mctx: sc.mctx}
 	if m.hasInput {
 		b, err := jsonvalue.Marshal(in)
@@ -70,8 +70,8 @@ func (m *MethodDef[S, C, I, O]) schedule(from Emitter, d time.Duration, every bo
 
 // CancelTimer stops a timer of the calling instance, including one
 // scheduled earlier in the same call; it reports whether it was pending.
-func CancelTimer(from Emitter, id TimerID) bool {
-	sc := from.scope()
+func CancelTimer(from ActorContext, id TimerID) bool {
+	sc := from.turn()
 	for i, pt := range sc.timers {
 		if pt.id == id {
 			sc.timers = append(sc.timers[:i:i], sc.timers[i+1:]...)
@@ -127,7 +127,7 @@ func (in *instance) fire(it *instanceTimer) {
 	it.queued = true
 	item := &callItem{method: it.pt.method, input: it.pt.input, internal: true, preset: it.pt.mctx, timer: it,
 		info: callInfo{actor: in.key.actor, actorID: in.key.id, method: it.pt.method}}
-	item.sc = newScope(in.app.ctx, in)
+	item.sc = newTurn(in.app.ctx, in)
 	in.pushLocked(work{call: item})
 }
 

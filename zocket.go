@@ -20,7 +20,7 @@
 //	var NewMessage = zocket.Event[Message]("newMessage")
 //
 //	var Send = zocket.Method("sendMessage",
-//		func(c *zocket.Context[Room, zocket.NoCtx], in Message) (int, error) {
+//		func(c *zocket.Context[Room, zocket.NoData], in Message) (int, error) {
 //			c.State.Messages = append(c.State.Messages, in)
 //			NewMessage.Broadcast(c, in)
 //			return len(c.State.Messages), nil
@@ -90,9 +90,9 @@ type Identity struct {
 	UserID string
 	// Claims are the token claims, nil when there are none.
 	Claims map[string]any
-	// Scope carries deployment scope (e.g. workspaceId, projectId in the
-	// distributed mode), nil when there is none.
-	Scope map[string]string
+	// Namespace names the tenant the connection belongs to (workspaceId
+	// and projectId in the distributed mode), nil when there is none.
+	Namespace map[string]string
 }
 
 // Connection is one client connection as a transport presents it.

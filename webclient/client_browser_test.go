@@ -23,13 +23,13 @@ type counter struct {
 	N int `json:"n"`
 }
 
-type testCtx = zocket.Context[counter, zocket.NoCtx]
+type testCtx = zocket.Context[counter, zocket.NoData]
 
 var bumped = zocket.Event[counter]("bumped")
 
 // testActor: "bump" counts and announces it, "stream" sends the chunks
 // 1..n, "fail" fails, "hang" answers only when release is closed.
-func testActor(release <-chan struct{}) *zocket.Actor[counter, zocket.NoCtx] {
+func testActor(release <-chan struct{}) *zocket.Actor[counter, zocket.NoData] {
 	return zocket.NewActor[counter]().Methods(
 		zocket.MethodNoInput("bump", func(c *testCtx) (int, error) {
 			c.State.N++

@@ -16,7 +16,7 @@ type Counter struct {
 	Count int `json:"count"`
 }
 
-var add = zocket.Method("add", func(c *zocket.Context[Counter, zocket.NoCtx], n int) (int, error) {
+var add = zocket.Method("add", func(c *zocket.Context[Counter, zocket.NoData], n int) (int, error) {
 	c.State.Count += n
 	return c.State.Count, nil
 })

@@ -20,7 +20,7 @@ type Visits struct {
 
 var (
 	visited = zocket.Event[string]("visited")
-	visit   = zocket.MethodNoInput("visit", func(c *zocket.Context[Visits, zocket.NoCtx]) (string, error) {
+	visit   = zocket.MethodNoInput("visit", func(c *zocket.Context[Visits, zocket.NoData]) (string, error) {
 		who := c.Identity.UserID
 		c.State.Seen = append(c.State.Seen, who)
 		visited.Broadcast(c, who)
@@ -29,7 +29,7 @@ var (
 	// wait tells entered that it runs, then blocks until release.
 	entered = make(chan struct{}, 1)
 	release = make(chan struct{})
-	wait    = zocket.MethodNoIO("wait", func(c *zocket.Context[Visits, zocket.NoCtx]) error {
+	wait    = zocket.MethodNoIO("wait", func(c *zocket.Context[Visits, zocket.NoData]) error {
 		entered <- struct{}{}
 		<-release
 		return nil

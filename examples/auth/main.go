@@ -43,7 +43,7 @@ type Board struct {
 
 // authed turns the transport identity into a User; anonymous callers are
 // rejected (they cannot connect at all here, but App.Invoke could).
-var authed = zocket.Use(func(_ context.Context, r zocket.Request[zocket.NoCtx]) (User, error) {
+var authed = zocket.Use(func(_ context.Context, r zocket.Request[zocket.NoData]) (User, error) {
 	if r.Identity.UserID == "" {
 		return User{}, errors.New("Unauthorized")
 	}
@@ -53,12 +53,12 @@ var authed = zocket.Use(func(_ context.Context, r zocket.Request[zocket.NoCtx]) 
 
 // addNote is open to every signed-in user.
 var addNote = zocket.Method("addNote", func(c *zocket.Context[Board, User], in Note) (int, error) {
-	c.State.Notes = append(c.State.Notes, Note{Author: c.Ctx.ID, Text: in.Text})
+	c.State.Notes = append(c.State.Notes, Note{Author: c.Data.ID, Text: in.Text})
 	return len(c.State.Notes), nil
 })
 
 var whoAmI = zocket.MethodNoInput("whoAmI", func(c *zocket.Context[Board, User]) (User, error) {
-	return c.Ctx, nil
+	return c.Data, nil
 })
 
 // clearBoard is admin-only: its guard answers other roles "Forbidden"
@@ -70,7 +70,7 @@ var clearBoard = zocket.MethodNoIO("clear", func(c *zocket.Context[Board, User])
 
 // adminOnly is a per-method check; it sees the User that authed built.
 func adminOnly(_ context.Context, r zocket.Request[User]) error {
-	if r.Ctx.Role != "admin" {
+	if r.Data.Role != "admin" {
 		return errors.New("Forbidden")
 	}
 	return nil

@@ -83,18 +83,18 @@ type size struct {
 // record client ids in Seen ("gone:" + id when it leaves).
 func App(opts ...zocket.Option) *zocket.App {
 	return zocket.NewApp(opts...).Register("blob", zocket.NewActor[BlobState]().Methods(
-		zocket.MethodNoResult("add", func(c *zocket.Context[BlobState, zocket.NoCtx], in size) error {
+		zocket.MethodNoResult("add", func(c *zocket.Context[BlobState, zocket.NoData], in size) error {
 			c.State.Blobs = append(c.State.Blobs, strings.Repeat("x", in.N))
 			return nil
 		}),
-		zocket.Method("echoSize", func(c *zocket.Context[BlobState, zocket.NoCtx], in size) (string, error) {
+		zocket.Method("echoSize", func(c *zocket.Context[BlobState, zocket.NoData], in size) (string, error) {
 			return strings.Repeat("y", in.N), nil
 		}),
-		zocket.MethodNoResult("sleep", func(c *zocket.Context[BlobState, zocket.NoCtx], in size) error {
+		zocket.MethodNoResult("sleep", func(c *zocket.Context[BlobState, zocket.NoData], in size) error {
 			time.Sleep(time.Duration(in.N) * time.Millisecond)
 			return nil
 		}),
-		zocket.MethodNoInput("who", func(c *zocket.Context[BlobState, zocket.NoCtx]) (zocket.Identity, error) {
+		zocket.MethodNoInput("who", func(c *zocket.Context[BlobState, zocket.NoData]) (zocket.Identity, error) {
 			return c.Identity, nil
 		}),
 	).OnConnect(func(c *zocket.Lifecycle[BlobState]) error {

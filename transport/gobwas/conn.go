@@ -59,7 +59,7 @@ type closing struct {
 
 func newConn(s *Server, sock socket, id string, identity zocket.Identity) *conn {
 	c := &conn{s: s, sock: sock, id: id}
-	if identity.UserID != "" || identity.Claims != nil || identity.Scope != nil {
+	if identity.UserID != "" || identity.Claims != nil || identity.Namespace != nil {
 		c.identity = &identity
 	}
 	c.lease.Owner = c

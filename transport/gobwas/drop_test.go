@@ -30,7 +30,7 @@ func (s *brokenSocket) close() {}
 func TestFailedWriteInsideSendDoesNotDeadlock(t *testing.T) {
 	type st struct{ N int }
 	app := zocket.NewApp().Register("a", zocket.NewActor[st]().
-		Methods(zocket.MethodNoInput("get", func(c *zocket.Context[st, zocket.NoCtx]) (int, error) { return c.State.N, nil })))
+		Methods(zocket.MethodNoInput("get", func(c *zocket.Context[st, zocket.NoData]) (int, error) { return c.State.N, nil })))
 	s := New(zocket.NewHandler(app), Options{GoroutinePerConn: true})
 	defer func() { // bounded: with the bug, shutdown waits for the wedged drop
 		done := make(chan struct{})

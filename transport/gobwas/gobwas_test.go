@@ -151,8 +151,8 @@ func watchDisconnects() (*zocket.App, *atomic.Int64) {
 	type st struct{}
 	app := zocket.NewApp().Register("blob", zocket.NewActor[st]().
 		Methods(
-			zocket.MethodNoInput("who", func(c *zocket.Context[st, zocket.NoCtx]) (string, error) { return c.ClientID, nil }),
-			zocket.MethodNoInput("inc", func(c *zocket.Context[st, zocket.NoCtx]) (int, error) { return 1, nil }),
+			zocket.MethodNoInput("who", func(c *zocket.Context[st, zocket.NoData]) (string, error) { return c.ClientID, nil }),
+			zocket.MethodNoInput("inc", func(c *zocket.Context[st, zocket.NoData]) (int, error) { return 1, nil }),
 		).
 		OnDisconnect(func(*zocket.Lifecycle[st]) error { gone.Add(1); return nil }))
 	return app, &gone

@@ -49,7 +49,7 @@ type authCtx struct{ Checked bool }
 var (
 	said = zocket.Event[Text]("said")
 	// the middleware sees the user id and claims from the authorization
-	chain = zocket.Use(func(_ context.Context, r zocket.Request[zocket.NoCtx]) (authCtx, error) {
+	chain = zocket.Use(func(_ context.Context, r zocket.Request[zocket.NoData]) (authCtx, error) {
 		if r.Identity.Claims["role"] == "banned" {
 			return authCtx{}, &zocket.CallError{Message: "banned"}
 		}
@@ -61,7 +61,7 @@ var (
 		return len(c.State.Messages), nil
 	})
 	whoAmI = zocket.MethodNoInput("whoAmI", func(c *zocket.Context[Room, authCtx]) (Who, error) {
-		return Who{UserID: c.Identity.UserID, Claims: c.Identity.Claims, Scope: c.Identity.Scope, Client: c.ClientID, Checked: c.Ctx.Checked}, nil
+		return Who{UserID: c.Identity.UserID, Claims: c.Identity.Claims, Scope: c.Identity.Namespace, Client: c.ClientID, Checked: c.Data.Checked}, nil
 	})
 	nap = zocket.MethodNoResult("nap", func(c *zocket.Context[Room, authCtx], in struct {
 		Ms int `json:"ms"`

@@ -34,7 +34,7 @@ func Example() {
 	type Counter struct {
 		Count int `json:"count"`
 	}
-	increment := zocket.MethodNoInput("increment", func(c *zocket.Context[Counter, zocket.NoCtx]) (int, error) {
+	increment := zocket.MethodNoInput("increment", func(c *zocket.Context[Counter, zocket.NoData]) (int, error) {
 		c.State.Count++
 		return c.State.Count, nil
 	})

@@ -335,7 +335,7 @@ func (r *Runtime) handle(msg jetstream.Msg) {
 // and sends welcome. The caller holds r.mu.
 func (r *Runtime) connect(env *inboundWire) *vconn {
 	id := zocket.Identity{Claims: map[string]any{},
-		Scope: map[string]string{"workspaceId": r.opts.Scope.WorkspaceID, "projectId": r.opts.Scope.ProjectID}}
+		Namespace: map[string]string{"workspaceId": r.opts.Scope.WorkspaceID, "projectId": r.opts.Scope.ProjectID}}
 	if env.UserID != nil {
 		id.UserID = *env.UserID
 	}

@@ -18,7 +18,7 @@ func ExampleNew() {
 	type Counter struct {
 		Count int `json:"count"`
 	}
-	inc := zocket.MethodNoInput("increment", func(c *zocket.Context[Counter, zocket.NoCtx]) (int, error) {
+	inc := zocket.MethodNoInput("increment", func(c *zocket.Context[Counter, zocket.NoData]) (int, error) {
 		c.State.Count++
 		return c.State.Count, nil
 	})

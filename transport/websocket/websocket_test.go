@@ -45,7 +45,7 @@ func TestServeShutsDownOnContextCancel(t *testing.T) {
 	var deactivated bool
 	type st struct{}
 	app := zocket.NewApp().Register("a", zocket.NewActor[st]().
-		Methods(zocket.MethodNoIO("m", func(*zocket.Context[st, zocket.NoCtx]) error { return nil })).
+		Methods(zocket.MethodNoIO("m", func(*zocket.Context[st, zocket.NoData]) error { return nil })).
 		OnDeactivate(func(*zocket.Lifecycle[st]) error { deactivated = true; return nil }))
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)

@@ -61,17 +61,17 @@ type ToolsState struct {
 }
 
 // WordCount is the tool the agent delegates to.
-var WordCount = zocket.Method("wordCount", func(c *zocket.Context[ToolsState, zocket.NoCtx], in Text) (Counted, error) {
+var WordCount = zocket.Method("wordCount", func(c *zocket.Context[ToolsState, zocket.NoData], in Text) (Counted, error) {
 	c.State.Calls++
 	return Counted{Words: len(strings.Fields(in.Text))}, nil
 })
 
 // Tools is the tools actor; register it as "tools".
-func Tools() *zocket.Actor[ToolsState, zocket.NoCtx] {
+func Tools() *zocket.Actor[ToolsState, zocket.NoData] {
 	return zocket.NewActor[ToolsState]().Methods(WordCount)
 }
 
-type ctx = zocket.Context[State, zocket.NoCtx]
+type ctx = zocket.Context[State, zocket.NoData]
 
 // Expire ends an idle session.
 var Expire = zocket.MethodNoIO("expire", func(c *ctx) error {
@@ -132,7 +132,7 @@ func tokens(prompt string, words int) []string {
 
 // Actor is the agent session actor; register it as "agent" (with Tools as
 // "tools").
-func Actor() *zocket.Actor[State, zocket.NoCtx] {
+func Actor() *zocket.Actor[State, zocket.NoData] {
 	return zocket.NewActor[State]().
 		Initial(func() State { return State{Status: Idle} }).
 		Methods(AskAgent, Expire)

@@ -55,9 +55,9 @@ type index struct {
 func NewApp(opts ...zocket.Option) *zocket.App {
 	message := zocket.Event[chatMessage]("message")
 	type (
-		cc = zocket.Context[counterState, zocket.NoCtx]
-		ch = zocket.Context[chatState, zocket.NoCtx]
-		bc = zocket.Context[bigState, zocket.NoCtx]
+		cc = zocket.Context[counterState, zocket.NoData]
+		ch = zocket.Context[chatState, zocket.NoData]
+		bc = zocket.Context[bigState, zocket.NoData]
 	)
 	return zocket.NewApp(opts...).
 		Register("counter", zocket.NewActor[counterState]().Methods(

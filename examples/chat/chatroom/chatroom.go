@@ -20,13 +20,13 @@ var NewMessage = zocket.Event[Message]("newMessage")
 
 // SendMessage appends a message to the room.
 var SendMessage = zocket.MethodNoResult("sendMessage",
-	func(c *zocket.Context[State, zocket.NoCtx], in Message) error {
+	func(c *zocket.Context[State, zocket.NoData], in Message) error {
 		c.State.Messages = append(c.State.Messages, in)
 		NewMessage.Broadcast(c, in)
 		return nil
 	})
 
 // Actor is the chat room actor type; register it as "chat".
-func Actor() *zocket.Actor[State, zocket.NoCtx] {
+func Actor() *zocket.Actor[State, zocket.NoData] {
 	return zocket.NewActor[State]().Methods(SendMessage).Events(NewMessage)
 }

@@ -97,7 +97,7 @@ func checkHooksReceiveTransportMetadata(t *testing.T, startServer func(testing.T
 	app, _ := fixtures.NewApp()
 	h := zocket.NewHandler(app)
 	c := zocket.NewLocalConn("session-2", zocket.Identity{UserID: "user-456",
-		Claims: map[string]any{"role": "member"}, Scope: map[string]string{"workspaceId": "ws-1", "projectId": "prj-9"}})
+		Claims: map[string]any{"role": "member"}, Namespace: map[string]string{"workspaceId": "ws-1", "projectId": "prj-9"}})
 	h.Attach(c)
 	h.OnMessage(c, []byte(`{"type":"state:sub","actor":"hookmeta","actorId":"inst-2"}`))
 	conn := map[string]any{"clientId": "session-2", "userId": "user-456", "projectId": "prj-9", "role": "member"}

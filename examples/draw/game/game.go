@@ -71,7 +71,7 @@ type CorrectGuessed struct {
 // CorrectGuess is broadcast when someone guesses the word.
 var CorrectGuess = zocket.Event[CorrectGuessed]("correctGuess")
 
-type ctx = zocket.Context[State, zocket.NoCtx]
+type ctx = zocket.Context[State, zocket.NoData]
 
 // JoinInput and Joined are join's input and result.
 type JoinInput struct {
@@ -169,7 +169,7 @@ var MakeGuess = zocket.Method("guess", func(c *ctx, in GuessInput) (GuessResult,
 // Actor is the drawing room; register it as "draw". A player who
 // disconnects is removed, and a round whose drawer left goes back to the
 // lobby.
-func Actor() *zocket.Actor[State, zocket.NoCtx] {
+func Actor() *zocket.Actor[State, zocket.NoData] {
 	return zocket.NewActor[State]().
 		Initial(func() State { return State{Phase: PhaseLobby, MaxRounds: 3} }).
 		Methods(Join, StartRound, Draw, MakeGuess).

@@ -86,7 +86,7 @@ type bump struct {
 
 // newApp returns the App under soak: one actor, "soak".
 func newApp(log *slog.Logger) *zocket.App {
-	type sc = zocket.Context[soakState, zocket.NoCtx]
+	type sc = zocket.Context[soakState, zocket.NoData]
 	return zocket.NewApp(zocket.WithLogger(log)).Register("soak", zocket.NewActor[soakState]().
 		OnConnect(func(l *zocket.Lifecycle[soakState]) error { l.State.Online++; return nil }).
 		OnDisconnect(func(l *zocket.Lifecycle[soakState]) error { l.State.Online--; return nil }).

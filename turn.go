@@ -9,10 +9,11 @@ import (
 	"time"
 )
 
-// scope is the runtime of one mailbox item: its context, its instance, and
-// what it buffered to happen after it commits (events, timers, calls to
-// other actors).
-type scope struct {
+// turn is one mailbox item while it runs (a method call or a lifecycle
+// hook; the actor-model word for it): its context, its instance, and what
+// it buffered to happen after it commits (events, timers, calls to other
+// actors).
+type turn struct {
 	base   context.Context // the item's context, without the call chain
 	ctx    context.Context // base plus the call chain; built on first use
 	inst   *instance
@@ -36,13 +37,13 @@ type scope struct {
 	lastFlush time.Time
 }
 
-func newScope(base context.Context, in *instance) scope {
-	return scope{base: base, inst: in}
+func newTurn(base context.Context, in *instance) turn {
+	return turn{base: base, inst: in}
 }
 
 // context returns the item's context carrying the synchronous call chain
 // (for cycle detection in actor-to-actor calls) and the App.
-func (s *scope) context() context.Context {
+func (s *turn) context() context.Context {
 	if s.ctx == nil {
 		chain, _ := s.base.Value(chainKey{}).([]key)
 		next := make([]key, len(chain), len(chain)+1)
@@ -52,7 +53,7 @@ func (s *scope) context() context.Context {
 	return s.ctx
 }
 
-func (s *scope) emit(ev pendingEvent) {
+func (s *turn) emit(ev pendingEvent) {
 	if s.closed {
 		s.inst.app.log.Warn("zocket: event emitted after its handler returned; dropped",
 			"actor", s.inst.key.actor, "actorId", s.inst.key.id, "event", ev.name)
@@ -61,7 +62,7 @@ func (s *scope) emit(ev pendingEvent) {
 	s.events = append(s.events, ev)
 }
 
-func (s *scope) clients() []string { return s.inst.clients() }
+func (s *turn) clients() []string { return s.inst.clients() }
 
 // chainKey carries, in a handler's context, the instances whose mailboxes
 // are waiting on the current synchronous call.

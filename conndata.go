@@ -1,7 +1,7 @@
 package zocket
 
-// ConnCtx returns, in OnConnect and OnDisconnect, the middleware context
-// of the connection the hook is about. The first ConnCtx for a connection
+// ConnData returns, in OnConnect and OnDisconnect, the middleware context
+// of the connection the hook is about. The first ConnData for a connection
 // runs the actor's middleware chain for it (Request.Method ""), inside the
 // mailbox; the result is kept for the connection's later hooks on the
 // instance. Middleware runs for hooks only this way: hooks that do not ask
@@ -13,12 +13,12 @@ package zocket
 // and OnDeactivate, and when C is not the actor's context type.
 //
 //	OnConnect(func(l *zocket.Lifecycle[Room]) error {
-//		if user, ok := zocket.ConnCtx[User](l); ok {
+//		if user, ok := zocket.ConnData[User](l); ok {
 //			l.State.Online = append(l.State.Online, user.Name)
 //		}
 //		return nil
 //	})
-func ConnCtx[C, S any](l *Lifecycle[S]) (ctx C, ok bool) {
+func ConnData[C, S any](l *Lifecycle[S]) (ctx C, ok bool) {
 	sc := l.sc
 	if sc.hookConn == nil {
 		return ctx, false

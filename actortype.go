@@ -15,7 +15,7 @@ import (
 type actorType interface {
 	stateType() *jsonvalue.Type
 	newState() reflect.Value // *S
-	event(name string) (EventDecl, bool)
+	event(name string) (AnyEvent, bool)
 	declares(name string, m any) bool
 	call(in *instance, item *callItem)
 	activate(in *instance)
@@ -26,13 +26,13 @@ type actorType interface {
 	hasDisconnectHook() bool
 	guardsSubs() bool                                          // subscribe.go
 	authorizeSub(in *instance, c Connection, typ string) error // subscribe.go
-	admit(in *instance, c Connection) (mctx any, ok bool)      // connctx.go
+	admit(in *instance, c Connection) (mctx any, ok bool)      // conndata.go
 }
 
 // callItem is one method call waiting in a mailbox. A call from a
 // connection is answered on conn with id; one from App.Invoke on done.
 type callItem struct {
-	sc     scope
+	sc     turn
 	method string
 	input  json.RawMessage
 	info   callInfo
@@ -120,8 +120,8 @@ func adoptState[S any](draft reflect.Value, state *S) error {
 type compiled[S, C any] struct {
 	def     *Actor[S, C]
 	typ     *jsonvalue.Type
-	methods map[string]MethodOf[S, C]
-	events  map[string]EventDecl
+	methods map[string]AnyMethod[S, C]
+	events  map[string]AnyEvent
 }
 
 func compile[S, C any](a *Actor[S, C]) (*compiled[S, C], error) {
@@ -139,7 +139,7 @@ func compile[S, C any](a *Actor[S, C]) (*compiled[S, C], error) {
 	if err := checkDefinition(a); err != nil {
 		return nil, err
 	}
-	c := &compiled[S, C]{def: a, typ: typ, methods: map[string]MethodOf[S, C]{}, events: map[string]EventDecl{}}
+	c := &compiled[S, C]{def: a, typ: typ, methods: map[string]AnyMethod[S, C]{}, events: map[string]AnyEvent{}}
 	for _, m := range a.methods {
 		c.methods[m.Name()] = m
 	}
@@ -153,7 +153,7 @@ func compile[S, C any](a *Actor[S, C]) (*compiled[S, C], error) {
 }
 
 func (a *compiled[S, C]) stateType() *jsonvalue.Type { return a.typ }
-func (a *compiled[S, C]) event(name string) (EventDecl, bool) {
+func (a *compiled[S, C]) event(name string) (AnyEvent, bool) {
 	e, ok := a.events[name]
 	return e, ok
 }
@@ -221,7 +221,7 @@ func (a *compiled[S, C]) exec(in *instance, item *callItem) (json.RawMessage, er
 	var result json.RawMessage
 	err = in.transact(sc, func(draft reflect.Value) error {
 		sc.draft = draft
-		c := &Context[S, C]{State: draft.Interface().(*S), Ctx: mctx, ClientID: item.info.clientID,
+		c := &Context[S, C]{State: draft.Interface().(*S), Data: mctx, ClientID: item.info.clientID,
 			Identity: item.info.identity, Actor: in.key.actor, ActorID: in.key.id, Method: item.method, sc: sc}
 		var err error
 		if result, err = run(c); err != nil {
@@ -236,7 +236,7 @@ func (a *compiled[S, C]) lifecycle(name string, in *instance, c Connection, fn f
 	if fn == nil {
 		return
 	}
-	in.hook(name, c, func(sc *scope, draft reflect.Value, c Connection) error {
+	in.hook(name, c, func(sc *turn, draft reflect.Value, c Connection) error {
 		lc := &Lifecycle[S]{State: draft.Interface().(*S), Actor: in.key.actor, ActorID: in.key.id, sc: sc}
 		if c != nil {
 			lc.ClientID, lc.Identity = c.ID(), c.Identity()

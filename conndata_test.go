@@ -12,18 +12,18 @@ import (
 )
 
 // OnConnect and OnDisconnect see the connection's middleware context
-// (ConnCtx); a connection that did not pass middleware gets none.
+// (ConnData); a connection that did not pass middleware gets none.
 func TestConnCtx_LifecycleHooksSeeTheMiddlewareContext(t *testing.T) {
 	strict := zocket.Then(members, func(_ context.Context, r zocket.Request[member]) (member, error) {
-		if r.Ctx.Name == "mallory" {
+		if r.Data.Name == "mallory" {
 			return member{}, errors.New("banned")
 		}
-		return r.Ctx, nil
+		return r.Data, nil
 	})
 	seen := make(chan string, 4)
 	report := func(hook string) func(l *zocket.Lifecycle[logState]) error {
 		return func(l *zocket.Lifecycle[logState]) error {
-			m, ok := zocket.ConnCtx[member](l)
+			m, ok := zocket.ConnData[member](l)
 			if !ok {
 				m.Name = "none"
 			}
