@@ -64,7 +64,9 @@ func (e *EventDef[P]) conform(payload any) (any, error) {
 func (e *EventDef[P]) Broadcast(c ActorContext, payload P) { Emit(c, e.name, payload).Broadcast() }
 
 // To sends payload to the event subscribers among ids, after the call commits.
-func (e *EventDef[P]) To(c ActorContext, payload P, ids ...string) { Emit(c, e.name, payload).To(ids...) }
+func (e *EventDef[P]) To(c ActorContext, payload P, ids ...string) {
+	Emit(c, e.name, payload).To(ids...)
+}
 
 // Except sends payload to the event subscribers not among ids, after the call
 // commits.

@@ -32,8 +32,8 @@ func checkTransportMetadata(t *testing.T, startServer func(testing.TB) string) {
 	app, _ := fixtures.NewApp()
 	h := zocket.NewHandler(app)
 	c := zocket.NewLocalConn("session-1", zocket.Identity{UserID: "user-123",
-		Claims: map[string]any{"role": "admin", "sub": "user-123"},
-		Namespace:  map[string]string{"workspaceId": "ws-1", "projectId": "prj-1"}})
+		Claims:    map[string]any{"role": "admin", "sub": "user-123"},
+		Namespace: map[string]string{"workspaceId": "ws-1", "projectId": "prj-1"}})
 	h.Attach(c)
 	h.OnMessage(c, []byte(`{"type":"rpc","id":"rpc-1","actor":"mwsession","actorId":"inst-1","method":"getSession"}`))
 	assert.Equal(t, map[string]any{"type": "rpc:result", "id": "rpc-1", "result": map[string]any{
