@@ -69,7 +69,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 		return fmt.Errorf("connect to NATS: %w", err)
 	}
 	defer nc.Close()
-	scope := znats.Scope{WorkspaceID: cfg.WorkspaceID, ProjectID: cfg.ProjectID}
+	scope := znats.Namespace{WorkspaceID: cfg.WorkspaceID, ProjectID: cfg.ProjectID}
 
 	var servers []*http.Server
 	serve := func(port int, h http.Handler) (string, error) {
@@ -92,7 +92,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 
 	if runtime {
 		app := benchapp.NewApp(zocket.WithLogger(log))
-		rt, err := znats.NewRuntime(nc, app, znats.RuntimeOptions{Scope: scope, DeploymentID: cfg.DeploymentID, Logger: log})
+		rt, err := znats.NewRuntime(nc, app, znats.RuntimeOptions{Namespace: scope, DeploymentID: cfg.DeploymentID, Logger: log})
 		if err != nil {
 			return err
 		}
@@ -116,10 +116,10 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 			return err
 		}
 		a.Health = "http://" + addr + "/health"
-		log.Info("runtime ready", "health", a.Health, "actors", app.ActorNames(), "scope", scope)
+		log.Info("runtime ready", "health", a.Health, "actors", app.ActorNames(), "namespace", scope)
 	}
 	if cfg.Role == "gateway" || cfg.Role == "both" {
-		var auth znats.Authorizer = znats.StaticAuthorizer{Scope: scope}
+		var auth znats.Authorizer = znats.StaticAuthorizer{Namespace: scope}
 		if cp != nil {
 			auth = &znats.HTTPAuthorizer{URL: cfg.ControlPlane, Token: cfg.Token}
 		}

@@ -18,13 +18,13 @@ import (
 // TypeScript gateway sends no lists) are left alone.
 
 // AliveSubject is session.alive.{ws}.{prj}.
-func AliveSubject(s Scope) string {
+func AliveSubject(s Namespace) string {
 	return "session.alive." + s.WorkspaceID + "." + s.ProjectID
 }
 
-// SessionsAliveNotice lists open sessions of one gateway in one scope.
+// SessionsAliveNotice lists open sessions of one gateway in one namespace.
 type SessionsAliveNotice struct {
-	Scope      Scope    `json:"scope"`
+	Namespace      Namespace    `json:"scope"`
 	SessionIDs []string `json:"sessionIds"`
 	At         int64    `json:"at"` // milliseconds since the epoch
 }
@@ -43,17 +43,17 @@ func (g *Gateway) aliveLoop(stop <-chan struct{}) {
 			return
 		case <-t.C:
 		}
-		byScope := map[Scope][]string{}
+		byNamespace := map[Namespace][]string{}
 		g.mu.Lock()
 		for s := range g.sessions {
-			byScope[s.auth.Scope] = append(byScope[s.auth.Scope], s.id)
+			byNamespace[s.auth.Namespace] = append(byNamespace[s.auth.Namespace], s.id)
 		}
 		g.mu.Unlock()
 		now := time.Now().UnixMilli()
-		for sc, ids := range byScope {
+		for sc, ids := range byNamespace {
 			for len(ids) > 0 {
 				n := min(len(ids), aliveChunk)
-				g.notice(AliveSubject(sc), SessionsAliveNotice{Scope: sc, SessionIDs: ids[:n], At: now})
+				g.notice(AliveSubject(sc), SessionsAliveNotice{Namespace: sc, SessionIDs: ids[:n], At: now})
 				ids = ids[n:]
 			}
 		}
@@ -63,7 +63,7 @@ func (g *Gateway) aliveLoop(stop <-chan struct{}) {
 // onAlive records that the listed sessions are open.
 func (r *Runtime) onAlive(m *nats.Msg) {
 	var n SessionsAliveNotice
-	if json.Unmarshal(m.Data, &n) != nil || n.Scope != r.opts.Scope {
+	if json.Unmarshal(m.Data, &n) != nil || n.Namespace != r.opts.Namespace {
 		return
 	}
 	now := time.Now()

@@ -36,7 +36,7 @@ func TestGatewayListsItsOpenSessions(t *testing.T) {
 			var n znats.SessionsAliveNotice
 			require.NoError(t, json.Unmarshal(m.Data, &n))
 			if slices.Contains(n.SessionIDs, w.ClientID) {
-				assert.Equal(t, scope, n.Scope)
+				assert.Equal(t, scope, n.Namespace)
 				return
 			}
 		case <-deadline:
@@ -52,10 +52,10 @@ func TestGatewayListsItsOpenSessions(t *testing.T) {
 func TestRuntimeClosesSessionsTheGatewayStoppedListing(t *testing.T) {
 	srv := startNATS(t)
 	nc := connect(t, srv.ClientURL())
-	other := znats.Scope{WorkspaceID: "ws-alive", ProjectID: "prj-alive"}
+	other := znats.Namespace{WorkspaceID: "ws-alive", ProjectID: "prj-alive"}
 	var gone atomic.Int64
 	app := newApp(&gone)
-	rt, err := znats.NewRuntime(connect(t, srv.ClientURL()), app, znats.RuntimeOptions{Scope: other, AliveTimeout: 150 * time.Millisecond})
+	rt, err := znats.NewRuntime(connect(t, srv.ClientURL()), app, znats.RuntimeOptions{Namespace: other, AliveTimeout: 150 * time.Millisecond})
 	require.NoError(t, err)
 	require.NoError(t, rt.Start(t.Context()))
 	defer func() {
@@ -72,7 +72,7 @@ func TestRuntimeClosesSessionsTheGatewayStoppedListing(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.Eventually(t, func() bool { return rt.Sessions() == 2 }, 5*time.Second, 5*time.Millisecond)
-	notice, _ := json.Marshal(znats.SessionsAliveNotice{Scope: other, SessionIDs: []string{"listed"}, At: time.Now().UnixMilli()})
+	notice, _ := json.Marshal(znats.SessionsAliveNotice{Namespace: other, SessionIDs: []string{"listed"}, At: time.Now().UnixMilli()})
 	require.NoError(t, nc.Publish(znats.AliveSubject(other), notice))
 
 	require.Eventually(t, func() bool { return gone.Load() == 1 && rt.Sessions() == 1 }, 5*time.Second, 5*time.Millisecond)

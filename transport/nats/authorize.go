@@ -10,9 +10,9 @@ import (
 	"time"
 )
 
-// Authorization is what a session may do: its scope, and who it is.
+// Authorization is what a session may do: its namespace, and who it is.
 type Authorization struct {
-	Scope
+	Namespace
 	// UserID is the authenticated user; nil when there is none.
 	UserID *string
 	// Claims are passed to actors (never nil after Authorize).
@@ -20,7 +20,7 @@ type Authorization struct {
 }
 
 // Authorizer decides, once per WebSocket upgrade, whether a client may
-// connect and in which scope. An error refuses the upgrade with 401 and
+// connect and in which namespace. An error refuses the upgrade with 401 and
 // the error's text (an *AuthError carries the control plane's message).
 type Authorizer interface {
 	// Authorize is given the request's Host header and its ?token=
@@ -48,7 +48,7 @@ func (a StaticAuthorizer) Authorize(context.Context, string, *string) (Authoriza
 	if auth.Claims == nil {
 		auth.Claims = map[string]any{}
 	}
-	return auth, auth.Scope.Validate()
+	return auth, auth.Namespace.Validate()
 }
 
 // HTTPAuthorizer calls a control plane's POST {URL}/api/registry/authorize
@@ -93,8 +93,8 @@ func (a *HTTPAuthorizer) Authorize(ctx context.Context, host string, token *stri
 	if got.WorkspaceID == nil || got.ProjectID == nil {
 		return Authorization{}, fmt.Errorf("%w: workspaceId and projectId are required", ErrBadAuthorization)
 	}
-	auth := Authorization{Scope: Scope{*got.WorkspaceID, *got.ProjectID}, UserID: got.UserID, Claims: got.Claims}
-	if err := auth.Scope.Validate(); err != nil {
+	auth := Authorization{Namespace: Namespace{*got.WorkspaceID, *got.ProjectID}, UserID: got.UserID, Claims: got.Claims}
+	if err := auth.Namespace.Validate(); err != nil {
 		return Authorization{}, fmt.Errorf("%w: %w", ErrBadAuthorization, err)
 	}
 	if auth.Claims == nil {

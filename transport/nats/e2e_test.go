@@ -23,7 +23,7 @@ import (
 	znats "github.com/zocket-go/zocket/transport/nats"
 )
 
-var scope = znats.Scope{WorkspaceID: "ws-1", ProjectID: "prj-1"}
+var scope = znats.Namespace{WorkspaceID: "ws-1", ProjectID: "prj-1"}
 
 // --- the test app ---
 
@@ -131,7 +131,7 @@ func (c *cluster) startRuntime() {
 	t := c.t
 	c.app = newApp(&c.gone)
 	c.rnc = connect(t, c.url)
-	rt, err := znats.NewRuntime(c.rnc, c.app, znats.RuntimeOptions{Scope: scope, DeploymentID: "dpl_1", Logger: testLogger()})
+	rt, err := znats.NewRuntime(c.rnc, c.app, znats.RuntimeOptions{Namespace: scope, DeploymentID: "dpl_1", Logger: testLogger()})
 	require.NoError(t, err)
 	require.NoError(t, rt.Start(t.Context()))
 	c.runtime = rt
@@ -165,7 +165,7 @@ func serveGateway(t *testing.T, g *znats.Gateway) string {
 
 func member() znats.StaticAuthorizer {
 	user := "user-123"
-	return znats.StaticAuthorizer{Scope: scope, UserID: &user, Claims: map[string]any{"role": "member"}}
+	return znats.StaticAuthorizer{Namespace: scope, UserID: &user, Claims: map[string]any{"role": "member"}}
 }
 
 // --- tests ---

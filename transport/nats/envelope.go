@@ -8,7 +8,7 @@ import (
 
 // InboundEnvelope is a client frame on its way to a runtime.
 type InboundEnvelope struct {
-	Scope     Scope  `json:"scope"`
+	Namespace     Namespace  `json:"scope"`
 	SessionID string `json:"sessionId"`
 	// UserID is left out when the authorization had none.
 	UserID *string        `json:"userId,omitempty"`
@@ -19,14 +19,14 @@ type InboundEnvelope struct {
 
 // OutboundEnvelope is one server message for one session.
 type OutboundEnvelope struct {
-	Scope     Scope           `json:"scope"`
+	Namespace     Namespace           `json:"scope"`
 	SessionID string          `json:"sessionId"`
 	Message   json.RawMessage `json:"message"`
 }
 
 // SessionConnectedNotice is published on core NATS when a socket opens.
 type SessionConnectedNotice struct {
-	Scope       Scope   `json:"scope"`
+	Namespace       Namespace   `json:"scope"`
 	SessionID   string  `json:"sessionId"`
 	UserID      *string `json:"userId,omitempty"`
 	ConnectedAt int64   `json:"connectedAt"`
@@ -34,14 +34,14 @@ type SessionConnectedNotice struct {
 
 // SessionDisconnectedNotice is published on core NATS when a socket closes.
 type SessionDisconnectedNotice struct {
-	Scope          Scope  `json:"scope"`
+	Namespace          Namespace  `json:"scope"`
 	SessionID      string `json:"sessionId"`
 	DisconnectedAt int64  `json:"disconnectedAt"`
 }
 
 // appendOutbound appends the OutboundEnvelope of message (a JSON object)
 // without re-encoding it.
-func appendOutbound(dst []byte, s Scope, sessionID string, message []byte) []byte {
+func appendOutbound(dst []byte, s Namespace, sessionID string, message []byte) []byte {
 	dst = append(dst, `{"scope":{"workspaceId":`...)
 	dst = protocol.AppendString(dst, s.WorkspaceID)
 	dst = append(dst, `,"projectId":`...)
@@ -56,13 +56,13 @@ func appendOutbound(dst []byte, s Scope, sessionID string, message []byte) []byt
 // inboundHead encodes an InboundEnvelope up to its message member:
 // appending a client frame (a JSON object) and "}" completes it. The
 // gateway encodes it once per session: claims are not re-encoded per frame.
-func inboundHead(s Scope, sessionID string, userID *string, claims map[string]any) []byte {
+func inboundHead(s Namespace, sessionID string, userID *string, claims map[string]any) []byte {
 	if claims == nil {
 		claims = map[string]any{}
 	}
-	b, err := json.Marshal(InboundEnvelope{Scope: s, SessionID: sessionID, UserID: userID, Claims: claims})
+	b, err := json.Marshal(InboundEnvelope{Namespace: s, SessionID: sessionID, UserID: userID, Claims: claims})
 	if err != nil { // claims that do not encode: send none
-		b, _ = json.Marshal(InboundEnvelope{Scope: s, SessionID: sessionID, UserID: userID, Claims: map[string]any{}})
+		b, _ = json.Marshal(InboundEnvelope{Namespace: s, SessionID: sessionID, UserID: userID, Claims: map[string]any{}})
 	}
 	return b[:len(b)-len(`null}`)] // b ends in "message":null}
 }

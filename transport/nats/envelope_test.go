@@ -18,7 +18,7 @@ import (
 // the client frame verbatim (unknown members too), userId left out when
 // there is none, claims an object.
 func TestGatewayEnvelopesAndNotices(t *testing.T) {
-	anonymous := znats.StaticAuthorizer{Scope: scope}
+	anonymous := znats.StaticAuthorizer{Namespace: scope}
 	c := startCluster(t, anonymous)
 	nc := connect(t, c.url)
 	notices := make(chan *nats.Msg, 4)

@@ -28,7 +28,7 @@ func Example() {
 	}
 	defer srv.Shutdown()
 	ctx := context.Background()
-	scope := znats.Scope{WorkspaceID: "acme", ProjectID: "shop"}
+	scope := znats.Namespace{WorkspaceID: "acme", ProjectID: "shop"}
 
 	// Runtime: the actors.
 	type Counter struct {
@@ -41,7 +41,7 @@ func Example() {
 	app := zocket.NewApp().Register("counter", zocket.NewActor[Counter]().Methods(increment))
 	rnc, _ := nats.Connect(srv.ClientURL())
 	defer rnc.Close()
-	rt, err := znats.NewRuntime(rnc, app, znats.RuntimeOptions{Scope: scope})
+	rt, err := znats.NewRuntime(rnc, app, znats.RuntimeOptions{Namespace: scope})
 	if err != nil {
 		panic(err)
 	}
@@ -54,7 +54,7 @@ func Example() {
 	// &znats.HTTPAuthorizer{URL: ..., Token: ...}.
 	gnc, _ := nats.Connect(srv.ClientURL())
 	defer gnc.Close()
-	g, err := znats.NewGateway(ctx, gnc, znats.GatewayOptions{Authorizer: znats.StaticAuthorizer{Scope: scope}})
+	g, err := znats.NewGateway(ctx, gnc, znats.GatewayOptions{Authorizer: znats.StaticAuthorizer{Namespace: scope}})
 	if err != nil {
 		panic(err)
 	}

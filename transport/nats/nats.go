@@ -21,7 +21,7 @@
 //     instance in order; acks an rpc once its result is published,
 //     keeps long calls alive with in-progress acks, and does not execute a
 //     redelivered rpc twice (deduplicated by session and rpc id);
-//     terminates undecodable or foreign-scope envelopes; ignores
+//     terminates undecodable or foreign-namespace envelopes; ignores
 //     frames of a session it saw disconnect; counts and logs failed
 //     outbound publishes; reports a dead consume loop as unhealthy.
 //   - Stream setup creates missing streams and reports configuration
@@ -41,15 +41,16 @@ package nats
 
 import "errors"
 
-// Scope is a deployment's (workspace, project), as it appears in subjects
-// and envelopes.
-type Scope struct {
+// Namespace is a deployment's (workspace, project), as it appears in subjects
+// and in envelopes (their "scope" member). A session's Namespace becomes its
+// connections' zocket.Identity.Namespace.
+type Namespace struct {
 	WorkspaceID string `json:"workspaceId"`
 	ProjectID   string `json:"projectId"`
 }
 
 // Validate reports whether both values can be subject tokens.
-func (s Scope) Validate() error {
+func (s Namespace) Validate() error {
 	return errors.Join(ValidToken("workspaceId", s.WorkspaceID), ValidToken("projectId", s.ProjectID))
 }
 

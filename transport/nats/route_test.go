@@ -25,7 +25,7 @@ func (failingJS) PublishAsync(string, []byte, ...jetstream.PublishOpt) (jetstrea
 // timing out at the client; other frames are dropped.
 func TestUnpublishableRPCIsAnswered(t *testing.T) {
 	g := &Gateway{js: failingJS{}, opts: GatewayOptions{PublishTimeout: time.Second, SendQueue: 4, Logger: slog.New(slog.DiscardHandler)}}
-	s := newSession(g, nil, "s1", Authorization{Scope: Scope{"w", "p"}})
+	s := newSession(g, nil, "s1", Authorization{Namespace: Namespace{"w", "p"}})
 	s.route(context.Background(), []byte(`{"type":"rpc","id":"r1","actor":"room","actorId":"x","method":"m"}`))
 	s.route(context.Background(), []byte(`{"type":"event:sub","actor":"room","actorId":"x"}`))
 	select {
@@ -46,13 +46,13 @@ func TestInboundHeadCompletesTheEnvelope(t *testing.T) {
 		user   *string
 		claims map[string]any
 	}{{nil, nil}, {&user, map[string]any{"role": "admin", "n": 2.0}}} {
-		got := append(append(inboundHead(Scope{"w", "p"}, "s1", tc.user, tc.claims), frame...), '}')
+		got := append(append(inboundHead(Namespace{"w", "p"}, "s1", tc.user, tc.claims), frame...), '}')
 		var env InboundEnvelope
 		require.NoError(t, json.Unmarshal(got, &env))
 		want := tc.claims
 		if want == nil {
 			want = map[string]any{}
 		}
-		assert.Equal(t, InboundEnvelope{Scope: Scope{"w", "p"}, SessionID: "s1", UserID: tc.user, Claims: want, Message: json.RawMessage(frame)}, env)
+		assert.Equal(t, InboundEnvelope{Namespace: Namespace{"w", "p"}, SessionID: "s1", UserID: tc.user, Claims: want, Message: json.RawMessage(frame)}, env)
 	}
 }

@@ -22,8 +22,8 @@ import (
 
 // RuntimeOptions configures a Runtime.
 type RuntimeOptions struct {
-	// Scope is the deployment's (workspace, project) (required).
-	Scope Scope
+	// Namespace is the deployment's (workspace, project) (required).
+	Namespace Namespace
 	// DeploymentID is reported by the health handler.
 	DeploymentID string
 	// AckWait is the inbound consumers' ack_wait (default 30 s). Calls
@@ -76,8 +76,8 @@ type Runtime struct {
 // NewRuntime returns a Runtime for app, publishing and consuming through
 // nc.
 func NewRuntime(nc *nats.Conn, app *zocket.App, opts RuntimeOptions) (*Runtime, error) {
-	if err := opts.Scope.Validate(); err != nil {
-		return nil, fmt.Errorf("nats: runtime scope: %w", err)
+	if err := opts.Namespace.Validate(); err != nil {
+		return nil, fmt.Errorf("nats: runtime namespace: %w", err)
 	}
 	for _, name := range app.ActorNames() {
 		if err := ValidToken("actor type", name); err != nil {
@@ -119,11 +119,11 @@ func (r *Runtime) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sub, err := r.nc.Subscribe(DisconnectedSubject(r.opts.Scope), r.onDisconnected)
+	sub, err := r.nc.Subscribe(DisconnectedSubject(r.opts.Namespace), r.onDisconnected)
 	if err != nil {
 		return fmt.Errorf("nats: subscribe to disconnect notices: %w", err)
 	}
-	alive, err := r.nc.Subscribe(AliveSubject(r.opts.Scope), r.onAlive)
+	alive, err := r.nc.Subscribe(AliveSubject(r.opts.Namespace), r.onAlive)
 	if err != nil {
 		sub.Unsubscribe()
 		return fmt.Errorf("nats: subscribe to alive notices: %w", err)
@@ -150,8 +150,8 @@ func (r *Runtime) Start(ctx context.Context) error {
 // starts consuming it.
 func (r *Runtime) consume(ctx context.Context, actor string) (jetstream.ConsumeContext, error) {
 	cons, err := r.js.CreateOrUpdateConsumer(ctx, InboundStream, jetstream.ConsumerConfig{
-		Durable:       ConsumerName(r.opts.Scope, actor),
-		FilterSubject: InboundFilter(r.opts.Scope, actor),
+		Durable:       ConsumerName(r.opts.Namespace, actor),
+		FilterSubject: InboundFilter(r.opts.Namespace, actor),
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		MaxAckPending: 256,
 		AckWait:       r.opts.AckWait,
@@ -271,7 +271,7 @@ func (r *Runtime) maintain() {
 // inboundWire is an InboundEnvelope as the runtime reads it: the claims,
 // needed only for a session's first envelope, stay undecoded.
 type inboundWire struct {
-	Scope     Scope           `json:"scope"`
+	Namespace     Namespace           `json:"scope"`
 	SessionID string          `json:"sessionId"`
 	UserID    *string         `json:"userId"`
 	Claims    json.RawMessage `json:"claims"`
@@ -287,9 +287,9 @@ func (r *Runtime) handle(msg jetstream.Msg) {
 		msg.Term() // not redelivered: it would fail again
 		return
 	}
-	if env.Scope != r.opts.Scope {
-		r.opts.Logger.Warn("nats: runtime terminated an envelope of another scope", "subject", msg.Subject(), "scope", env.Scope)
-		msg.Term() // defence in depth: never act on another scope's frame
+	if env.Namespace != r.opts.Namespace {
+		r.opts.Logger.Warn("nats: runtime terminated an envelope of another scope", "subject", msg.Subject(), "scope", env.Namespace)
+		msg.Term() // defence in depth: never act on another namespace's frame
 		return
 	}
 	// The id is needed before the Handler runs the call, to recognise a
@@ -335,14 +335,14 @@ func (r *Runtime) handle(msg jetstream.Msg) {
 // and sends welcome. The caller holds r.mu.
 func (r *Runtime) connect(env *inboundWire) *vconn {
 	id := zocket.Identity{Claims: map[string]any{},
-		Namespace: map[string]string{"workspaceId": r.opts.Scope.WorkspaceID, "projectId": r.opts.Scope.ProjectID}}
+		Namespace: map[string]string{"workspaceId": r.opts.Namespace.WorkspaceID, "projectId": r.opts.Namespace.ProjectID}}
 	if env.UserID != nil {
 		id.UserID = *env.UserID
 	}
 	if err := json.Unmarshal(env.Claims, &id.Claims); err != nil || id.Claims == nil {
 		id.Claims = map[string]any{} // absent, null or not an object
 	}
-	vc := &vconn{r: r, id: env.SessionID, identity: id, subject: OutboundSubject(r.opts.Scope, env.SessionID)}
+	vc := &vconn{r: r, id: env.SessionID, identity: id, subject: OutboundSubject(r.opts.Namespace, env.SessionID)}
 	r.sessions[env.SessionID] = vc
 	r.h.OnConnection(vc) // sends welcome with the session id
 	return vc
@@ -445,7 +445,7 @@ func (r *Runtime) HealthHandler() http.Handler {
 			dep = r.opts.DeploymentID
 		}
 		body := map[string]any{"ok": failure == "", "deploymentId": dep, "actorTypes": r.app.ActorNames(), "deployCount": 1,
-			"workspaceId": r.opts.Scope.WorkspaceID, "projectId": r.opts.Scope.ProjectID,
+			"workspaceId": r.opts.Namespace.WorkspaceID, "projectId": r.opts.Namespace.ProjectID,
 			"outboundFailures": r.outboundFailures.Load()}
 		w.Header().Set("Content-Type", "application/json")
 		if failure != "" {

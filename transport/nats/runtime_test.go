@@ -17,10 +17,10 @@ import (
 )
 
 // envelope returns an InboundEnvelope for session with message.
-func envelope(t *testing.T, sc znats.Scope, session, message string) []byte {
+func envelope(t *testing.T, sc znats.Namespace, session, message string) []byte {
 	t.Helper()
 	user := "u1"
-	b, err := json.Marshal(znats.InboundEnvelope{Scope: sc, SessionID: session, UserID: &user, Claims: map[string]any{}, Message: json.RawMessage(message)})
+	b, err := json.Marshal(znats.InboundEnvelope{Namespace: sc, SessionID: session, UserID: &user, Claims: map[string]any{}, Message: json.RawMessage(message)})
 	require.NoError(t, err)
 	return b
 }
@@ -33,7 +33,7 @@ func outbound(t *testing.T, nc *nats.Conn, session string) <-chan string {
 		var env znats.OutboundEnvelope
 		require.NoError(t, json.Unmarshal(m.Data, &env))
 		assert.Equal(t, session, env.SessionID)
-		assert.Equal(t, scope, env.Scope)
+		assert.Equal(t, scope, env.Namespace)
 		ch <- string(env.Message)
 	})
 	require.NoError(t, err)
@@ -106,7 +106,7 @@ func TestBadEnvelopesAreTerminated(t *testing.T) {
 	for _, data := range [][]byte{
 		[]byte("not json"),
 		[]byte(`{"scope":{"workspaceId":"ws-1","projectId":"prj-1"}}`),
-		envelope(t, znats.Scope{WorkspaceID: "ws-2", ProjectID: "prj-1"}, "s9", `{"type":"rpc","id":"x","actor":"room","actorId":"bad","method":"whoAmI"}`),
+		envelope(t, znats.Namespace{WorkspaceID: "ws-2", ProjectID: "prj-1"}, "s9", `{"type":"rpc","id":"x","actor":"room","actorId":"bad","method":"whoAmI"}`),
 	} {
 		_, err := js.Publish(t.Context(), subject, data)
 		require.NoError(t, err)
@@ -129,7 +129,7 @@ func TestLateFrameAfterDisconnectIsIgnored(t *testing.T) {
 	js, err := jetstream.New(nc)
 	require.NoError(t, err)
 	out := outbound(t, nc, "late")
-	notice, _ := json.Marshal(znats.SessionDisconnectedNotice{Scope: scope, SessionID: "late", DisconnectedAt: time.Now().UnixMilli()})
+	notice, _ := json.Marshal(znats.SessionDisconnectedNotice{Namespace: scope, SessionID: "late", DisconnectedAt: time.Now().UnixMilli()})
 	require.NoError(t, nc.Publish(znats.DisconnectedSubject(scope), notice))
 	require.NoError(t, nc.Flush())
 	time.Sleep(50 * time.Millisecond)

@@ -28,7 +28,7 @@ type session struct {
 }
 
 func newSession(g *Gateway, ws *websocket.Conn, id string, auth Authorization) *session {
-	return &session{g: g, ws: ws, id: id, auth: auth, head: inboundHead(auth.Scope, id, auth.UserID, auth.Claims),
+	return &session{g: g, ws: ws, id: id, auth: auth, head: inboundHead(auth.Namespace, id, auth.UserID, auth.Claims),
 		out: make(chan []byte, g.opts.SendQueue), acks: make(chan inflight, maxInflight), done: make(chan struct{})}
 }
 
@@ -57,7 +57,7 @@ func (g *Gateway) serve(ws *websocket.Conn, auth Authorization) {
 		writer.Wait()
 		return
 	}
-	g.notice(ConnectedSubject(auth.Scope), SessionConnectedNotice{Scope: auth.Scope, SessionID: s.id, UserID: auth.UserID, ConnectedAt: time.Now().UnixMilli()})
+	g.notice(ConnectedSubject(auth.Namespace), SessionConnectedNotice{Namespace: auth.Namespace, SessionID: s.id, UserID: auth.UserID, ConnectedAt: time.Now().UnixMilli()})
 	s.send(protocol.AppendWelcome(nil, s.id)) // at once: the id the runtime will use
 
 	var acker sync.WaitGroup
@@ -71,7 +71,7 @@ func (g *Gateway) serve(ws *websocket.Conn, auth Authorization) {
 	cancel()
 	writer.Wait()
 	ws.CloseNow()
-	g.notice(DisconnectedSubject(auth.Scope), SessionDisconnectedNotice{Scope: auth.Scope, SessionID: s.id, DisconnectedAt: time.Now().UnixMilli()})
+	g.notice(DisconnectedSubject(auth.Namespace), SessionDisconnectedNotice{Namespace: auth.Namespace, SessionID: s.id, DisconnectedAt: time.Now().UnixMilli()})
 }
 
 // relay pipes the session's outbound subject to the socket through an
@@ -81,7 +81,7 @@ func (g *Gateway) serve(ws *websocket.Conn, auth Authorization) {
 func (s *session) relay(ctx context.Context) (jetstream.ConsumeContext, error) {
 	g := s.g
 	cfg := jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{OutboundSubject(s.auth.Scope, s.id)},
+		FilterSubjects: []string{OutboundSubject(s.auth.Namespace, s.id)},
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 	}
 	cons, err := g.js.OrderedConsumer(ctx, OutboundStream, cfg)
@@ -195,7 +195,7 @@ func (s *session) route(ctx context.Context, data []byte) {
 		return
 	}
 	env := append(append(append(make([]byte, 0, len(s.head)+len(data)+1), s.head...), data...), '}')
-	fut, err := g.js.PublishAsync(InboundSubject(s.auth.Scope, *head.Actor, *head.ActorID), env)
+	fut, err := g.js.PublishAsync(InboundSubject(s.auth.Namespace, *head.Actor, *head.ActorID), env)
 	if err != nil {
 		s.publishFailed(ctx, head, nil, err)
 		return

@@ -62,7 +62,7 @@ func TestSubjectTokens(t *testing.T) {
 	for _, bad := range []string{"", "a..b", ".a", "a.", "a b", "a.*"} {
 		assert.ErrorIs(t, znats.ValidActorID(bad), znats.ErrInvalidToken, bad)
 	}
-	sc := znats.Scope{WorkspaceID: "w", ProjectID: "p"}
+	sc := znats.Namespace{WorkspaceID: "w", ProjectID: "p"}
 	assert.Equal(t, "inbound.w.p.chat.room-1", znats.InboundSubject(sc, "chat", "room-1"))
 	assert.Equal(t, "inbound.w.p.chat.>", znats.InboundFilter(sc, "chat"))
 	assert.Equal(t, "outbound.w.p.s1", znats.OutboundSubject(sc, "s1"))

@@ -35,32 +35,32 @@ func ValidActorID(id string) error {
 }
 
 // InboundSubject is inbound.{ws}.{prj}.{actorType}.{actorId}.
-func InboundSubject(s Scope, actor, actorID string) string {
+func InboundSubject(s Namespace, actor, actorID string) string {
 	return "inbound." + s.WorkspaceID + "." + s.ProjectID + "." + actor + "." + actorID
 }
 
 // InboundFilter is the runtime consumer's filter for one actor type.
-func InboundFilter(s Scope, actor string) string {
+func InboundFilter(s Namespace, actor string) string {
 	return "inbound." + s.WorkspaceID + "." + s.ProjectID + "." + actor + ".>"
 }
 
 // OutboundSubject is outbound.{ws}.{prj}.{sessionId}.
-func OutboundSubject(s Scope, sessionID string) string {
+func OutboundSubject(s Namespace, sessionID string) string {
 	return "outbound." + s.WorkspaceID + "." + s.ProjectID + "." + sessionID
 }
 
 // ConnectedSubject is session.connected.{ws}.{prj}.
-func ConnectedSubject(s Scope) string {
+func ConnectedSubject(s Namespace) string {
 	return "session.connected." + s.WorkspaceID + "." + s.ProjectID
 }
 
 // DisconnectedSubject is session.disconnected.{ws}.{prj}.
-func DisconnectedSubject(s Scope) string {
+func DisconnectedSubject(s Namespace) string {
 	return "session.disconnected." + s.WorkspaceID + "." + s.ProjectID
 }
 
 // ConsumerName is the runtime's durable consumer for an actor type:
 // rt-{ws}-{prj}-{actorType}.
-func ConsumerName(s Scope, actor string) string {
+func ConsumerName(s Namespace, actor string) string {
 	return "rt-" + s.WorkspaceID + "-" + s.ProjectID + "-" + actor
 }

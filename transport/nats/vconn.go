@@ -34,7 +34,7 @@ func (c *vconn) Identity() zocket.Identity { return c.identity }
 // PubAck (failures are counted and logged); publishes keep their
 // order.
 func (c *vconn) Send(frame []byte) error {
-	env := appendOutbound(make([]byte, 0, len(frame)+128), c.r.opts.Scope, c.id, frame)
+	env := appendOutbound(make([]byte, 0, len(frame)+128), c.r.opts.Namespace, c.id, frame)
 	_, err := c.r.js.PublishAsync(c.subject, env)
 	if err != nil {
 		c.r.outboundFailed(c.subject, err)
