@@ -24,9 +24,9 @@ func AliveSubject(s Namespace) string {
 
 // SessionsAliveNotice lists open sessions of one gateway in one namespace.
 type SessionsAliveNotice struct {
-	Namespace      Namespace    `json:"scope"`
-	SessionIDs []string `json:"sessionIds"`
-	At         int64    `json:"at"` // milliseconds since the epoch
+	Namespace  Namespace `json:"scope"`
+	SessionIDs []string  `json:"sessionIds"`
+	At         int64     `json:"at"` // milliseconds since the epoch
 }
 
 // aliveChunk bounds a notice's list, keeping it far below NATS's default

@@ -8,8 +8,8 @@ import (
 
 // InboundEnvelope is a client frame on its way to a runtime.
 type InboundEnvelope struct {
-	Namespace     Namespace  `json:"scope"`
-	SessionID string `json:"sessionId"`
+	Namespace Namespace `json:"scope"`
+	SessionID string    `json:"sessionId"`
 	// UserID is left out when the authorization had none.
 	UserID *string        `json:"userId,omitempty"`
 	Claims map[string]any `json:"claims"`
@@ -19,24 +19,24 @@ type InboundEnvelope struct {
 
 // OutboundEnvelope is one server message for one session.
 type OutboundEnvelope struct {
-	Namespace     Namespace           `json:"scope"`
+	Namespace Namespace       `json:"scope"`
 	SessionID string          `json:"sessionId"`
 	Message   json.RawMessage `json:"message"`
 }
 
 // SessionConnectedNotice is published on core NATS when a socket opens.
 type SessionConnectedNotice struct {
-	Namespace       Namespace   `json:"scope"`
-	SessionID   string  `json:"sessionId"`
-	UserID      *string `json:"userId,omitempty"`
-	ConnectedAt int64   `json:"connectedAt"`
+	Namespace   Namespace `json:"scope"`
+	SessionID   string    `json:"sessionId"`
+	UserID      *string   `json:"userId,omitempty"`
+	ConnectedAt int64     `json:"connectedAt"`
 }
 
 // SessionDisconnectedNotice is published on core NATS when a socket closes.
 type SessionDisconnectedNotice struct {
-	Namespace          Namespace  `json:"scope"`
-	SessionID      string `json:"sessionId"`
-	DisconnectedAt int64  `json:"disconnectedAt"`
+	Namespace      Namespace `json:"scope"`
+	SessionID      string    `json:"sessionId"`
+	DisconnectedAt int64     `json:"disconnectedAt"`
 }
 
 // appendOutbound appends the OutboundEnvelope of message (a JSON object)

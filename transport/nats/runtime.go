@@ -271,7 +271,7 @@ func (r *Runtime) maintain() {
 // inboundWire is an InboundEnvelope as the runtime reads it: the claims,
 // needed only for a session's first envelope, stay undecoded.
 type inboundWire struct {
-	Namespace     Namespace           `json:"scope"`
+	Namespace Namespace       `json:"scope"`
 	SessionID string          `json:"sessionId"`
 	UserID    *string         `json:"userId"`
 	Claims    json.RawMessage `json:"claims"`
