@@ -93,15 +93,21 @@ func (h *Handler) Dispatch(c Connection, frame []byte) (run func()) {
 	return h.dispatch(c, frame, true)
 }
 
+// OnParsed is OnMessage for a transport that has already parsed the frame
+// with protocol.Parse, without error (the NATS runtime reads an rpc's id
+// before the call runs): the frame is not parsed again. m keeps referring
+// to the frame's bytes, which the Handler keeps.
+func (h *Handler) OnParsed(c Connection, m protocol.Message) {
+	h.dispatchParsed(c, &m, false)
+}
+
 func (h *Handler) dispatch(c Connection, frame []byte, inline bool) (run func()) {
-	v, ok := h.sessions.Load(c)
-	if !ok {
-		h.app.log.Warn("zocket: message from an unknown or closed connection ignored", "clientId", c.ID())
-		return nil
-	}
-	s := v.(*session)
 	m, err := protocol.Parse(frame)
 	if err != nil {
+		if _, ok := h.sessions.Load(c); !ok {
+			h.app.log.Warn("zocket: message from an unknown or closed connection ignored", "clientId", c.ID())
+			return nil
+		}
 		if m.Type == protocol.TypeRPC && m.ID != nil {
 			h.app.log.Info("zocket: malformed rpc rejected", "clientId", c.ID(), "err", err)
 			h.send(c, protocol.AppendError(nil, m.ID, "Invalid rpc: actor, actorId and method must be strings"))
@@ -111,6 +117,16 @@ func (h *Handler) dispatch(c Connection, frame []byte, inline bool) (run func())
 		h.app.log.Debug("zocket: frame ignored", "clientId", c.ID(), "err", err)
 		return nil
 	}
+	return h.dispatchParsed(c, &m, inline)
+}
+
+func (h *Handler) dispatchParsed(c Connection, m *protocol.Message, inline bool) (run func()) {
+	v, ok := h.sessions.Load(c)
+	if !ok {
+		h.app.log.Warn("zocket: message from an unknown or closed connection ignored", "clientId", c.ID())
+		return nil
+	}
+	s := v.(*session)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -118,11 +134,11 @@ func (h *Handler) dispatch(c Connection, frame []byte, inline bool) (run func())
 	}
 	switch m.Type {
 	case protocol.TypeRPC:
-		return h.rpc(s, &m, inline)
+		return h.rpc(s, m, inline)
 	case protocol.TypeEventSub, protocol.TypeStateSub:
-		h.subscribe(s, &m)
+		h.subscribe(s, m)
 	case protocol.TypeEventUnsub, protocol.TypeStateUnsub:
-		h.unsubscribe(s, &m)
+		h.unsubscribe(s, m)
 	default:
 		h.app.log.Debug("zocket: server-bound frame of a client type ignored", "clientId", c.ID(), "type", m.Type)
 	}

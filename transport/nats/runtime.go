@@ -295,7 +295,7 @@ func (r *Runtime) handle(msg jetstream.Msg) {
 	// The id is needed before the Handler runs the call, to recognise a
 	// redelivery; a malformed rpc with an id is answered too. The Handler
 	// reports the answer through vconn.RPCDone, which acks msg.
-	m, _ := protocol.Parse(env.Message)
+	m, perr := protocol.Parse(env.Message)
 	answered := m.Type == protocol.TypeRPC && m.ID != nil
 
 	r.mu.Lock()
@@ -325,7 +325,11 @@ func (r *Runtime) handle(msg jetstream.Msg) {
 		vc.expect(string(m.ID), msg)
 	}
 	r.mu.Unlock()
-	r.h.OnMessage(vc, env.Message)
+	if perr == nil {
+		r.h.OnParsed(vc, m) // parsed once: the Handler does not parse it again
+	} else {
+		r.h.OnMessage(vc, env.Message) // the Handler answers or logs what is wrong
+	}
 	if !answered {
 		msg.Ack()
 	}
