@@ -1,13 +1,13 @@
 package zocket
 
-// ConnData returns, in OnConnect and OnDisconnect, the middleware context
-// of the connection the hook is about. The first ConnData for a connection
+// ConnData returns, in OnConnect and OnDisconnect, the middleware data
+// (Context.Data in methods) of the connection the hook is about. The first ConnData for a connection
 // runs the actor's middleware chain for it (Request.Method ""), inside the
 // mailbox; the result is kept for the connection's later hooks on the
 // instance. Middleware runs for hooks only this way: hooks that do not ask
 // for the context cost nothing, as in the TypeScript server.
 //
-// ok is false, and ctx the zero value of C, when the connection did not
+// ok is false, and data the zero value of C, when the connection did not
 // pass middleware (the chain returned an error or panicked: its calls are
 // refused the same way), when the actor has no middleware, in OnActivate
 // and OnDeactivate, and when C is not the actor's context type.
@@ -18,14 +18,14 @@ package zocket
 //		}
 //		return nil
 //	})
-func ConnData[C, S any](l *Lifecycle[S]) (ctx C, ok bool) {
+func ConnData[C, S any](l *Lifecycle[S]) (data C, ok bool) {
 	sc := l.sc
 	if sc.hookConn == nil {
-		return ctx, false
+		return data, false
 	}
 	v, passed := sc.inst.connContext(sc.hookConn)
-	ctx, ok = v.(C)
-	return ctx, ok && passed
+	data, ok = v.(C)
+	return data, ok && passed
 }
 
 // connCtx is a connection's middleware result, kept for its hooks.
