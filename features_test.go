@@ -200,7 +200,7 @@ func actorToActorCalls(t *testing.T) {
 				break
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // fake clock: the test runs in a synctest bubble
 		return in.N * 2, nil
 	})
 	var ping *zocket.MethodDef[logState, zocket.NoData, count, int]
@@ -276,7 +276,7 @@ var generate = zocket.Method("generate", func(c *dc, in count) (string, error) {
 		if err := c.SendChunk(c.State.Text[len(c.State.Text)-2:]); err != nil {
 			return "", err
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(2 * time.Millisecond) // a token's pace; called only in synctest bubbles
 	}
 	c.State.Done = true
 	return c.State.Text, nil

@@ -6,16 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -23,6 +19,7 @@ import (
 	"github.com/zocket-go/zocket/client"
 	"github.com/zocket-go/zocket/examples/chat/chatroom"
 	"github.com/zocket-go/zocket/examples/conformance/fixtures"
+	"github.com/zocket-go/zocket/internal/testsupport/poll"
 	zws "github.com/zocket-go/zocket/transport/websocket"
 	"github.com/zocket-go/zocket/zockettest"
 )
@@ -39,20 +36,21 @@ func startServer(t testing.TB, addr string) *server {
 	t.Helper()
 	var ln net.Listener
 	var err error
-	for range 50 { // the port of a server just stopped may take a moment
-		if ln, err = net.Listen("tcp", addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	require.NoError(t, err)
-	app, _ := fixtures.NewApp()
-	app.Register("chatroom", chatroom.Actor())
+	// The port of a server just stopped is free once the kernel lets go
+	// of it; nothing announces that.
+	poll.Until(t, func() bool { ln, err = net.Listen("tcp", addr); return err == nil }, "listening on "+addr)
+	app := e2eApp()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{url: "ws://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- zws.Serve(ctx, ln, app, zws.Options{Logger: slog.New(slog.DiscardHandler)}) }()
 	t.Cleanup(s.stop)
 	return s
+}
+
+// e2eApp is the conformance fixtures plus the chat room ("chatroom").
+func e2eApp() *zocket.App {
+	app, _ := fixtures.NewApp()
+	return app.Register("chatroom", chatroom.Actor())
 }
 
 func (s *server) stop() {
@@ -70,61 +68,55 @@ func dial(t testing.TB, url string, opts client.Options) *client.Client {
 }
 
 func TestTypedCallsEventsAndState(t *testing.T) {
-	srv := startServer(t, "127.0.0.1:0")
-	c := dial(t, srv.url, client.Options{})
-	room := c.Actor("chatroom", "general")
-	defer room.Release()
-	var mu sync.Mutex
-	var events []chatroom.Message
-	var states []chatroom.State
-	offE := client.OnEvent(room, chatroom.NewMessage, func(m chatroom.Message) { mu.Lock(); events = append(events, m); mu.Unlock() })
-	defer offE()
-	offS := client.OnState(room, func(s chatroom.State) { mu.Lock(); states = append(states, s); mu.Unlock() })
-	defer offS()
-	eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(states) == 1 }, "snapshot")
+	synctest.Test(t, func(t *testing.T) {
+		c := zockettest.NewServer(e2eApp(), zockettest.Options{}).Client(t, client.Options{})
+		room := c.Actor("chatroom", "general")
+		defer room.Release()
+		var mu sync.Mutex
+		var events []chatroom.Message
+		var states []chatroom.State
+		offE := client.OnEvent(room, chatroom.NewMessage, func(m chatroom.Message) { mu.Lock(); events = append(events, m); mu.Unlock() })
+		defer offE()
+		offS := client.OnState(room, func(s chatroom.State) { mu.Lock(); states = append(states, s); mu.Unlock() })
+		defer offS()
+		synctest.Wait()
+		mu.Lock()
+		require.Len(t, states, 1, "snapshot")
+		mu.Unlock()
 
-	_, err := client.Call(context.Background(), room, chatroom.SendMessage, chatroom.Message{From: "Al", Text: "hi"})
-	require.NoError(t, err)
-	eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(states) == 2 && len(events) == 1 }, "patch and event")
-	mu.Lock()
-	assert.Equal(t, []chatroom.Message{{From: "Al", Text: "hi"}}, states[1].Messages)
-	assert.Equal(t, chatroom.Message{From: "Al", Text: "hi"}, events[0])
-	mu.Unlock()
+		_, err := client.Call(context.Background(), room, chatroom.SendMessage, chatroom.Message{From: "Al", Text: "hi"})
+		require.NoError(t, err)
+		synctest.Wait()
+		mu.Lock()
+		require.Len(t, states, 2, "patch")
+		require.Len(t, events, 1, "event")
+		assert.Equal(t, []chatroom.Message{{From: "Al", Text: "hi"}}, states[1].Messages)
+		assert.Equal(t, chatroom.Message{From: "Al", Text: "hi"}, events[0])
+		mu.Unlock()
 
-	_, err = client.Call(context.Background(), room, chatroom.SendMessage, chatroom.Message{From: "Al"})
-	var se *client.ServerError
-	require.ErrorAs(t, err, &se)
-	assert.True(t, strings.HasPrefix(se.Message, "Validation failed for sendMessage: "))
+		_, err = client.Call(context.Background(), room, chatroom.SendMessage, chatroom.Message{From: "Al"})
+		var se *client.ServerError
+		require.ErrorAs(t, err, &se)
+		assert.True(t, strings.HasPrefix(se.Message, "Validation failed for sendMessage: "))
 
-	st, ok, err := client.StateOf[chatroom.State](room)
-	require.NoError(t, err)
-	require.True(t, ok)
-	assert.Len(t, st.Messages, 1)
+		st, ok, err := client.StateOf[chatroom.State](room)
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Len(t, st.Messages, 1)
+	})
 }
 
-// A real server that accepts the socket and never answers.
-func TestCall_TimesOutAgainstSilentServer(t *testing.T) {
-	hole := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.CloseNow()
-		for {
-			if _, _, err := ws.Read(context.Background()); err != nil {
-				return
-			}
-		}
-	}))
-	defer hole.Close()
-	c := dial(t, "ws"+strings.TrimPrefix(hole.URL, "http"), client.Options{RPCTimeout: 100 * time.Millisecond})
-	start := time.Now()
-	_, err := c.Actor("chat", "r").Call(context.Background(), "sendMessage", map[string]any{"text": "x"})
-	el := time.Since(start)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "timed out")
-	assert.GreaterOrEqual(t, el, 90*time.Millisecond)
-	assert.Less(t, el, 500*time.Millisecond)
+// A server that takes the call and never answers: the call fails after
+// exactly RPCTimeout of the bubble's fake clock.
+func TestCall_TimesOutAfterRPCTimeoutWhenTheServerNeverAnswers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, s, _ := openClient(t, client.Options{RPCTimeout: 100 * time.Millisecond})
+		start := time.Now()
+		_, err := c.Actor("chat", "r").Call(context.Background(), "sendMessage", map[string]any{"text": "x"})
+		assert.ErrorIs(t, err, client.ErrTimeout)
+		assert.Equal(t, 100*time.Millisecond, time.Since(start))
+		assert.Len(t, s.frames(), 1, "the call was sent")
+	})
 }
 
 // In memory and in a synctest bubble, "nothing was sent" is checked once
@@ -192,21 +184,24 @@ func (s *recordingSocket) Write(ctx context.Context, f []byte) error {
 }
 
 func TestClientID_TracksWelcome(t *testing.T) {
-	srv := startServer(t, "127.0.0.1:0")
-	c := client.New(srv.url, client.Options{ReconnectDelay: zero})
-	defer c.Close()
-	require.NoError(t, c.Ready(context.Background()))
-	eventually(t, func() bool { return c.ClientID() != "" }, "welcome")
-	who, err := c.Actor("echo", "x").Call(context.Background(), "whoAmI", nil)
-	require.NoError(t, err)
-	assert.Equal(t, `"`+c.ClientID()+`"`, string(who))
-	first := c.ClientID()
+	synctest.Test(t, func(t *testing.T) {
+		srv := zockettest.NewServer(e2eApp(), zockettest.Options{})
+		c := srv.Client(t, client.Options{ReconnectDelay: func(int) time.Duration { return time.Second }})
+		synctest.Wait()
+		require.NotEmpty(t, c.ClientID(), "welcome")
+		who, err := c.Actor("echo", "x").Call(context.Background(), "whoAmI", nil)
+		require.NoError(t, err)
+		assert.Equal(t, `"`+c.ClientID()+`"`, string(who))
+		first := c.ClientID()
 
-	srv.stop()
-	eventually(t, func() bool { return c.ClientID() == "" }, "cleared on unexpected close")
-	startServer(t, strings.TrimPrefix(srv.url, "ws://"))
-	eventually(t, func() bool { return c.ClientID() != "" }, "new welcome")
-	assert.NotEqual(t, first, c.ClientID())
+		srv.Drop("restart")
+		synctest.Wait()
+		assert.Empty(t, c.ClientID(), "cleared on unexpected close")
+		time.Sleep(time.Second) // the reconnect delay, on the fake clock
+		synctest.Wait()
+		assert.NotEmpty(t, c.ClientID(), "new welcome")
+		assert.NotEqual(t, first, c.ClientID())
+	})
 }
 
 // Fault test: the server stops mid-session and comes back. The pending
@@ -215,36 +210,69 @@ func TestClientID_TracksWelcome(t *testing.T) {
 // keeps state in memory only).
 func TestServerRestartMidSession(t *testing.T) {
 	srv := startServer(t, "127.0.0.1:0")
-	c := client.New(srv.url, client.Options{ReconnectDelay: func(int) time.Duration { return 20 * time.Millisecond }})
+	slowSent := make(chan struct{})
+	var once sync.Once
+	dial := func(ctx context.Context, url string) (client.Socket, error) {
+		s, err := client.CoderDialer(nil, 1<<20)(ctx, url)
+		if err != nil {
+			return nil, err
+		}
+		return &recordingSocket{Socket: s, record: func(f string) {
+			if strings.Contains(f, `"slow"`) {
+				once.Do(func() { close(slowSent) })
+			}
+		}}, err
+	}
+	c := client.New(srv.url, client.Options{Dial: dial, ReconnectDelay: func(int) time.Duration { return 20 * time.Millisecond }})
 	defer c.Close()
+	statuses := make(chan client.Status, 64)
+	c.OnStatus(func(s client.Status) { statuses <- s })
 	require.NoError(t, c.Ready(context.Background()))
 	h := c.Actor("counter", "c")
-	var snaps atomic.Int32
-	var last atomic.Value
-	h.Subscribe(func(v any) { snaps.Add(1); b, _ := json.Marshal(v); last.Store(string(b)) })
-	eventually(t, func() bool { return snaps.Load() == 1 }, "first snapshot")
+	snaps := make(chan string, 64)
+	h.Subscribe(func(v any) { b, _ := json.Marshal(v); snaps <- string(b) })
+	assert.JSONEq(t, `{"count":0,"order":[]}`, await(t, snaps, ""), "first snapshot")
 	_, err := h.Call(context.Background(), "incrementSlow", map[string]any{"label": "a", "waitMs": 0})
 	require.NoError(t, err)
+	assert.Contains(t, await(t, snaps, ""), `"count":1`, "patched")
 
 	errc := make(chan error, 1)
 	go func() {
 		_, err := h.Call(context.Background(), "incrementSlow", map[string]any{"label": "slow", "waitMs": 3000})
 		errc <- err
 	}()
-	time.Sleep(100 * time.Millisecond)
+	<-slowSent    // in flight: the client waits for its result
 	go srv.stop() // waits for the slow call; the socket closes with 1001 first
 	err = <-errc
 	assert.ErrorIs(t, err, client.ErrConnectionLost)
 	assert.Equal(t, zws.ReasonShutdown, err.Error())
-	eventually(t, func() bool { return c.Status() == client.Reconnecting }, "reconnecting")
+	await(t, statuses, client.Reconnecting)
 
 	startServer(t, strings.TrimPrefix(srv.url, "ws://"))
-	eventually(t, func() bool { return c.Status() == client.Connected }, "reconnected")
-	eventually(t, func() bool { return snaps.Load() >= 3 }, "fresh snapshot after reconnect")
-	assert.JSONEq(t, `{"count":0,"order":[]}`, last.Load().(string))
+	await(t, statuses, client.Connected)
+	assert.JSONEq(t, `{"count":0,"order":[]}`, await(t, snaps, ""), "fresh snapshot after reconnect")
 	r, err := h.Call(context.Background(), "incrementSlow", map[string]any{"label": "b", "waitMs": 0})
 	require.NoError(t, err)
 	assert.Equal(t, "1", string(r))
+}
+
+// await returns the next value from ch that equals want, or the next
+// value at all when want is the zero value. The deadline only bounds a
+// failure.
+func await[T comparable](t *testing.T, ch <-chan T, want T) T {
+	t.Helper()
+	var zero T
+	for {
+		select {
+		case v := <-ch:
+			if want == zero || v == want {
+				return v
+			}
+		case <-time.After(poll.Deadline):
+			t.Fatalf("never got %v", want)
+			return zero
+		}
+	}
 }
 
 func TestDialDeadPortTimesOut(t *testing.T) {
@@ -252,10 +280,8 @@ func TestDialDeadPortTimesOut(t *testing.T) {
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close()
-	start := time.Now()
 	_, err = client.Dial(context.Background(), "ws://"+addr, client.Options{ConnectTimeout: 300 * time.Millisecond})
 	assert.EqualError(t, err, "WebSocket did not connect within 300ms")
-	assert.Less(t, time.Since(start), 2*time.Second)
 }
 
 // 100 goroutines share one client: calls, subscriptions and handles
@@ -293,5 +319,3 @@ func TestManyGoroutinesShareOneClient(t *testing.T) {
 	}
 	assert.Equal(t, 1000, total, "every call ran exactly once")
 }
-
-var _ = zocket.None{}

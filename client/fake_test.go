@@ -106,18 +106,6 @@ func (n *fakeNet) next(t *testing.T) *fakeSocket {
 
 func zero(int) time.Duration { return 0 }
 
-// eventually polls cond.
-func eventually(t *testing.T, cond func() bool, what string) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("never: %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func frameMap(t *testing.T, f string) map[string]any {
 	t.Helper()
 	var m map[string]any

@@ -5,22 +5,30 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/client"
 	"github.com/zocket-go/zocket/examples/agent/agent"
 	"github.com/zocket-go/zocket/internal/wstest"
+	"github.com/zocket-go/zocket/zockettest"
 )
 
+// In a synctest bubble with an in-memory server: the token pace, the
+// patch throttle and the idle expiry run on the bubble's fake clock.
 func TestAgentStreamsDelegatesAndExpires(t *testing.T) {
-	url := wstest.Serve(t, serve)
+	synctest.Test(t, agentStreamsDelegatesAndExpires)
+}
+
+func agentStreamsDelegatesAndExpires(t *testing.T) {
+	app := zocket.NewApp().Register("agent", agent.Actor()).Register("tools", agent.Tools())
+	defer app.Close(context.Background())
 	ctx := context.Background()
-	c, err := client.Dial(ctx, url, client.Options{})
-	require.NoError(t, err)
-	defer c.Close()
+	c := zockettest.NewServer(app, zockettest.Options{}).Client(t, client.Options{})
 	h := c.Actor("agent", "s1")
 	defer h.Release()
 
@@ -47,18 +55,18 @@ func TestAgentStreamsDelegatesAndExpires(t *testing.T) {
 	mu.Unlock()
 	assert.Greater(t, partial, 0, "subscribers saw the answer grow")
 
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		st, _, err := client.StateOf[agent.State](h)
-		require.NoError(t, err)
-		if st.Status == agent.Expired {
-			assert.Equal(t, []string{"wordCount: 4"}, st.Notes)
-			assert.Len(t, st.Messages, 2)
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "never expired: %+v", st)
-		time.Sleep(10 * time.Millisecond)
-	}
+	time.Sleep(149 * time.Millisecond) // just short of IdleMs, on the fake clock
+	synctest.Wait()
+	st, _, err := client.StateOf[agent.State](h)
+	require.NoError(t, err)
+	assert.NotEqual(t, agent.Expired, st.Status, "still within the idle time")
+	time.Sleep(time.Millisecond) // IdleMs reached
+	synctest.Wait()
+	st, _, err = client.StateOf[agent.State](h)
+	require.NoError(t, err)
+	assert.Equal(t, agent.Expired, st.Status)
+	assert.Equal(t, []string{"wordCount: 4"}, st.Notes)
+	assert.Len(t, st.Messages, 2)
 
 	tools, err := c.Actor("tools", "s1").Call(ctx, "wordCount", agent.Text{Text: "a b"})
 	require.NoError(t, err)

@@ -6,6 +6,8 @@ import (
 	"os"
 	"runtime"
 	"time"
+
+	"github.com/zocket-go/zocket/internal/testsupport/poll"
 )
 
 // resources is what a run must give back.
@@ -36,7 +38,7 @@ func (r resources) within(base resources) bool {
 // settleResources polls until the resources are back to base, for at most d.
 func settleResources(ctx context.Context, base resources, d time.Duration) (resources, error) {
 	var now resources
-	err := pollUntil(ctx, d, func() (bool, error) {
+	err := poll.Wait(ctx, d, func() (bool, error) {
 		now = takeResources()
 		return now.within(base), nil
 	})
@@ -44,30 +46,6 @@ func settleResources(ctx context.Context, base resources, d time.Duration) (reso
 		return now, fmt.Errorf("%w; goroutines:\n%s", err, goroutineDump())
 	}
 	return now, nil
-}
-
-// pollInterval is the pause between two checks of pollUntil.
-const pollInterval = 10 * time.Millisecond
-
-// pollUntil checks cond until it holds, for at most d; it returns cond's
-// last error, or a timeout error.
-func pollUntil(ctx context.Context, d time.Duration, cond func() (bool, error)) error {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	for {
-		ok, err := cond()
-		if ok {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			if err != nil {
-				return err
-			}
-			return fmt.Errorf("condition not met within %v", d)
-		case <-time.After(pollInterval):
-		}
-	}
 }
 
 func goroutineDump() string {

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/internal/testsupport/poll"
 	"github.com/zocket-go/zocket/transport/gobwas"
 	"github.com/zocket-go/zocket/transport/websocket"
 )
@@ -155,7 +156,7 @@ func (s *server) state(ctx context.Context, id string) (soakState, error) {
 // for at most settleTimeout; its error lists the instances where it does not.
 func (s *server) settle(ctx context.Context, n int, ok func(i int, st soakState) bool) error {
 	var bad []string
-	err := pollUntil(ctx, settleTimeout, func() (bool, error) {
+	err := poll.Wait(ctx, settleTimeout, func() (bool, error) {
 		bad = bad[:0]
 		for i := range n {
 			st, err := s.state(ctx, actorID(i))
