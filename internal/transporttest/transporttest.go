@@ -1,64 +1,80 @@
 // Package transporttest is the contract every zocket WebSocket transport
-// meets, as tests over real sockets: slow consumers are closed with 1008,
-// dead peers are found by pings, origins and authentication are checked
-// before the upgrade, shutdown says 1001, goroutines do not leak, frames
-// of every size arrive intact, a slow method does not block reading.
-// transport/websocket and transport/gobwas both run it:
+// meets, as tests over real sockets: invalid options are refused, origins
+// and authentication are checked before the upgrade, slow consumers are
+// closed with 1008, dead peers are found by pings, shutdown says 1001,
+// Serve never closes the App and cleans up after a failed listener,
+// goroutines do not leak, frames of every size arrive intact, a slow method
+// does not block reading. transport/websocket and transport/gobwas both
+// run it:
 //
-//	transporttest.Run(t, func(t *testing.T, app *zocket.App, cfg transporttest.Config) (transporttest.Server, string) {
-//		... start a server for app configured from cfg; return it and its ws:// URL
+//	transporttest.Run(t, func(app *zocket.App, opts wscore.Options) (transporttest.Server, error) {
+//		... a server for app configured from opts (an error for invalid ones)
 //	})
 package transporttest
 
 import (
 	"context"
-	"net/http"
+	"log/slog"
+	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/internal/wstest"
+	"github.com/zocket-go/zocket/transport/wscore"
 )
 
-// Config holds the settings the contract needs, for the transport to map
-// onto its own options; zero values mean the transport's defaults.
-type Config struct {
-	SendQueue      int
-	PingInterval   time.Duration
-	PingTimeout    time.Duration
-	ReadLimit      int64
-	OriginPatterns []string
-	Authenticate   func(*http.Request) (zocket.Identity, error)
-}
-
-// Server is what the contract asks of a running server.
+// Server is what the contract asks of a transport's server.
 type Server interface {
-	Len() int
+	// Serve serves ln until ctx ends, with the meaning of wscore.Serve.
+	Serve(ctx context.Context, ln net.Listener) error
+	// Shutdown closes every connection with 1001 and refuses new ones.
 	Shutdown(ctx context.Context) error
+	// Len returns the number of open connections.
+	Len() int
 }
 
-// Start starts a server for app configured from cfg, stopped when t ends,
-// and returns it with its ws:// URL.
-type Start func(t *testing.T, app *zocket.App, cfg Config) (Server, string)
+// NewServer returns a transport's server for app, configured from opts;
+// invalid opts are an error.
+type NewServer func(app *zocket.App, opts wscore.Options) (Server, error)
 
 // Run runs every contract test as a subtest.
-func Run(t *testing.T, start Start) {
+func Run(t *testing.T, newServer NewServer) {
 	for _, c := range contract {
-		t.Run(c.name, func(t *testing.T) { c.run(t, start) })
+		t.Run(c.name, func(t *testing.T) { c.run(t, harness{newServer}) })
 	}
+}
+
+// harness starts the transport's servers for a contract test.
+type harness struct{ newServer NewServer }
+
+// start serves app with opts on a loopback listener until t ends, and
+// returns the server and its ws:// URL.
+func (h harness) start(t *testing.T, app *zocket.App, opts wscore.Options) (Server, string) {
+	t.Helper()
+	s, err := h.newServer(app, opts)
+	require.NoError(t, err)
+	return s, wstest.Serve(t, func(ctx context.Context, ln net.Listener, _ *slog.Logger) error { return s.Serve(ctx, ln) })
 }
 
 var contract = []struct {
 	name string
-	run  func(*testing.T, Start)
+	run  func(*testing.T, harness)
 }{
+	{"InvalidOptionsAreRefused", invalidOptionsAreRefused},
 	{"SlowConsumerIsClosedOthersUnaffected", slowConsumerIsClosedOthersUnaffected},
 	{"DeadPeerDetectedByPing", deadPeerDetectedByPing},
 	{"LivePeerAnswersPingsAndStays", livePeerAnswersPingsAndStays},
 	{"OriginsSameOriginByDefault", originsSameOriginByDefault},
+	{"RefusedOriginIsLoggedWithTheOptionThatAllowsIt", refusedOriginIsLogged},
 	{"AuthenticateHook", authenticateHook},
 	{"ReadLimitClosesWith1009", readLimitClosesWith1009},
 	{"ShutdownClosesWithGoingAwayAndRefusesNewConnections", shutdownClosesWithGoingAway},
+	{"ServeDoesNotCloseTheApp", serveDoesNotCloseTheApp},
+	{"ServeShutsDownWhenTheListenerFails", serveShutsDownWhenTheListenerFails},
 	{"NoGoroutineLeak", noGoroutineLeak},
 	{"FrameSizesRoundTrip", frameSizesRoundTrip},
 	{"SlowInlineMethodDoesNotBlockReading", slowInlineMethodDoesNotBlockReading},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/internal/handoff"
+	"github.com/zocket-go/zocket/transport/wscore"
 )
 
 // conn is one client connection: a zocket.Connection whose Send queues
@@ -71,14 +72,14 @@ func (c *conn) Queue(frame []byte) error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return ErrClosed
+		return wscore.ErrClosed
 	}
 	if len(c.queue) >= c.s.opts.SendQueue {
-		c.closeLocked(websocket.StatusPolicyViolation, ReasonSlowConsumer)
+		c.closeLocked(websocket.StatusPolicyViolation, wscore.ReasonSlowConsumer)
 		c.queue = nil // nothing more will be written; the close says why
 		c.mu.Unlock()
 		c.s.opts.Logger.Warn("websocket: slow consumer closed", "clientId", c.id)
-		return ErrSlowConsumer
+		return wscore.ErrSlowConsumer
 	}
 	c.queue = append(c.queue, frame)
 	c.mu.Unlock()
@@ -105,7 +106,7 @@ func (c *conn) moreInput() bool {
 // the rest to the writer goroutine; see zocket.TryFlusher. A fan-out then
 // costs one system call per subscriber and no goroutine hand-off.
 func (c *conn) TryFlush() {
-	if c.s.opts.Compression != websocket.CompressionDisabled {
+	if c.s.compression != websocket.CompressionDisabled {
 		c.signal()
 		return
 	}
@@ -380,7 +381,7 @@ func (c *conn) writeBatch(frames [][]byte) error {
 	c.sock.cork()
 	for _, f := range frames {
 		var err error
-		if c.s.opts.Compression == websocket.CompressionDisabled {
+		if c.s.compression == websocket.CompressionDisabled {
 			err = c.sock.writeText(f)
 		} else {
 			err = c.ws.Write(context.Background(), websocket.MessageText, f)
