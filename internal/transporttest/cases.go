@@ -179,17 +179,18 @@ func frameSizesRoundTrip(t *testing.T, h harness) {
 }
 
 // A method that a transport runs on its reading goroutine (Handler.Dispatch
-// on an idle instance) must not hold up the connection's later frames.
+// on an idle instance) must not hold up the connection's later frames: a
+// call to another instance is answered while the first one is held.
 func slowInlineMethodDoesNotBlockReading(t *testing.T, h harness) {
-	_, url := h.start(t, App(), wscore.Options{})
+	app, g := holdingApp(t)
+	_, url := h.start(t, app, wscore.Options{})
 	c := wstest.DialWelcome(t, url)
 	c.MustCall("blob", "slow", "who", nil) // activate: later calls find it idle
-	slow := c.RPC("blob", "slow", "sleep", map[string]any{"n": 300})
-	began := time.Now()
+	slow := c.RPC("blob", "slow", "hold", nil)
+	g.awaitEntered(t)
 	fast := c.RPC("blob", "other", "who", nil)
-	r := c.Next()
-	assert.Equal(t, fast, r["id"], "the call to another instance was answered first")
-	assert.Less(t, time.Since(began), 200*time.Millisecond)
+	assert.Equal(t, fast, c.Next()["id"], "the call to another instance was answered while the first was held")
+	g.release <- struct{}{}
 	assert.Equal(t, slow, c.Next()["id"])
 	// And the connection keeps working after the hand-over.
 	assert.Equal(t, 1.0, float64(len(c.MustCall("blob", "slow", "echoSize", map[string]any{"n": 1}).(string))))
@@ -198,17 +199,17 @@ func slowInlineMethodDoesNotBlockReading(t *testing.T, h harness) {
 // Nor must it hold up other connections, whatever goroutine the
 // transport lent (transport/gobwas may lend its event loop).
 func slowInlineMethodDoesNotBlockOthers(t *testing.T, h harness) {
-	_, url := h.start(t, App(), wscore.Options{})
+	app, g := holdingApp(t)
+	_, url := h.start(t, app, wscore.Options{})
 	a := wstest.DialWelcome(t, url)
 	b := wstest.DialWelcome(t, url)
 	a.MustCall("blob", "slow", "who", nil)
 	b.MustCall("blob", "fast", "who", nil)
 	for range 2 { // the second time, the transport serves a from a replaced goroutine
-		slow := a.RPC("blob", "slow", "sleep", map[string]any{"n": 800})
-		time.Sleep(20 * time.Millisecond) // a's call is running
-		began := time.Now()
-		b.MustCall("blob", "fast", "who", nil)
-		assert.Less(t, time.Since(began), 500*time.Millisecond, "b waited for a's call")
+		slow := a.RPC("blob", "slow", "hold", nil)
+		g.awaitEntered(t)
+		b.MustCall("blob", "fast", "who", nil) // answered while a's call is held
+		g.release <- struct{}{}
 		assert.Equal(t, slow, a.Next()["id"])
 	}
 }
@@ -228,7 +229,7 @@ func framesSurvivePartialWrites(t *testing.T, h harness) {
 	for range calls {
 		writer.Next()
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), wstest.Patience)
 	defer cancel()
 	next := 0
 	for next < calls {

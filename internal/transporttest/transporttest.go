@@ -93,10 +93,54 @@ type size struct {
 }
 
 // App returns the contract's app: actor "blob" with add({n}) (appends n
-// bytes to the state), echoSize({n}) (returns n bytes), sleep({n}) (n ms),
-// who() (the caller's identity), and onConnect/onDisconnect hooks that
-// record client ids in Seen ("gone:" + id when it leaves).
-func App() *zocket.App {
+// bytes to the state), echoSize({n}) (returns n bytes), hold() (returns at
+// once here; see holdingApp), who() (the caller's identity), and
+// onConnect/onDisconnect hooks that record client ids in Seen ("gone:" + id
+// when it leaves).
+func App() *zocket.App { return newApp(nil) }
+
+// gate holds the calls of method hold until the test lets them go.
+type gate struct {
+	entered chan struct{} // a call of hold started
+	release chan struct{} // lets one call of hold return
+	done    <-chan struct{}
+}
+
+// holdingApp returns App whose method hold announces each call on the
+// gate's entered and returns when the test sends on its release, or ends.
+func holdingApp(t *testing.T) (*zocket.App, *gate) {
+	g := &gate{entered: make(chan struct{}), release: make(chan struct{}), done: t.Context().Done()}
+	return newApp(g), g
+}
+
+// awaitEntered waits for a call of hold to start, failing the test after
+// wstest.Patience.
+func (g *gate) awaitEntered(t *testing.T) {
+	t.Helper()
+	select {
+	case <-g.entered:
+	case <-time.After(wstest.Patience):
+		t.Fatalf("hold was not called within %v", wstest.Patience)
+	}
+}
+
+// hold runs inside the method hold.
+func (g *gate) hold() {
+	if g == nil {
+		return
+	}
+	select {
+	case g.entered <- struct{}{}:
+	case <-g.done:
+		return
+	}
+	select {
+	case <-g.release:
+	case <-g.done:
+	}
+}
+
+func newApp(g *gate) *zocket.App {
 	return zocket.NewApp().Register("blob", zocket.NewActor[BlobState]().Methods(
 		zocket.MethodNoResult("add", func(c *zocket.Context[BlobState, zocket.NoCtx], in size) error {
 			c.State.Blobs = append(c.State.Blobs, strings.Repeat("x", in.N))
@@ -105,8 +149,8 @@ func App() *zocket.App {
 		zocket.Method("echoSize", func(c *zocket.Context[BlobState, zocket.NoCtx], in size) (string, error) {
 			return strings.Repeat("y", in.N), nil
 		}),
-		zocket.MethodNoResult("sleep", func(c *zocket.Context[BlobState, zocket.NoCtx], in size) error {
-			time.Sleep(time.Duration(in.N) * time.Millisecond)
+		zocket.MethodNoIO("hold", func(*zocket.Context[BlobState, zocket.NoCtx]) error {
+			g.hold()
 			return nil
 		}),
 		zocket.MethodNoInput("who", func(c *zocket.Context[BlobState, zocket.NoCtx]) (zocket.Identity, error) {
