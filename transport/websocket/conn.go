@@ -145,7 +145,9 @@ func (c *conn) TryFlush() {
 	c.mu.Lock()
 	c.spare = batch
 	c.writing = false
-	more := len(c.queue) > 0
+	// A close asked for meanwhile was left to the writer goroutine, which
+	// found the role taken: it must look again.
+	more := len(c.queue) > 0 || c.closed && c.closeCode != 0
 	c.mu.Unlock()
 	if err != nil {
 		c.s.opts.Logger.Debug("websocket: write failed", "clientId", c.id, "err", err)
