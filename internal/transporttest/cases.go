@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -81,6 +82,22 @@ func livePeerAnswersPingsAndStays(t *testing.T, h harness) {
 	assert.Equal(t, 1, s.Len(), "the peer answered every ping and is still connected")
 	p.send(`{"type":"rpc","id":"r1","actor":"blob","actorId":"live","method":"echoSize","input":{"n":1}}`)
 	for !strings.Contains(p.awaitText(), `"type":"rpc:result"`) {
+	}
+}
+
+// A call's answer is written even when the next input is only a control
+// frame (here an unsolicited pong, as a ping's answer may be): reading it
+// yields no message, so the answer must not wait for one.
+func answerNotHeldBehindAControlFrame(t *testing.T, h harness) {
+	_, url := h.start(t, App(), wscore.Options{})
+	p := dialPinged(t, url)
+	p.send(`{"type":"rpc","id":"r1","actor":"blob","actorId":"c","method":"who"}`) // activate: later calls find it idle
+	for !strings.Contains(p.awaitText(), `"id":"r1"`) {
+	}
+	p.sendTogether(
+		ws.NewTextFrame([]byte(`{"type":"rpc","id":"r2","actor":"blob","actorId":"c","method":"who"}`)),
+		ws.NewPongFrame(nil))
+	for !strings.Contains(p.awaitText(), `"id":"r2"`) {
 	}
 }
 

@@ -70,3 +70,17 @@ func (p *pinged) send(text string) {
 	p.t.Helper()
 	require.NoError(p.t, wsutil.WriteClientText(p.nc, []byte(text)))
 }
+
+// sendTogether sends frames (text or control, masked as a client's are)
+// in one write, so that they reach the server in one read.
+func (p *pinged) sendTogether(frames ...ws.Frame) {
+	p.t.Helper()
+	var b []byte
+	for _, f := range frames {
+		bf, err := ws.CompileFrame(ws.MaskFrameWith(f, [4]byte{1, 2, 3, 4}))
+		require.NoError(p.t, err)
+		b = append(b, bf...)
+	}
+	_, err := p.nc.Write(b)
+	require.NoError(p.t, err)
+}

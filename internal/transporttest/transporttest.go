@@ -68,6 +68,7 @@ var contract = []struct {
 	{"SlowConsumerIsClosedOthersUnaffected", slowConsumerIsClosedOthersUnaffected},
 	{"DeadPeerDetectedByPing", deadPeerDetectedByPing},
 	{"LivePeerAnswersPingsAndStays", livePeerAnswersPingsAndStays},
+	{"AnswerNotHeldBehindAControlFrame", answerNotHeldBehindAControlFrame},
 	{"OriginsSameOriginByDefault", originsSameOriginByDefault},
 	{"RefusedOriginIsLoggedWithTheOptionThatAllowsIt", refusedOriginIsLogged},
 	{"AuthenticateHook", authenticateHook},

@@ -138,13 +138,22 @@ func (c *Client) Next() Frame {
 // NextWithin returns the next frame, failing the test after d.
 func (c *Client) NextWithin(d time.Duration) Frame {
 	c.t.Helper()
-	select {
-	case f := <-c.frames:
-		<-c.raw
-		return f
-	case <-time.After(d):
-		c.t.Fatalf("no frame within %v", d)
-		return nil
+	timeout := time.After(d)
+	closed := c.closed
+	for {
+		select {
+		case f := <-c.frames:
+			<-c.raw
+			return f
+		case <-closed:
+			closed = nil // frames received before the end may still wait
+			if len(c.frames) == 0 {
+				c.t.Fatalf("connection ended before the next frame: %v", c.err)
+			}
+		case <-timeout:
+			c.t.Fatalf("no frame within %v", d)
+			return nil
+		}
 	}
 }
 

@@ -95,11 +95,18 @@ func (c *conn) Flush(inline bool) {
 	}
 }
 
-// moreInput reports whether input already holds unread bytes.
+// moreInput reports whether input already holds the start of another
+// data frame, whose message the next read returns without waiting for the
+// peer. A control frame (a pong) does not count: reading it yields no
+// message, and the read would wait with the answers unsent.
 func (c *conn) moreInput() bool {
 	c.inputMu.Lock()
 	defer c.inputMu.Unlock()
-	return c.input.Buffered() > 0
+	if c.input.Buffered() == 0 {
+		return false
+	}
+	b, err := c.input.Peek(1)
+	return err == nil && b[0]&0x08 == 0 // opcodes 0x8 and up are control frames
 }
 
 // TryFlush writes what the socket takes now, without blocking, and hands
