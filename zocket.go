@@ -76,12 +76,7 @@
 // may implement Defaulter.
 package zocket
 
-import (
-	"errors"
-	"strconv"
-	"sync/atomic"
-	"time"
-)
+import "errors"
 
 // Identity is what a transport's authentication attached to a connection.
 // The zero value is an anonymous connection.
@@ -190,29 +185,3 @@ func (e *CallError) Error() string { return e.Message }
 
 // Unwrap returns the sentinel.
 func (e *CallError) Unwrap() error { return e.Kind }
-
-// ClientIDs generates client ids of the form go_<n>_<base36 ms>: unique
-// within the generator, free of '.', '*', '>' and spaces so that they can
-// also be NATS subject tokens. The zero value is ready to use.
-type ClientIDs struct{ n atomic.Uint64 }
-
-// Next returns a new id.
-func (g *ClientIDs) Next() string {
-	b := make([]byte, 0, 24)
-	b = append(b, "go_"...)
-	b = strconv.AppendUint(b, g.n.Add(1), 10)
-	b = append(b, '_')
-	b = strconv.AppendInt(b, time.Now().UnixMilli(), 36)
-	return string(b)
-}
-
-// HTTPError is an error with an HTTP status, for authentication hooks: a
-// transport answers a failed upgrade with Status and Message (401 for an
-// error of another type).
-type HTTPError struct {
-	Status  int
-	Message string
-}
-
-// Error returns the message of the HTTP answer.
-func (e *HTTPError) Error() string { return e.Message }

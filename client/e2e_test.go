@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,6 +22,7 @@ import (
 	"github.com/zocket-go/zocket/examples/conformance/fixtures"
 	"github.com/zocket-go/zocket/internal/testsupport/poll"
 	zws "github.com/zocket-go/zocket/transport/websocket"
+	"github.com/zocket-go/zocket/transport/wscore"
 	"github.com/zocket-go/zocket/zockettest"
 )
 
@@ -42,7 +44,10 @@ func startServer(t testing.TB, addr string) *server {
 	app := e2eApp()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{url: "ws://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
-	go func() { s.done <- zws.Serve(ctx, ln, app, zws.Options{Logger: slog.New(slog.DiscardHandler)}) }()
+	go func() {
+		err := zws.Serve(ctx, ln, app, zws.Options{Logger: slog.New(slog.DiscardHandler)})
+		s.done <- errors.Join(err, app.Close(context.Background())) // Serve leaves the App to its owner
+	}()
 	t.Cleanup(s.stop)
 	return s
 }
@@ -245,7 +250,7 @@ func TestServerRestartMidSession(t *testing.T) {
 	go srv.stop() // waits for the slow call; the socket closes with 1001 first
 	err = <-errc
 	assert.ErrorIs(t, err, client.ErrConnectionLost)
-	assert.Equal(t, zws.ReasonShutdown, err.Error())
+	assert.Equal(t, wscore.ReasonShutdown, err.Error())
 	await(t, statuses, client.Reconnecting)
 
 	startServer(t, strings.TrimPrefix(srv.url, "ws://"))

@@ -56,7 +56,9 @@ type gate struct {
 
 func newGate(t *testing.T, app *zocket.App) *gate {
 	g := &gate{}
-	g.ws = zws.New(zocket.NewHandler(app), zws.Options{Logger: slog.New(slog.DiscardHandler)})
+	ws, err := zws.New(zocket.NewHandler(app), zws.Options{Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	g.ws = ws
 	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.handshakes.Add(1)
 		if g.failFirst.Add(-1) >= 0 {

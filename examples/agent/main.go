@@ -22,5 +22,6 @@ func serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 	app := zocket.NewApp(zocket.WithLogger(log)).
 		Register("agent", agent.Actor()).
 		Register("tools", agent.Tools())
+	defer app.Close(context.Background()) // after the server stops: onDeactivate runs
 	return websocket.Serve(ctx, ln, app, websocket.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/examples/internal/exampleserver"
 	"github.com/zocket-go/zocket/transport/websocket"
+	"github.com/zocket-go/zocket/transport/wscore"
 )
 
 // User is the typed middleware context every handler of the notes actor sees.
@@ -86,7 +87,7 @@ func authenticate(secret []byte) func(*http.Request) (zocket.Identity, error) {
 	return func(r *http.Request) (zocket.Identity, error) {
 		c, err := Verify(secret, r.URL.Query().Get("token"), time.Now())
 		if err != nil {
-			return zocket.Identity{}, &zocket.HTTPError{Status: http.StatusUnauthorized, Message: err.Error()}
+			return zocket.Identity{}, &wscore.HTTPError{Status: http.StatusUnauthorized, Message: err.Error()}
 		}
 		return zocket.Identity{UserID: c.Sub, Claims: map[string]any{"role": c.Role}}, nil
 	}
@@ -104,7 +105,11 @@ func main() { exampleserver.Main("auth", serve) }
 func serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 	secret := secretFromEnv()
 	app := newApp(log)
-	ws := websocket.New(zocket.NewHandler(app), websocket.Options{Logger: log, Authenticate: authenticate(secret), OriginPatterns: exampleserver.Origins(ctx)})
+	defer app.Close(context.Background()) // after the server stops: onDeactivate runs
+	ws, err := websocket.New(zocket.NewHandler(app), websocket.Options{Logger: log, Authenticate: authenticate(secret), OriginPatterns: exampleserver.Origins(ctx)})
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -30,6 +30,7 @@ func main() { exampleserver.Main("bench", serve(os.Getenv("TRANSPORT"))) }
 func serve(transport string) func(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 	return func(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 		app := benchapp.NewApp(zocket.WithLogger(log))
+		defer app.Close(context.Background()) // after the server stops
 		switch transport {
 		case "", "websocket":
 			return websocket.Serve(ctx, ln, app, websocket.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})

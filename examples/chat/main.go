@@ -27,7 +27,11 @@ func main() { exampleserver.Main("chat", serve) }
 
 func serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 	app := zocket.NewApp(zocket.WithLogger(log)).Register("chat", chatroom.Actor())
-	ws := websocket.New(zocket.NewHandler(app), websocket.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
+	defer app.Close(context.Background()) // after the server: onDeactivate runs, bounded by the App's grace
+	ws, err := websocket.New(zocket.NewHandler(app), websocket.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
+	if err != nil {
+		return err
+	}
 	log.Info("chat page: open it in two browser tabs", "url", "http://"+ln.Addr().String())
 	return ws.Serve(ctx, ln, exampleserver.Site(ws, pages()))
 }

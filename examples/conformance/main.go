@@ -20,5 +20,6 @@ func main() { exampleserver.Main("conformance", serve) }
 
 func serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 	app, _ := fixtures.NewApp(zocket.WithLogger(log))
+	defer app.Close(context.Background()) // after the server stops: onDeactivate runs
 	return websocket.Serve(ctx, ln, app, websocket.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
 }

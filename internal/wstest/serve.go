@@ -28,7 +28,7 @@ func Serve(t testing.TB, serve func(ctx context.Context, ln net.Listener, log *s
 			if err != nil {
 				t.Errorf("serve: %v", err)
 			}
-		case <-time.After(15 * time.Second):
+		case <-time.After(Patience):
 			buf := make([]byte, 1<<20)
 			t.Errorf("server did not shut down; goroutines:\n%s", buf[:runtime.Stack(buf, true)])
 		}

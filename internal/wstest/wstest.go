@@ -38,11 +38,16 @@ type Client struct {
 // Quiet is how long Nothing waits for silence.
 const Quiet = 200 * time.Millisecond
 
+// Patience is how long a test waits for something that must happen before
+// it fails: far beyond any delay of a loaded machine, so that only a hang
+// fails a test, never slowness.
+const Patience = time.Minute
+
 // Dial connects to url and starts recording frames. The connection is
 // closed when the test ends.
 func Dial(t testing.TB, url string) *Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), Patience)
 	defer cancel()
 	ws, _, err := websocket.Dial(ctx, url, nil)
 	if err != nil {
@@ -107,7 +112,7 @@ func (c *Client) SendRaw(s string) {
 // SendBytes sends a frame of the given type.
 func (c *Client) SendBytes(typ websocket.MessageType, b []byte) {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), Patience)
 	defer cancel()
 	if err := c.ws.Write(ctx, typ, b); err != nil {
 		c.t.Fatalf("write: %v", err)
@@ -124,22 +129,31 @@ func (c *Client) Send(v any) {
 	c.SendBytes(websocket.MessageText, b)
 }
 
-// Next returns the next frame, failing the test after 5 s.
+// Next returns the next frame, failing the test after Patience.
 func (c *Client) Next() Frame {
 	c.t.Helper()
-	return c.NextWithin(5 * time.Second)
+	return c.NextWithin(Patience)
 }
 
 // NextWithin returns the next frame, failing the test after d.
 func (c *Client) NextWithin(d time.Duration) Frame {
 	c.t.Helper()
-	select {
-	case f := <-c.frames:
-		<-c.raw
-		return f
-	case <-time.After(d):
-		c.t.Fatalf("no frame within %v", d)
-		return nil
+	timeout := time.After(d)
+	closed := c.closed
+	for {
+		select {
+		case f := <-c.frames:
+			<-c.raw
+			return f
+		case <-closed:
+			closed = nil // frames received before the end may still wait
+			if len(c.frames) == 0 {
+				c.t.Fatalf("connection ended before the next frame: %v", c.err)
+			}
+		case <-timeout:
+			c.t.Fatalf("no frame within %v", d)
+			return nil
+		}
 	}
 }
 
@@ -150,8 +164,8 @@ func (c *Client) NextRaw() []byte {
 	case b := <-c.raw:
 		<-c.frames
 		return b
-	case <-time.After(5 * time.Second):
-		c.t.Fatalf("no frame within 5s")
+	case <-time.After(Patience):
+		c.t.Fatalf("no frame within %v", Patience)
 		return nil
 	}
 }

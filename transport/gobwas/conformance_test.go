@@ -45,7 +45,10 @@ func serveRaw(tb testing.TB, opts gobwas.Options) string {
 func serveHTTP(tb testing.TB, opts gobwas.Options) string {
 	tb.Helper()
 	app, _ := fixtures.NewApp()
-	s := gobwas.New(zocket.NewHandler(app), opts)
+	s, err := gobwas.New(zocket.NewHandler(app), opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/", s)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/internal/handoff"
+	"github.com/zocket-go/zocket/transport/wscore"
 )
 
 // conn is one client connection: a zocket.Connection (and Flusher and
@@ -91,15 +92,15 @@ func (c *conn) Queue(frame []byte) error {
 	c.mu.Lock()
 	if c.cl != nil {
 		c.mu.Unlock()
-		return ErrClosed
+		return wscore.ErrClosed
 	}
 	if len(c.queue) >= c.s.opts.SendQueue {
 		c.queue = nil // nothing more will be written; the close says why
-		c.closeLocked(ws.StatusPolicyViolation, ReasonSlowConsumer, false)
+		c.closeLocked(ws.StatusPolicyViolation, wscore.ReasonSlowConsumer, false)
 		c.mu.Unlock()
 		c.s.opts.Logger.Warn("gobwas: slow consumer closed", "clientId", c.id)
 		c.write()
-		return ErrSlowConsumer
+		return wscore.ErrSlowConsumer
 	}
 	c.queue = append(c.queue, frame)
 	c.mu.Unlock()

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/internal/transporttest"
 	"github.com/zocket-go/zocket/transport/gobwas"
@@ -13,7 +15,8 @@ import (
 // Handler.Disconnect closes the socket with 1008 and the reason.
 func TestDisconnect_ClosesTheSocketWithPolicyViolation(t *testing.T) {
 	h := zocket.NewHandler(transporttest.App())
-	s := gobwas.New(h, gobwas.Options{})
+	s, err := gobwas.New(h, gobwas.Options{})
+	require.NoError(t, err)
 	srv := httptest.NewServer(s)
 	t.Cleanup(func() {
 		srv.Close()

@@ -31,7 +31,8 @@ func TestFailedWriteInsideSendDoesNotDeadlock(t *testing.T) {
 	type st struct{ N int }
 	app := zocket.NewApp().Register("a", zocket.NewActor[st]().
 		Methods(zocket.MethodNoInput("get", func(c *zocket.Context[st, zocket.NoData]) (int, error) { return c.State.N, nil })))
-	s := New(zocket.NewHandler(app), Options{GoroutinePerConn: true})
+	s, err := New(zocket.NewHandler(app), Options{GoroutinePerConn: true})
+	require.NoError(t, err)
 	defer func() { // bounded: with the bug, shutdown waits for the wedged drop
 		done := make(chan struct{})
 		go func() { s.Shutdown(context.Background()); close(done) }()
@@ -54,6 +55,6 @@ func TestFailedWriteInsideSendDoesNotDeadlock(t *testing.T) {
 	require.Eventually(t, func() bool { return s.Len() == 0 }, 2*time.Second, time.Millisecond, "the connection was dropped")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_, err := app.Invoke(ctx, "a", "x", "get", nil)
+	_, err = app.Invoke(ctx, "a", "x", "get", nil)
 	require.NoError(t, err, "the instance is not wedged")
 }

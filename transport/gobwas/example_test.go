@@ -44,9 +44,11 @@ func ExampleServe() {
 	h.Release()
 	c.Close()
 
-	stop() // graceful: connections get 1001, then onDeactivate runs
+	stop() // graceful: connections get 1001
 	fmt.Println(<-served)
+	fmt.Println(app.Close(context.Background())) // the App is yours to close: onDeactivate runs
 	// Output:
 	// 1 <nil>
+	// <nil>
 	// <nil>
 }

@@ -62,9 +62,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
-	"path"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,38 +70,29 @@ import (
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/internal/handoff"
+	"github.com/zocket-go/zocket/transport/wscore"
 )
 
-// Options configures a Server. The zero value is usable.
+// Options configures a Server. The zero value is usable; a zero field
+// means its default. The fields shared by every WebSocket transport mean
+// what wscore.Options documents; a negative value is an error from New
+// (PingInterval excepted: negative disables pings).
 type Options struct {
-	// OriginPatterns lists the host patterns (path.Match syntax) of
-	// browser origins allowed besides the request's own host. Empty means
-	// same-origin only. Requests without an Origin header (non-browser
-	// clients) are always allowed.
-	OriginPatterns []string
-	// Authenticate, if set, runs before the upgrade; an error refuses it
-	// with the error's status (a *zocket.HTTPError) or 401. On a raw
-	// listener (Serve) the request carries the method, URL, Host and
-	// headers, and no body.
+	OriginPatterns []string // see wscore.Options
+	// Authenticate: see wscore.Options. On a raw listener (Serve) the
+	// request carries the method, URL, Host and headers, and no body.
 	Authenticate func(*http.Request) (zocket.Identity, error)
-	// ReadLimit is the largest accepted message in bytes (default 1 MiB).
-	// A larger one closes the connection with 1009 (message too big).
-	ReadLimit int64
+	ReadLimit    int64         // see wscore.Options (default 1 MiB)
+	PingInterval time.Duration // see wscore.Options (default 30s); counted from the peer's last frame
+	PingTimeout  time.Duration // see wscore.Options (default 15s)
+	SendQueue    int           // see wscore.Options (default 1024)
+	// WriteTimeout: see wscore.Options; it also bounds the wait for the
+	// peer's close frame (default 10s).
+	WriteTimeout time.Duration
+	Logger       *slog.Logger // see wscore.Options (default: discard)
 	// ReadTimeout bounds how long a frame may take to arrive once its
 	// first byte has (default 10s); an overdue connection is dropped.
 	ReadTimeout time.Duration
-	// PingInterval is the silence after which a ping is sent (default
-	// 30s; negative disables pings). A peer that sends nothing within
-	// PingTimeout (default 15s) of a ping is dropped.
-	PingInterval time.Duration
-	PingTimeout  time.Duration
-	// SendQueue is the outbound queue bound in frames (default 1024).
-	SendQueue int
-	// WriteTimeout is how long a close the server asked for (slow
-	// consumer, shutdown, protocol error) may wait for the peer, behind
-	// queued output and for the peer's close frame, before the socket is
-	// dropped (default 10s).
-	WriteTimeout time.Duration
 	// HandshakeTimeout bounds the upgrade request on a raw listener
 	// (default 10s).
 	HandshakeTimeout time.Duration
@@ -112,59 +100,48 @@ type Options struct {
 	// instead of through epoll: the fallback used where epoll does not
 	// exist, selectable for comparison.
 	GoroutinePerConn bool
-	// Logger receives connection-level logs (default: discard).
-	Logger *slog.Logger
 }
 
-func (o Options) withDefaults() Options {
-	if o.ReadLimit <= 0 {
-		o.ReadLimit = 1 << 20
+// common returns the fields every WebSocket transport shares.
+func (o Options) common() wscore.Options {
+	return wscore.Options{
+		OriginPatterns: o.OriginPatterns, Authenticate: o.Authenticate, ReadLimit: o.ReadLimit,
+		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, SendQueue: o.SendQueue,
+		WriteTimeout: o.WriteTimeout, Logger: o.Logger,
 	}
-	if o.ReadTimeout <= 0 {
-		o.ReadTimeout = 10 * time.Second
-	}
-	if o.PingInterval == 0 {
-		o.PingInterval = 30 * time.Second
-	}
-	if o.PingTimeout <= 0 {
-		o.PingTimeout = 15 * time.Second
-	}
-	if o.SendQueue <= 0 {
-		o.SendQueue = 1024
-	}
-	if o.WriteTimeout <= 0 {
-		o.WriteTimeout = 10 * time.Second
-	}
-	if o.HandshakeTimeout <= 0 {
-		o.HandshakeTimeout = 10 * time.Second
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	return o
 }
 
-// Close reasons sent by the server.
-const (
-	ReasonSlowConsumer = "slow consumer: outbound queue full"
-	ReasonShutdown     = "server shutting down"
-)
+// validate reports invalid fields, each error wrapping
+// wscore.ErrInvalidOptions.
+func (o Options) validate() error {
+	return errors.Join(o.common().Validate(),
+		wscore.NotNegative("ReadTimeout", o.ReadTimeout),
+		wscore.NotNegative("HandshakeTimeout", o.HandshakeTimeout))
+}
 
-// Errors returned by a connection's Send.
-var (
-	// ErrSlowConsumer: the outbound queue overflowed; the connection is
-	// being closed.
-	ErrSlowConsumer = errors.New("gobwas: slow consumer")
-	// ErrClosed: the connection is closed or closing.
-	ErrClosed = errors.New("gobwas: connection closed")
-)
+// settings are a Server's options with their defaults.
+type settings struct {
+	wscore.Options
+	readTimeout      time.Duration
+	handshakeTimeout time.Duration
+	goroutinePerConn bool
+}
+
+func (o Options) settings() settings {
+	return settings{
+		Options:          o.common().WithDefaults(),
+		readTimeout:      wscore.Default(o.ReadTimeout, 10*time.Second),
+		handshakeTimeout: wscore.Default(o.HandshakeTimeout, 10*time.Second),
+		goroutinePerConn: o.GoroutinePerConn,
+	}
+}
 
 // Server serves WebSocket connections to a zocket.Handler. It is an
 // http.Handler, and serves raw listeners with Serve.
 type Server struct {
 	h     *zocket.Handler
-	opts  Options
-	ids   zocket.ClientIDs
+	opts  settings
+	ids   wscore.ClientIDs
 	watch *handoff.Watchdog
 	epoch time.Time
 
@@ -179,9 +156,13 @@ type Server struct {
 	writers     atomic.Int64 // goroutines writing a connection's backlog
 }
 
-// New returns a Server for h.
-func New(h *zocket.Handler, opts Options) *Server {
-	return &Server{h: h, opts: opts.withDefaults(), watch: handoff.New(), epoch: time.Now()}
+// New returns a Server for h, or an error wrapping
+// wscore.ErrInvalidOptions for invalid options.
+func New(h *zocket.Handler, opts Options) (*Server, error) {
+	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("gobwas: %w", err)
+	}
+	return &Server{h: h, opts: opts.settings(), watch: handoff.New(), epoch: time.Now()}, nil
 }
 
 // now is monotonic nanoseconds since the Server was made, never 0.
@@ -206,16 +187,16 @@ func (s *Server) Stats() Stats {
 // hijacks the connection; it returns at once, the connection is served
 // without this goroutine.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	identity, status, err := s.admit(r)
+	identity, status, err := s.opts.Admit(r)
 	if err != nil {
 		http.Error(w, err.Error(), status)
 		return
 	}
 	if s.closing() {
-		http.Error(w, ReasonShutdown, http.StatusServiceUnavailable)
+		http.Error(w, wscore.ReasonShutdown, http.StatusServiceUnavailable)
 		return
 	}
-	nc, brw, _, err := ws.HTTPUpgrader{Timeout: s.opts.HandshakeTimeout}.Upgrade(r, w)
+	nc, brw, _, err := ws.HTTPUpgrader{Timeout: s.opts.handshakeTimeout}.Upgrade(r, w)
 	if err != nil {
 		s.opts.Logger.Info("gobwas: upgrade failed", "remote", r.RemoteAddr, "err", err)
 		if nc != nil {
@@ -229,49 +210,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		early = append([]byte(nil), b...)
 	}
 	s.start(nc, identity, early)
-}
-
-// admit runs the origin check and Authenticate.
-func (s *Server) admit(r *http.Request) (zocket.Identity, int, error) {
-	if err := checkOrigin(r, s.opts.OriginPatterns); err != nil {
-		return zocket.Identity{}, http.StatusForbidden, err
-	}
-	var identity zocket.Identity
-	if s.opts.Authenticate != nil {
-		id, err := s.opts.Authenticate(r)
-		if err != nil {
-			status := http.StatusUnauthorized
-			var he *zocket.HTTPError
-			if errors.As(err, &he) && he.Status != 0 {
-				status = he.Status
-			}
-			return identity, status, err
-		}
-		identity = id
-	}
-	return identity, 0, nil
-}
-
-// checkOrigin allows requests without Origin, from the request's own host,
-// or from a host matching one of patterns (as coder/websocket does).
-func checkOrigin(r *http.Request, patterns []string) error {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return nil
-	}
-	u, err := url.Parse(origin)
-	if err != nil {
-		return fmt.Errorf("failed to parse Origin header %q: %w", origin, err)
-	}
-	if strings.EqualFold(r.Host, u.Host) {
-		return nil
-	}
-	for _, p := range patterns {
-		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(u.Host)); ok {
-			return nil
-		}
-	}
-	return fmt.Errorf("request Origin %q is not authorized for Host %q", origin, r.Host)
 }
 
 // start serves an upgraded connection: welcome, then reading.
@@ -313,7 +251,7 @@ func (s *Server) poller() (poller, bool) {
 		return nil, false
 	}
 	if s.poll == nil {
-		p, err := newPoller(s.opts.GoroutinePerConn, s.opts.Logger, s.lookup)
+		p, err := newPoller(s.opts.goroutinePerConn, s.opts.Logger, s.lookup)
 		if err != nil {
 			s.opts.Logger.Error("gobwas: epoll unavailable, reading with a goroutine per connection", "err", err)
 			p = goroutinePoller{}
@@ -382,7 +320,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutdown = true
 	s.mu.Unlock()
 	for _, c := range s.all() {
-		c.closeWith(ws.StatusGoingAway, ReasonShutdown)
+		c.closeWith(ws.StatusGoingAway, wscore.ReasonShutdown)
 	}
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()

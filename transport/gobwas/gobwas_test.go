@@ -3,8 +3,10 @@ package gobwas_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -20,13 +22,26 @@ import (
 	"github.com/zocket-go/zocket/internal/transporttest"
 	"github.com/zocket-go/zocket/internal/wstest"
 	"github.com/zocket-go/zocket/transport/gobwas"
+	"github.com/zocket-go/zocket/transport/wscore"
 )
 
-func options(cfg transporttest.Config) gobwas.Options {
+// options maps the contract's options onto this transport's.
+func options(o wscore.Options) gobwas.Options {
 	return gobwas.Options{
-		SendQueue: cfg.SendQueue, PingInterval: cfg.PingInterval, PingTimeout: cfg.PingTimeout,
-		ReadLimit: cfg.ReadLimit, OriginPatterns: cfg.OriginPatterns, Authenticate: cfg.Authenticate,
+		OriginPatterns: o.OriginPatterns, Authenticate: o.Authenticate, ReadLimit: o.ReadLimit,
+		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, SendQueue: o.SendQueue,
+		WriteTimeout: o.WriteTimeout, Logger: o.Logger,
 	}
+}
+
+// viaHTTP serves a Server as an http.Handler of a net/http server.
+type viaHTTP struct{ *gobwas.Server }
+
+func (v viaHTTP) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: v.Server}
+	return wscore.Serve(ctx,
+		func() error { return srv.Serve(ln) },
+		func(ctx context.Context) error { return errors.Join(srv.Shutdown(ctx), v.Server.Shutdown(ctx)) })
 }
 
 // TestContract runs the transport contract (internal/transporttest) from
@@ -34,20 +49,21 @@ func options(cfg transporttest.Config) gobwas.Options {
 // connection.
 func TestContract(t *testing.T) {
 	t.Run("HTTPHandler", func(t *testing.T) {
-		transporttest.Run(t, func(t *testing.T, app *zocket.App, cfg transporttest.Config) (transporttest.Server, string) {
-			return startHTTP(t, app, options(cfg))
+		transporttest.Run(t, func(app *zocket.App, o wscore.Options) (transporttest.Server, error) {
+			s, err := gobwas.New(zocket.NewHandler(app), options(o))
+			return viaHTTP{s}, err
 		})
 	})
 	t.Run("RawListener", func(t *testing.T) {
-		transporttest.Run(t, func(t *testing.T, app *zocket.App, cfg transporttest.Config) (transporttest.Server, string) {
-			return startRaw(t, app, options(cfg))
+		transporttest.Run(t, func(app *zocket.App, o wscore.Options) (transporttest.Server, error) {
+			return gobwas.New(zocket.NewHandler(app), options(o))
 		})
 	})
 	t.Run("GoroutinePerConn", func(t *testing.T) {
-		transporttest.Run(t, func(t *testing.T, app *zocket.App, cfg transporttest.Config) (transporttest.Server, string) {
-			o := options(cfg)
-			o.GoroutinePerConn = true
-			return startRaw(t, app, o)
+		transporttest.Run(t, func(app *zocket.App, o wscore.Options) (transporttest.Server, error) {
+			opts := options(o)
+			opts.GoroutinePerConn = true
+			return gobwas.New(zocket.NewHandler(app), opts)
 		})
 	})
 }
@@ -55,12 +71,11 @@ func TestContract(t *testing.T) {
 // startHTTP serves app through Server.ServeHTTP on an httptest server.
 func startHTTP(t *testing.T, app *zocket.App, opts gobwas.Options) (*gobwas.Server, string) {
 	t.Helper()
-	s := gobwas.New(zocket.NewHandler(app), opts)
+	s, err := gobwas.New(zocket.NewHandler(app), opts)
+	require.NoError(t, err)
 	srv := httptest.NewServer(s)
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		assert.NoError(t, s.Shutdown(ctx))
+		assert.NoError(t, s.Shutdown(context.Background()))
 		srv.Close()
 	})
 	return s, "ws" + strings.TrimPrefix(srv.URL, "http")
@@ -69,7 +84,8 @@ func startHTTP(t *testing.T, app *zocket.App, opts gobwas.Options) (*gobwas.Serv
 // startRaw serves app through Server.Serve on a loopback listener.
 func startRaw(t *testing.T, app *zocket.App, opts gobwas.Options) (*gobwas.Server, string) {
 	t.Helper()
-	s := gobwas.New(zocket.NewHandler(app), opts)
+	s, err := gobwas.New(zocket.NewHandler(app), opts)
+	require.NoError(t, err)
 	url := wstest.Serve(t, func(ctx context.Context, ln net.Listener, _ *slog.Logger) error { return s.Serve(ctx, ln) })
 	return s, url
 }

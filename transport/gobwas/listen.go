@@ -2,7 +2,6 @@ package gobwas
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -12,12 +11,11 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/transport/wscore"
 )
 
 // ListenAndServe serves app on addr (e.g. "127.0.0.1:3000") from a raw
-// listener until ctx ends, then shuts down gracefully: connections are
-// closed with 1001 and the App is closed (onDeactivate runs), allowing 10
-// seconds.
+// listener until ctx ends, as Serve does.
 func ListenAndServe(ctx context.Context, addr string, app *zocket.App, opts Options) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -26,52 +24,48 @@ func ListenAndServe(ctx context.Context, addr string, app *zocket.App, opts Opti
 	return Serve(ctx, ln, app, opts)
 }
 
-// Serve is ListenAndServe on an existing listener, which it closes.
+// Serve serves app on ln, which it closes, until ctx ends: see
+// Server.Serve. It does not close app, which belongs to the caller: close
+// it afterwards to run onDeactivate.
 func Serve(ctx context.Context, ln net.Listener, app *zocket.App, opts Options) error {
-	s := New(zocket.NewHandler(app), opts)
-	err := s.Serve(ctx, ln)
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return errors.Join(err, app.Close(sctx))
+	s, err := New(zocket.NewHandler(app), opts)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	return s.Serve(ctx, ln)
 }
 
 // Serve accepts WebSocket connections on ln without net/http (every
-// request is taken as an upgrade, whatever its path) until ctx ends. Then
-// it closes ln and shuts the Server down, allowing 10 seconds. It returns
-// nil after a shutdown asked for by ctx, and the listener's error
-// otherwise. Each handshake runs on a goroutine of its own, bounded by
+// request is taken as an upgrade, whatever its path) until ctx ends or ln
+// fails. Either way it then closes ln and shuts the Server down, allowing
+// wscore.ShutdownTimeout: connections are closed with 1001. It returns nil
+// after a stop asked for by ctx, the listener's error otherwise. The App is
+// not closed: it belongs to the caller and may be served by other servers
+// too. Each handshake runs on a goroutine of its own, bounded by
 // Options.HandshakeTimeout.
 //
 // Clients must wait for the server's 101 answer before sending frames
 // (RFC 6455 section 4.1): bytes sent along with the request are lost.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var handshakes sync.WaitGroup
-	errc := make(chan error, 1)
-	go func() {
+	accepting := make(chan struct{})
+	accept := func() error {
+		defer close(accepting)
 		for {
 			nc, err := ln.Accept()
 			if err != nil {
-				errc <- err
-				return
+				return err
 			}
-			handshakes.Add(1)
-			go func() {
-				defer handshakes.Done()
-				s.handshake(nc)
-			}()
+			handshakes.Go(func() { s.handshake(nc) })
 		}
-	}()
-	var err error
-	select {
-	case err = <-errc:
-	case <-ctx.Done():
-		ln.Close()
-		<-errc
 	}
-	handshakes.Wait()
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return errors.Join(err, s.Shutdown(sctx))
+	return wscore.Serve(ctx, accept, func(ctx context.Context) error {
+		ln.Close()
+		<-accepting // no handshake starts after this
+		handshakes.Wait()
+		return s.Shutdown(ctx)
+	})
 }
 
 // handshake upgrades a raw connection: the request line and headers
@@ -102,7 +96,7 @@ func (s *Server) handshake(nc net.Conn) {
 			return nil
 		},
 		OnBeforeUpgrade: func() (ws.HandshakeHeader, error) {
-			id, status, err := s.admit(r)
+			id, status, err := s.opts.Admit(r)
 			if err != nil {
 				return nil, ws.RejectConnectionError(ws.RejectionStatus(status), ws.RejectionReason(err.Error()))
 			}
@@ -110,7 +104,7 @@ func (s *Server) handshake(nc net.Conn) {
 			return ws.HandshakeHeaderString(""), nil
 		},
 	}
-	nc.SetDeadline(time.Now().Add(s.opts.HandshakeTimeout))
+	nc.SetDeadline(time.Now().Add(s.opts.handshakeTimeout))
 	if _, err := u.Upgrade(nc); err != nil {
 		s.opts.Logger.Info("gobwas: upgrade failed", "remote", r.RemoteAddr, "err", err)
 		nc.Close()

@@ -26,8 +26,8 @@ func newSweeper(s *Server) *sweeper {
 
 // sweepTick is a quarter of the shortest deadline, between 5ms and 1s: a
 // deadline is acted on at most that late.
-func sweepTick(o Options) time.Duration {
-	d := min(o.PingTimeout, o.ReadTimeout)
+func sweepTick(o settings) time.Duration {
+	d := min(o.PingTimeout, o.readTimeout)
 	if o.PingInterval > 0 {
 		d = min(d, o.PingInterval)
 	}
@@ -68,7 +68,7 @@ var pingFrame = wsframe.AppendHeader(nil, wsframe.OpPing, 0)
 // sweep applies the deadlines to c at time now.
 func (c *conn) sweep(now int64) {
 	o := &c.s.opts
-	if p := c.partialSince.Load(); p != 0 && now-p > int64(o.ReadTimeout) {
+	if p := c.partialSince.Load(); p != 0 && now-p > int64(o.readTimeout) {
 		c.s.opts.Logger.Info("gobwas: frame not completed within the read timeout; dropping", "clientId", c.id)
 		c.drop()
 		return

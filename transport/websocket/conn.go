@@ -13,6 +13,7 @@ import (
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/internal/handoff"
+	"github.com/zocket-go/zocket/transport/wscore"
 )
 
 // conn is one client connection: a zocket.Connection whose Send queues
@@ -71,14 +72,14 @@ func (c *conn) Queue(frame []byte) error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return ErrClosed
+		return wscore.ErrClosed
 	}
 	if len(c.queue) >= c.s.opts.SendQueue {
-		c.closeLocked(websocket.StatusPolicyViolation, ReasonSlowConsumer)
+		c.closeLocked(websocket.StatusPolicyViolation, wscore.ReasonSlowConsumer)
 		c.queue = nil // nothing more will be written; the close says why
 		c.mu.Unlock()
 		c.s.opts.Logger.Warn("websocket: slow consumer closed", "clientId", c.id)
-		return ErrSlowConsumer
+		return wscore.ErrSlowConsumer
 	}
 	c.queue = append(c.queue, frame)
 	c.mu.Unlock()
@@ -94,18 +95,25 @@ func (c *conn) Flush(inline bool) {
 	}
 }
 
-// moreInput reports whether input already holds unread bytes.
+// moreInput reports whether input already holds the start of another
+// data frame, whose message the next read returns without waiting for the
+// peer. A control frame (a pong) does not count: reading it yields no
+// message, and the read would wait with the answers unsent.
 func (c *conn) moreInput() bool {
 	c.inputMu.Lock()
 	defer c.inputMu.Unlock()
-	return c.input.Buffered() > 0
+	if c.input.Buffered() == 0 {
+		return false
+	}
+	b, err := c.input.Peek(1)
+	return err == nil && b[0]&0x08 == 0 // opcodes 0x8 and up are control frames
 }
 
 // TryFlush writes what the socket takes now, without blocking, and hands
 // the rest to the writer goroutine; see zocket.TryFlusher. A fan-out then
 // costs one system call per subscriber and no goroutine hand-off.
 func (c *conn) TryFlush() {
-	if c.s.opts.Compression != websocket.CompressionDisabled {
+	if c.s.compression != websocket.CompressionDisabled {
 		c.signal()
 		return
 	}
@@ -144,7 +152,9 @@ func (c *conn) TryFlush() {
 	c.mu.Lock()
 	c.spare = batch
 	c.writing = false
-	more := len(c.queue) > 0
+	// A close asked for meanwhile was left to the writer goroutine, which
+	// found the role taken: it must look again.
+	more := len(c.queue) > 0 || c.closed && c.closeCode != 0
 	c.mu.Unlock()
 	if err != nil {
 		c.s.opts.Logger.Debug("websocket: write failed", "clientId", c.id, "err", err)
@@ -384,7 +394,7 @@ func (c *conn) writeBatch(frames [][]byte) error {
 	c.sock.cork()
 	for _, f := range frames {
 		var err error
-		if c.s.opts.Compression == websocket.CompressionDisabled {
+		if c.s.compression == websocket.CompressionDisabled {
 			err = c.sock.writeText(f)
 		} else {
 			err = c.ws.Write(context.Background(), websocket.MessageText, f)

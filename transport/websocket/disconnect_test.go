@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/internal/transporttest"
 	zws "github.com/zocket-go/zocket/transport/websocket"
@@ -13,7 +15,8 @@ import (
 // Handler.Disconnect closes the socket with 1008 and the reason.
 func TestDisconnect_ClosesTheSocketWithPolicyViolation(t *testing.T) {
 	h := zocket.NewHandler(transporttest.App())
-	s := zws.New(h, zws.Options{})
+	s, err := zws.New(h, zws.Options{})
+	require.NoError(t, err)
 	srv := httptest.NewServer(s)
 	t.Cleanup(func() {
 		srv.Close()

@@ -26,7 +26,11 @@ func ExampleNew() {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "ok") })
-	mux.Handle("/ws", zws.New(zocket.NewHandler(app), zws.Options{}))
+	ws, err := zws.New(zocket.NewHandler(app), zws.Options{})
+	if err != nil {
+		panic(err)
+	}
+	mux.Handle("/ws", ws)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 

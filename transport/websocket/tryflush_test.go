@@ -36,7 +36,8 @@ func TestTryFlushNeverBlocksBehindCorkedBytes(t *testing.T) {
 		}
 		require.NoError(t, err)
 	}
-	s := New(nil, Options{})
+	s, err := New(nil, Options{})
+	require.NoError(t, err)
 	c := newConn(s, nil, sock, "c1", zocket.Identity{})
 	sock.cork()
 	sock.buf = append(sock.buf, make([]byte, 8<<10)...) // a short write's leftover

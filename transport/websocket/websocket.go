@@ -21,6 +21,7 @@ package websocket
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,85 +32,56 @@ import (
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/internal/handoff"
+	"github.com/zocket-go/zocket/transport/wscore"
 )
 
-// Options configures a Server. The zero value is usable.
+// Options configures a Server. The zero value is usable; a zero field
+// means its default. The fields shared by every WebSocket transport mean
+// what wscore.Options documents; a negative value is an error from New
+// (PingInterval excepted: negative disables pings).
 type Options struct {
-	// OriginPatterns lists the host patterns (path.Match syntax) of
-	// browser origins allowed besides the request's own host. Empty means
-	// same-origin only. Requests without an Origin header (non-browser
-	// clients) are always allowed.
-	OriginPatterns []string
-	// Authenticate, if set, runs before the upgrade; an error refuses it
-	// with the error's status (a *zocket.HTTPError) or 401.
-	Authenticate func(*http.Request) (zocket.Identity, error)
-	// ReadLimit is the largest accepted message in bytes (default 1 MiB).
-	// A larger one closes the connection with 1009 (message too big).
-	ReadLimit int64
-	// PingInterval is the time between pings (default 30s; negative
-	// disables). A peer that does not answer within PingTimeout (default
-	// 15s) is dropped.
-	PingInterval time.Duration
-	PingTimeout  time.Duration
-	// SendQueue is the outbound queue bound in frames (default 1024).
-	SendQueue int
-	// WriteTimeout is how long a close the server asked for (slow
-	// consumer, shutdown) may wait behind a peer that does not read before
-	// the socket is dropped (default 10s). A peer that stops reading
-	// altogether also stops answering pings and is dropped by them.
-	WriteTimeout time.Duration
+	OriginPatterns []string                                     // see wscore.Options
+	Authenticate   func(*http.Request) (zocket.Identity, error) // see wscore.Options
+	ReadLimit      int64                                        // see wscore.Options (default 1 MiB)
+	PingInterval   time.Duration                                // see wscore.Options (default 30s)
+	PingTimeout    time.Duration                                // see wscore.Options (default 15s)
+	SendQueue      int                                          // see wscore.Options (default 1024)
+	WriteTimeout   time.Duration                                // see wscore.Options (default 10s)
+	Logger         *slog.Logger                                 // see wscore.Options (default: discard)
 	// Compression is the permessage-deflate mode (default disabled).
 	Compression websocket.CompressionMode
-	// Logger receives connection-level logs (default: discard).
-	Logger *slog.Logger
 }
 
-func (o Options) withDefaults() Options {
-	if o.ReadLimit == 0 {
-		o.ReadLimit = 1 << 20
+// common returns the fields every WebSocket transport shares.
+func (o Options) common() wscore.Options {
+	return wscore.Options{
+		OriginPatterns: o.OriginPatterns, Authenticate: o.Authenticate, ReadLimit: o.ReadLimit,
+		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, SendQueue: o.SendQueue,
+		WriteTimeout: o.WriteTimeout, Logger: o.Logger,
 	}
-	if o.PingInterval == 0 {
-		o.PingInterval = 30 * time.Second
-	}
-	if o.PingTimeout == 0 {
-		o.PingTimeout = 15 * time.Second
-	}
-	if o.SendQueue <= 0 {
-		o.SendQueue = 1024
-	}
-	if o.WriteTimeout <= 0 {
-		o.WriteTimeout = 10 * time.Second
-	}
-	if o.Compression == 0 {
-		o.Compression = websocket.CompressionDisabled
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	return o
 }
 
-// Close reasons sent by the server.
-const (
-	ReasonSlowConsumer = "slow consumer: outbound queue full"
-	ReasonShutdown     = "server shutting down"
-)
-
-// ErrSlowConsumer is returned by a connection's Send once its outbound
-// queue overflowed; the connection is being closed.
-var ErrSlowConsumer = errors.New("websocket: slow consumer")
-
-// ErrClosed is returned by Send on a closed connection.
-var ErrClosed = errors.New("websocket: connection closed")
+// validate reports invalid fields, each error wrapping
+// wscore.ErrInvalidOptions.
+func (o Options) validate() error {
+	var mode error
+	switch o.Compression {
+	case websocket.CompressionDisabled, websocket.CompressionContextTakeover, websocket.CompressionNoContextTakeover:
+	default:
+		mode = fmt.Errorf("%w: Compression %d is not a websocket.CompressionMode", wscore.ErrInvalidOptions, o.Compression)
+	}
+	return errors.Join(o.common().Validate(), mode)
+}
 
 // Server is an http.Handler that upgrades requests and serves them to a
 // zocket.Handler.
 type Server struct {
-	h       *zocket.Handler
-	opts    Options
-	ids     zocket.ClientIDs
-	scratch sync.Pool // *[]byte read buffers, borrowed while a message arrives
-	watch   *handoff.Watchdog
+	h           *zocket.Handler
+	opts        wscore.Options // with defaults
+	compression websocket.CompressionMode
+	ids         wscore.ClientIDs
+	scratch     sync.Pool // *[]byte read buffers, borrowed while a message arrives
+	watch       *handoff.Watchdog
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
@@ -117,32 +89,30 @@ type Server struct {
 	wg       sync.WaitGroup
 }
 
-// New returns a Server for h.
-func New(h *zocket.Handler, opts Options) *Server {
-	return &Server{h: h, opts: opts.withDefaults(), conns: map[*conn]struct{}{}, watch: handoff.New()}
+// New returns a Server for h, or an error wrapping
+// wscore.ErrInvalidOptions for invalid options.
+func New(h *zocket.Handler, opts Options) (*Server, error) {
+	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("websocket: %w", err)
+	}
+	return &Server{
+		h: h, opts: opts.common().WithDefaults(), compression: opts.Compression,
+		conns: map[*conn]struct{}{}, watch: handoff.New(),
+	}, nil
 }
 
-// ServeHTTP authenticates and upgrades the request, then serves the
-// connection until it closes.
+// ServeHTTP checks the request's origin, authenticates and upgrades it,
+// then serves the connection until it closes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var identity zocket.Identity
-	if s.opts.Authenticate != nil {
-		id, err := s.opts.Authenticate(r)
-		if err != nil {
-			status, msg := http.StatusUnauthorized, err.Error()
-			var he *zocket.HTTPError
-			if errors.As(err, &he) && he.Status != 0 {
-				status = he.Status
-			}
-			http.Error(w, msg, status)
-			return
-		}
-		identity = id
+	identity, status, err := s.opts.Admit(r)
+	if err != nil {
+		http.Error(w, err.Error(), status)
+		return
 	}
 	s.mu.Lock()
 	if s.shutdown {
 		s.mu.Unlock()
-		http.Error(w, ReasonShutdown, http.StatusServiceUnavailable)
+		http.Error(w, wscore.ReasonShutdown, http.StatusServiceUnavailable)
 		return
 	}
 	s.wg.Add(1) // given back by the connection's finish, or below
@@ -151,12 +121,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Data frames bypass coder/websocket's writer unless compressed, so it
 	// only needs room for control frames.
 	cw := &corkingWriter{ResponseWriter: w, wbSize: 256}
-	if s.opts.Compression != websocket.CompressionDisabled {
+	if s.compression != websocket.CompressionDisabled {
 		cw.wbSize = 4096
 	}
 	ws, err := websocket.Accept(cw, r, &websocket.AcceptOptions{
-		OriginPatterns:  s.opts.OriginPatterns,
-		CompressionMode: s.opts.Compression,
+		InsecureSkipVerify: true, // Admit checked the origin
+		CompressionMode:    s.compression,
 	})
 	if err != nil {
 		s.opts.Logger.Info("websocket: upgrade failed", "remote", r.RemoteAddr, "err", err)
@@ -173,7 +143,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := newConn(s, ws, cw.conn, s.ids.Next(), identity)
 	c.input = cw.br
 	if !s.track(c) {
-		ws.Close(websocket.StatusGoingAway, ReasonShutdown)
+		ws.Close(websocket.StatusGoingAway, wscore.ReasonShutdown)
 		s.wg.Done()
 		return
 	}
@@ -210,7 +180,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.shutdown = true
 	for c := range s.conns {
-		c.closeWith(websocket.StatusGoingAway, ReasonShutdown)
+		c.closeWith(websocket.StatusGoingAway, wscore.ReasonShutdown)
 	}
 	s.mu.Unlock()
 	defer s.watch.Close()
@@ -230,9 +200,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// ListenAndServe serves app on addr (e.g. "127.0.0.1:3000") until ctx ends,
-// then shuts down gracefully: connections are closed with 1001 and the App
-// is closed (onDeactivate runs), allowing 10 seconds.
+// ListenAndServe serves app on addr (e.g. "127.0.0.1:3000") until ctx
+// ends, as Serve does.
 func ListenAndServe(ctx context.Context, addr string, app *zocket.App, opts Options) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -241,33 +210,31 @@ func ListenAndServe(ctx context.Context, addr string, app *zocket.App, opts Opti
 	return Serve(ctx, ln, app, opts)
 }
 
-// Serve is ListenAndServe on an existing listener, which it closes.
+// Serve serves app on ln, which it closes, until ctx ends: see
+// Server.Serve. It does not close app, which belongs to the caller: close
+// it afterwards to run onDeactivate.
 func Serve(ctx context.Context, ln net.Listener, app *zocket.App, opts Options) error {
-	return New(zocket.NewHandler(app), opts).Serve(ctx, ln, nil)
+	s, err := New(zocket.NewHandler(app), opts)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	return s.Serve(ctx, ln, nil)
 }
 
-// Serve serves handler on ln until ctx ends; handler is typically a mux that
-// mounts s beside the host's own routes (nil serves s alone). Then it shuts
-// down gracefully, allowing 10 seconds: the HTTP server stops accepting,
-// connections are closed with 1001, and the App is closed (onDeactivate
-// runs).
+// Serve serves handler over HTTP on ln until ctx ends or ln fails;
+// handler is typically a mux that mounts s beside the host's own routes
+// (nil serves s alone). Either way it then shuts down gracefully, allowing
+// wscore.ShutdownTimeout: the HTTP server stops accepting and s.Shutdown
+// closes the connections with 1001. It returns nil after a stop asked for
+// by ctx, the listener's error otherwise. The App is not closed: it belongs
+// to the caller and may be served by other servers too.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, handler http.Handler) error {
 	if handler == nil {
 		handler = s
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err := errors.Join(srv.Shutdown(sctx), s.Shutdown(sctx), s.h.App().Close(sctx))
-	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
-		err = errors.Join(err, e)
-	}
-	return err
+	return wscore.Serve(ctx,
+		func() error { return srv.Serve(ln) },
+		func(ctx context.Context) error { return errors.Join(srv.Shutdown(ctx), s.Shutdown(ctx)) })
 }

@@ -2,10 +2,10 @@ package websocket_test
 
 import (
 	"context"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
@@ -15,54 +15,48 @@ import (
 	"github.com/zocket-go/zocket/internal/transporttest"
 	"github.com/zocket-go/zocket/internal/wstest"
 	zws "github.com/zocket-go/zocket/transport/websocket"
+	"github.com/zocket-go/zocket/transport/wscore"
 )
 
-// start serves app from an httptest server until t ends.
-func start(t *testing.T, app *zocket.App, opts zws.Options) (*zws.Server, string) {
-	t.Helper()
-	s := zws.New(zocket.NewHandler(app), opts)
-	srv := httptest.NewServer(s)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = s.Shutdown(ctx)
-		srv.Close()
-	})
-	return s, "ws" + strings.TrimPrefix(srv.URL, "http")
+// options maps the contract's options onto this transport's.
+func options(o wscore.Options) zws.Options {
+	return zws.Options{
+		OriginPatterns: o.OriginPatterns, Authenticate: o.Authenticate, ReadLimit: o.ReadLimit,
+		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, SendQueue: o.SendQueue,
+		WriteTimeout: o.WriteTimeout, Logger: o.Logger,
+	}
 }
+
+// alone is a Server serving itself, with no mux around it.
+type alone struct{ *zws.Server }
+
+func (a alone) Serve(ctx context.Context, ln net.Listener) error { return a.Server.Serve(ctx, ln, nil) }
 
 // TestContract runs the transport contract (internal/transporttest).
 func TestContract(t *testing.T) {
-	transporttest.Run(t, func(t *testing.T, app *zocket.App, cfg transporttest.Config) (transporttest.Server, string) {
-		return start(t, app, zws.Options{
-			SendQueue: cfg.SendQueue, PingInterval: cfg.PingInterval, PingTimeout: cfg.PingTimeout,
-			ReadLimit: cfg.ReadLimit, OriginPatterns: cfg.OriginPatterns, Authenticate: cfg.Authenticate,
-		})
+	transporttest.Run(t, func(app *zocket.App, o wscore.Options) (transporttest.Server, error) {
+		s, err := zws.New(zocket.NewHandler(app), options(o))
+		return alone{s}, err
 	})
 }
 
-func TestServeShutsDownOnContextCancel(t *testing.T) {
-	var deactivated bool
-	type st struct{}
-	app := zocket.NewApp().Register("a", zocket.NewActor[st]().
-		Methods(zocket.MethodNoIO("m", func(*zocket.Context[st, zocket.NoData]) error { return nil })).
-		OnDeactivate(func(*zocket.Lifecycle[st]) error { deactivated = true; return nil }))
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- zws.ListenAndServe(ctx, "127.0.0.1:0", app, zws.Options{}) }()
-	// ListenAndServe on :0 cannot be dialled without the address; Invoke
-	// creates an instance so that Close has something to deactivate.
-	_, err := app.Invoke(t.Context(), "a", "1", "m", nil)
+// start serves app from an httptest server until t ends.
+func start(t *testing.T, app *zocket.App, opts zws.Options) string {
+	t.Helper()
+	s, err := zws.New(zocket.NewHandler(app), opts)
 	require.NoError(t, err)
-	cancel()
-	require.NoError(t, <-errc)
-	assert.True(t, deactivated, "App.Close ran onDeactivate")
+	srv := httptest.NewServer(s)
+	t.Cleanup(func() {
+		assert.NoError(t, s.Shutdown(context.Background()))
+		srv.Close()
+	})
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
 }
 
 // Compressed frames go through coder/websocket's writer instead of the
 // direct one, and arrive intact at every header size.
 func TestCompressedFrameSizesRoundTrip(t *testing.T) {
-	_, url := start(t, transporttest.App(), zws.Options{Compression: websocket.CompressionContextTakeover})
+	url := start(t, transporttest.App(), zws.Options{Compression: websocket.CompressionContextTakeover})
 	c := wstest.DialWelcome(t, url)
 	for _, n := range []int{0, 100, 125, 126, 127, 65535, 65536, 200000} {
 		r := c.Call("blob", "sizes", "echoSize", map[string]any{"n": n})

@@ -1,0 +1,39 @@
+package websocket_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zocket-go/zocket"
+	zws "github.com/zocket-go/zocket/transport/websocket"
+	"github.com/zocket-go/zocket/transport/wscore"
+)
+
+func TestNew_RefusesAnUnknownCompressionMode(t *testing.T) {
+	_, err := zws.New(zocket.NewHandler(zocket.NewApp()), zws.Options{Compression: 42})
+	require.ErrorIs(t, err, wscore.ErrInvalidOptions)
+	assert.ErrorContains(t, err, "Compression")
+}
+
+func TestServe_WithInvalidOptionsReturnsTheErrorAndClosesTheListener(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	err = zws.Serve(context.Background(), ln, zocket.NewApp(), zws.Options{SendQueue: -1})
+	require.ErrorIs(t, err, wscore.ErrInvalidOptions)
+	_, err = ln.Accept()
+	assert.True(t, errors.Is(err, net.ErrClosed), "the listener is closed: %v", err)
+}
+
+func TestListenAndServe_ReturnsNilWhenTheContextEndsAndLeavesTheAppOpen(t *testing.T) {
+	app := zocket.NewApp()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.NoError(t, zws.ListenAndServe(ctx, "127.0.0.1:0", app, zws.Options{}))
+	_, err := app.Invoke(t.Context(), "nobody", "1", "m", nil)
+	assert.NotErrorIs(t, err, zocket.ErrClosed)
+}
