@@ -130,7 +130,7 @@ func authenticateHook(t *testing.T, h harness) {
 		assert.Equal(t, status, resp.StatusCode, token)
 	}
 	c := wstest.DialWelcome(t, url+"/any/path?token=good")
-	assert.Equal(t, map[string]any{"UserID": "u1", "Claims": map[string]any{"role": "admin"}, "Scope": map[string]any{}},
+	assert.Equal(t, map[string]any{"UserID": "u1", "Claims": map[string]any{"role": "admin"}, "Namespace": map[string]any{}},
 		c.MustCall("blob", "b", "who", nil))
 }
 
