@@ -80,7 +80,7 @@ func (h *Handler) OnMessage(c Connection, frame []byte) {
 // executes the method (with the instance's mailbox held, so ordering is as
 // for OnMessage) and may take as long as the method does: a transport must
 // not let that block its read loop for long, and should start reading on a
-// new goroutine when run takes more than a moment (transport/websocket hands
+// new goroutine when run takes more than a moment (transport/wshttp hands
 // reading over after 500µs). The answer to c is left queued (Queue, for a
 // Flusher): after run returns, the transport must write what is queued for
 // c before it next waits for input (it may first handle frames it has

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zocket-go/zocket"
-	"github.com/zocket-go/zocket/internal/patchtest"
+	"github.com/zocket-go/zocket/internal/testsupport/patchtest"
 	"github.com/zocket-go/zocket/protocol"
 )
 

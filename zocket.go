@@ -28,7 +28,7 @@
 //
 //	app := zocket.NewApp().Register("chat", zocket.NewActor[Room]().Methods(Send).Events(NewMessage))
 //
-// Serve it over WebSockets with transport/websocket, call it from your own
+// Serve it over WebSockets with transport/wshttp, call it from your own
 // code with App.Invoke or a method descriptor's Invoke, and test it without
 // sockets with NewLocalConn.
 //

@@ -21,8 +21,8 @@ import (
 	"github.com/zocket-go/zocket/examples/chat/chatroom"
 	"github.com/zocket-go/zocket/examples/conformance/fixtures"
 	"github.com/zocket-go/zocket/internal/testsupport/poll"
-	zws "github.com/zocket-go/zocket/transport/websocket"
 	"github.com/zocket-go/zocket/transport/wscore"
+	"github.com/zocket-go/zocket/transport/wshttp"
 	"github.com/zocket-go/zocket/zockettest"
 )
 
@@ -45,7 +45,7 @@ func startServer(t testing.TB, addr string) *server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{url: "ws://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
 	go func() {
-		err := zws.Serve(ctx, ln, app, zws.Options{Logger: slog.New(slog.DiscardHandler)})
+		err := wshttp.Serve(ctx, ln, app, wshttp.Options{Logger: slog.New(slog.DiscardHandler)})
 		s.done <- errors.Join(err, app.Close(context.Background())) // Serve leaves the App to its owner
 	}()
 	t.Cleanup(s.stop)

@@ -18,7 +18,7 @@ import (
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/client"
-	zws "github.com/zocket-go/zocket/transport/websocket"
+	"github.com/zocket-go/zocket/transport/wshttp"
 )
 
 // logBuffer is an slog destination the test can read while the client
@@ -48,7 +48,7 @@ func (b *logBuffer) logger() *slog.Logger {
 // handshake with a status and count the handshakes it saw.
 type gate struct {
 	srv        *httptest.Server
-	ws         *zws.Server
+	ws         *wshttp.Server
 	refuseWith atomic.Int32 // 0: accept
 	failFirst  atomic.Int32 // refuse that many handshakes with 503 first
 	handshakes atomic.Int32
@@ -56,7 +56,7 @@ type gate struct {
 
 func newGate(t *testing.T, app *zocket.App) *gate {
 	g := &gate{}
-	ws, err := zws.New(zocket.NewHandler(app), zws.Options{Logger: slog.New(slog.DiscardHandler)})
+	ws, err := wshttp.New(zocket.NewHandler(app), wshttp.Options{Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	g.ws = ws
 	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zocket-go/zocket/internal/patchstream"
+	"github.com/zocket-go/zocket/internal/testsupport/patchstream"
 	"github.com/zocket-go/zocket/protocol"
 	"github.com/zocket-go/zocket/statestore"
 )

@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zocket-go/zocket"
-	"github.com/zocket-go/zocket/internal/browsertest"
-	"github.com/zocket-go/zocket/transport/websocket"
+	"github.com/zocket-go/zocket/internal/testsupport/browsertest"
+	"github.com/zocket-go/zocket/transport/wshttp"
 	"github.com/zocket-go/zocket/webclient"
 )
 
@@ -68,7 +68,7 @@ func newPage(t *testing.T) *page {
 	require.NoError(t, err)
 	release := make(chan struct{})
 	app := zocket.NewApp().Register("t", testActor(release))
-	srv, err := websocket.New(zocket.NewHandler(app), websocket.Options{Logger: slog.New(slog.DiscardHandler)})
+	srv, err := wshttp.New(zocket.NewHandler(app), wshttp.Options{Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	mux.Handle("/ws", srv)

@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zocket-go/zocket/internal/browsertest"
-	"github.com/zocket-go/zocket/internal/patchstream"
+	"github.com/zocket-go/zocket/internal/testsupport/browsertest"
+	"github.com/zocket-go/zocket/internal/testsupport/patchstream"
 	"github.com/zocket-go/zocket/protocol"
 	"github.com/zocket-go/zocket/statestore"
 	"github.com/zocket-go/zocket/webclient"

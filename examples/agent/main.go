@@ -13,7 +13,7 @@ import (
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/examples/agent/agent"
 	"github.com/zocket-go/zocket/examples/internal/exampleserver"
-	"github.com/zocket-go/zocket/transport/websocket"
+	"github.com/zocket-go/zocket/transport/wshttp"
 )
 
 func main() { exampleserver.Main("agent", serve) }
@@ -23,5 +23,5 @@ func serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 		Register("agent", agent.Actor()).
 		Register("tools", agent.Tools())
 	defer app.Close(context.Background()) // after the server stops: onDeactivate runs
-	return websocket.Serve(ctx, ln, app, websocket.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
+	return wshttp.Serve(ctx, ln, app, wshttp.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
 }

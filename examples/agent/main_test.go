@@ -14,7 +14,7 @@ import (
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/client"
 	"github.com/zocket-go/zocket/examples/agent/agent"
-	"github.com/zocket-go/zocket/internal/wstest"
+	"github.com/zocket-go/zocket/internal/testsupport/wstest"
 	"github.com/zocket-go/zocket/zockettest"
 )
 

@@ -21,8 +21,8 @@ import (
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/examples/internal/exampleserver"
-	"github.com/zocket-go/zocket/transport/websocket"
 	"github.com/zocket-go/zocket/transport/wscore"
+	"github.com/zocket-go/zocket/transport/wshttp"
 )
 
 // User is the typed middleware context every handler of the notes actor sees.
@@ -106,7 +106,7 @@ func serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 	secret := secretFromEnv()
 	app := newApp(log)
 	defer app.Close(context.Background()) // after the server stops: onDeactivate runs
-	ws, err := websocket.New(zocket.NewHandler(app), websocket.Options{Logger: log, Authenticate: authenticate(secret), OriginPatterns: exampleserver.Origins(ctx)})
+	ws, err := wshttp.New(zocket.NewHandler(app), wshttp.Options{Logger: log, Authenticate: authenticate(secret), OriginPatterns: exampleserver.Origins(ctx)})
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,11 @@
 // Command bench serves the actors that the load generator (examples/loadgen,
 // docs/benchmarks.md) expects (counter, chat, big), on 127.0.0.1:$PORT when
 // PORT is set (127.0.0.1:3000 otherwise, or -addr). It serves through
-// transport/websocket, or through transport/gobwas when TRANSPORT=gobwas
-// is set:
+// transport/wshttp, or through transport/wsepoll when TRANSPORT=wsepoll
+// is set ("websocket" and "gobwas", the libraries' names, work too):
 //
 //	PORT=3000 go run ./examples/bench
-//	PORT=3000 TRANSPORT=gobwas go run ./examples/bench
+//	PORT=3000 TRANSPORT=wsepoll go run ./examples/bench
 //	go run ./examples/loadgen rtt -url ws://127.0.0.1:3000 -pid <server pid>
 package main
 
@@ -19,25 +19,25 @@ import (
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/examples/bench/benchapp"
 	"github.com/zocket-go/zocket/examples/internal/exampleserver"
-	"github.com/zocket-go/zocket/transport/gobwas"
-	"github.com/zocket-go/zocket/transport/websocket"
+	"github.com/zocket-go/zocket/transport/wsepoll"
+	"github.com/zocket-go/zocket/transport/wshttp"
 )
 
 func main() { exampleserver.Main("bench", serve(os.Getenv("TRANSPORT"))) }
 
 // serve returns the serving function for the named transport ("",
-// "websocket" or "gobwas").
+// "wshttp" or "wsepoll").
 func serve(transport string) func(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 	return func(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 		app := benchapp.NewApp(zocket.WithLogger(log))
 		defer app.Close(context.Background()) // after the server stops
 		switch transport {
-		case "", "websocket":
-			return websocket.Serve(ctx, ln, app, websocket.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
-		case "gobwas":
-			return gobwas.Serve(ctx, ln, app, gobwas.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
+		case "", "wshttp", "websocket":
+			return wshttp.Serve(ctx, ln, app, wshttp.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
+		case "wsepoll", "gobwas":
+			return wsepoll.Serve(ctx, ln, app, wsepoll.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
 		}
 		ln.Close()
-		return fmt.Errorf("unknown TRANSPORT %q (want websocket or gobwas)", transport)
+		return fmt.Errorf("unknown TRANSPORT %q (want wshttp or wsepoll)", transport)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zocket-go/zocket/internal/wstest"
+	"github.com/zocket-go/zocket/internal/testsupport/wstest"
 )
 
 func TestBenchActorsMatchLoadgen(t *testing.T) {

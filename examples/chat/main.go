@@ -20,7 +20,7 @@ import (
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/examples/chat/chatroom"
 	"github.com/zocket-go/zocket/examples/internal/exampleserver"
-	"github.com/zocket-go/zocket/transport/websocket"
+	"github.com/zocket-go/zocket/transport/wshttp"
 )
 
 func main() { exampleserver.Main("chat", serve) }
@@ -28,7 +28,7 @@ func main() { exampleserver.Main("chat", serve) }
 func serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 	app := zocket.NewApp(zocket.WithLogger(log)).Register("chat", chatroom.Actor())
 	defer app.Close(context.Background()) // after the server: onDeactivate runs, bounded by the App's grace
-	ws, err := websocket.New(zocket.NewHandler(app), websocket.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
+	ws, err := wshttp.New(zocket.NewHandler(app), wshttp.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
 	if err != nil {
 		return err
 	}

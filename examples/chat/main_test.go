@@ -5,7 +5,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/zocket-go/zocket/internal/wstest"
+	"github.com/zocket-go/zocket/internal/testsupport/wstest"
 )
 
 func TestChatOverWebSocket(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zocket-go/zocket/examples/internal/exampleserver"
-	"github.com/zocket-go/zocket/internal/browsertest"
+	"github.com/zocket-go/zocket/internal/testsupport/browsertest"
 )
 
 // devServer serves the chat page from another origin (another port), as a

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zocket-go/zocket/examples/internal/exampleserver"
-	"github.com/zocket-go/zocket/internal/browsertest"
+	"github.com/zocket-go/zocket/internal/testsupport/browsertest"
 )
 
 // server runs the chat example on addr ("127.0.0.1:0": any port),

@@ -1,4 +1,4 @@
-// Command cluster runs zocket's distributed mode (transport/nats): a
+// Command cluster runs zocket's distributed mode (transport/natscluster): a
 // gateway, a runtime, or both, connected by NATS JetStream. By default it
 // runs both with a NATS server embedded in the process, so that
 //

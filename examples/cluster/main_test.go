@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zocket-go/zocket/internal/wstest"
+	"github.com/zocket-go/zocket/internal/testsupport/wstest"
 )
 
 // start runs the cluster with cfg until the test ends.

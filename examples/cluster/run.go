@@ -16,7 +16,7 @@ import (
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/examples/bench/benchapp"
 	"github.com/zocket-go/zocket/internal/natsserver"
-	znats "github.com/zocket-go/zocket/transport/nats"
+	"github.com/zocket-go/zocket/transport/natscluster"
 )
 
 // addrs are where a running cluster listens.
@@ -30,15 +30,15 @@ type addrs struct {
 // the gateway closes its sockets (1001), the runtime stops consuming and
 // closes its App (onDeactivate runs). ready, if set, learns the addresses.
 func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (err error) {
-	var cp *znats.ControlPlane
+	var cp *natscluster.ControlPlane
 	if cfg.ControlPlane != "" {
-		cp = &znats.ControlPlane{URL: cfg.ControlPlane, Token: cfg.Token}
+		cp = &natscluster.ControlPlane{URL: cfg.ControlPlane, Token: cfg.Token}
 	}
 	runtime := cfg.Role == "runtime" || cfg.Role == "both"
 	if runtime {
 		defer func() { // best effort "failed" report, also for a missing DEPLOYMENT_ID
 			if err != nil && cp != nil {
-				if rerr := cp.Report(context.Background(), znats.RuntimeReport{DeploymentID: cfg.DeploymentID, Status: "failed", Message: err.Error()}); rerr != nil {
+				if rerr := cp.Report(context.Background(), natscluster.RuntimeReport{DeploymentID: cfg.DeploymentID, Status: "failed", Message: err.Error()}); rerr != nil {
 					log.Error("failed report not sent", "err", rerr)
 				}
 			}
@@ -69,7 +69,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 		return fmt.Errorf("connect to NATS: %w", err)
 	}
 	defer nc.Close()
-	scope := znats.Namespace{WorkspaceID: cfg.WorkspaceID, ProjectID: cfg.ProjectID}
+	scope := natscluster.Namespace{WorkspaceID: cfg.WorkspaceID, ProjectID: cfg.ProjectID}
 
 	var servers []*http.Server
 	serve := func(port int, h http.Handler) (string, error) {
@@ -92,7 +92,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 
 	if runtime {
 		app := benchapp.NewApp(zocket.WithLogger(log))
-		rt, err := znats.NewRuntime(nc, app, znats.RuntimeOptions{Namespace: scope, DeploymentID: cfg.DeploymentID, Logger: log})
+		rt, err := natscluster.NewRuntime(nc, app, natscluster.RuntimeOptions{Namespace: scope, DeploymentID: cfg.DeploymentID, Logger: log})
 		if err != nil {
 			return err
 		}
@@ -105,7 +105,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 			err = errors.Join(err, rt.Stop(sctx), app.Close(sctx))
 		}()
 		if cp != nil {
-			if err := cp.Report(ctx, znats.RuntimeReport{DeploymentID: cfg.DeploymentID, Status: "ready", ActorTypes: app.ActorNames()}); err != nil {
+			if err := cp.Report(ctx, natscluster.RuntimeReport{DeploymentID: cfg.DeploymentID, Status: "ready", ActorTypes: app.ActorNames()}); err != nil {
 				return err
 			}
 		}
@@ -119,11 +119,11 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 		log.Info("runtime ready", "health", a.Health, "actors", app.ActorNames(), "namespace", scope)
 	}
 	if cfg.Role == "gateway" || cfg.Role == "both" {
-		var auth znats.Authorizer = znats.StaticAuthorizer{Namespace: scope}
+		var auth natscluster.Authorizer = natscluster.StaticAuthorizer{Namespace: scope}
 		if cp != nil {
-			auth = &znats.HTTPAuthorizer{URL: cfg.ControlPlane, Token: cfg.Token}
+			auth = &natscluster.HTTPAuthorizer{URL: cfg.ControlPlane, Token: cfg.Token}
 		}
-		g, err := znats.NewGateway(ctx, nc, znats.GatewayOptions{Authorizer: auth, Logger: log})
+		g, err := natscluster.NewGateway(ctx, nc, natscluster.GatewayOptions{Authorizer: auth, Logger: log})
 		if err != nil {
 			return err
 		}

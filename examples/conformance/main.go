@@ -13,7 +13,7 @@ import (
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/examples/conformance/fixtures"
 	"github.com/zocket-go/zocket/examples/internal/exampleserver"
-	"github.com/zocket-go/zocket/transport/websocket"
+	"github.com/zocket-go/zocket/transport/wshttp"
 )
 
 func main() { exampleserver.Main("conformance", serve) }
@@ -21,5 +21,5 @@ func main() { exampleserver.Main("conformance", serve) }
 func serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 	app, _ := fixtures.NewApp(zocket.WithLogger(log))
 	defer app.Close(context.Background()) // after the server stops: onDeactivate runs
-	return websocket.Serve(ctx, ln, app, websocket.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
+	return wshttp.Serve(ctx, ln, app, wshttp.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
 }

@@ -11,8 +11,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zocket-go/zocket/internal/browsertest"
-	"github.com/zocket-go/zocket/internal/wstest"
+	"github.com/zocket-go/zocket/internal/testsupport/browsertest"
+	"github.com/zocket-go/zocket/internal/testsupport/wstest"
 )
 
 var screenshot = flag.Bool("screenshot", false, "save the drawing page as docs/draw.png")

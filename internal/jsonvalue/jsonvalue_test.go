@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zocket-go/zocket/internal/patchtest"
+	"github.com/zocket-go/zocket/internal/testsupport/patchtest"
 	"github.com/zocket-go/zocket/protocol"
 )
 

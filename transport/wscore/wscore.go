@@ -5,7 +5,7 @@
 // errors a connection's Send returns, client ids, and the lifecycle of
 // Serve.
 //
-// transport/websocket (github.com/coder/websocket) and transport/gobwas
+// transport/wshttp (github.com/coder/websocket) and transport/wsepoll
 // (github.com/gobwas/ws) are built on it; a transport of your own can be
 // too, so that it behaves like them:
 //

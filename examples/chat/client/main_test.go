@@ -16,8 +16,8 @@ import (
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/examples/chat/chatroom"
 	"github.com/zocket-go/zocket/internal/testsupport/poll"
-	"github.com/zocket-go/zocket/internal/wstest"
-	"github.com/zocket-go/zocket/transport/websocket"
+	"github.com/zocket-go/zocket/internal/testsupport/wstest"
+	"github.com/zocket-go/zocket/transport/wshttp"
 )
 
 // syncBuf is a client's output: safe to read while the client writes,
@@ -59,7 +59,7 @@ func (s *syncBuf) waitFor(t *testing.T, want string) {
 func TestTwoClientsChat(t *testing.T) {
 	url := wstest.Serve(t, func(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 		app := zocket.NewApp(zocket.WithLogger(log)).Register("chat", chatroom.Actor())
-		return websocket.Serve(ctx, ln, app, websocket.Options{Logger: log})
+		return wshttp.Serve(ctx, ln, app, wshttp.Options{Logger: log})
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

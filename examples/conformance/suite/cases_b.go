@@ -11,8 +11,8 @@ import (
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/examples/conformance/fixtures"
-	"github.com/zocket-go/zocket/internal/patchtest"
-	"github.com/zocket-go/zocket/internal/wstest"
+	"github.com/zocket-go/zocket/internal/testsupport/patchtest"
+	"github.com/zocket-go/zocket/internal/testsupport/wstest"
 )
 
 // Middleware, in-process (stub connection)

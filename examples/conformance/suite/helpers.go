@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/zocket-go/zocket/internal/patchtest"
-	"github.com/zocket-go/zocket/internal/wstest"
+	"github.com/zocket-go/zocket/internal/testsupport/patchtest"
+	"github.com/zocket-go/zocket/internal/testsupport/wstest"
 	"github.com/zocket-go/zocket/protocol"
 )
 

@@ -18,15 +18,15 @@ import (
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/examples/bench/benchapp"
 	"github.com/zocket-go/zocket/examples/loadgen/load"
-	"github.com/zocket-go/zocket/internal/wstest"
-	"github.com/zocket-go/zocket/transport/websocket"
+	"github.com/zocket-go/zocket/internal/testsupport/wstest"
+	"github.com/zocket-go/zocket/transport/wshttp"
 )
 
 // serveBench serves the benchmark actors in this process on a loopback
 // port, as examples/bench does, and returns the server as a Target.
 func serveBench(t *testing.T) load.Target {
 	url := wstest.Serve(t, func(ctx context.Context, ln net.Listener, log *slog.Logger) error {
-		return websocket.Serve(ctx, ln, benchapp.NewApp(zocket.WithLogger(log)), websocket.Options{Logger: log})
+		return wshttp.Serve(ctx, ln, benchapp.NewApp(zocket.WithLogger(log)), wshttp.Options{Logger: log})
 	})
 	return load.Target{URL: url, PID: os.Getpid()}
 }

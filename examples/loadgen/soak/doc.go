@@ -2,7 +2,7 @@
 // connections churn against one server over loopback (open, subscribe,
 // call, close; some vanish by dropping the TCP connection without a
 // WebSocket close, some while their calls are in flight), on
-// transport/websocket and transport/gobwas. Afterwards it checks that
+// transport/wshttp and transport/wsepoll. Afterwards it checks that
 //
 //   - every call of a connection that stayed was answered exactly once,
 //     and no result came for a call never made;

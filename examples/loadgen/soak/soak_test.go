@@ -17,8 +17,8 @@ import (
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/internal/testsupport/poll"
-	"github.com/zocket-go/zocket/transport/gobwas"
-	"github.com/zocket-go/zocket/transport/websocket"
+	"github.com/zocket-go/zocket/transport/wsepoll"
+	"github.com/zocket-go/zocket/transport/wshttp"
 )
 
 // size is one soak run's size.
@@ -118,9 +118,9 @@ func startServer(t *testing.T, transport string) *server {
 	go func() {
 		switch transport {
 		case "gobwas":
-			done <- gobwas.Serve(ctx, ln, app, gobwas.Options{Logger: log})
+			done <- wsepoll.Serve(ctx, ln, app, wsepoll.Options{Logger: log})
 		default:
-			done <- websocket.Serve(ctx, ln, app, websocket.Options{Logger: log})
+			done <- wshttp.Serve(ctx, ln, app, wshttp.Options{Logger: log})
 		}
 	}()
 	s := &server{app: app, url: "ws://" + ln.Addr().String()}

@@ -1,0 +1,221 @@
+package natscluster
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// GatewayOptions configures a Gateway.
+type GatewayOptions struct {
+	// Authorizer admits clients (required): an HTTPAuthorizer against the
+	// control plane, or a StaticAuthorizer for development.
+	Authorizer Authorizer
+	// OriginPatterns restricts browser origins (path.Match host
+	// patterns). Empty admits any origin, as the TypeScript gateway does:
+	// clients authenticate with their token, not with cookies.
+	OriginPatterns []string
+	// ReadLimit is the largest accepted client frame (default 1 MiB).
+	ReadLimit int64
+	// SendQueue bounds the frames waiting for a client's socket (default
+	// 1024); a client that falls further behind is closed with 1008.
+	SendQueue int
+	// PublishTimeout bounds the wait for a frame's PubAck (default 5 s).
+	PublishTimeout time.Duration
+	// AliveInterval is how often the gateway lists its open sessions on
+	// core NATS for runtimes (default 30 s; negative: never). See
+	// SessionsAliveNotice.
+	AliveInterval time.Duration
+	// Logger receives the gateway's logs (default: discard).
+	Logger *slog.Logger
+}
+
+// Close reasons sent by the gateway.
+const (
+	ReasonSlowConsumer  = "slow consumer: outbound queue full"
+	ReasonShutdown      = "gateway shutting down"
+	ReasonRelayStopped  = "outbound relay stopped"
+	ReasonNATSRestart   = "NATS restarted; reconnect"
+	upgradeRequiredBody = "Zocket Gateway — WebSocket upgrade required"
+)
+
+// Gateway ends client WebSockets (docs/distributed.md): it authorizes each upgrade,
+// publishes the client's frames to INBOUND in order (up to 64 waiting for
+// their PubAck at a time), and relays the
+// session's OUTBOUND messages to the socket through an ordered consumer
+// that starts at the beginning of the subject, so answers published before
+// it started are not lost. It sends welcome at once and holds no
+// actor state. A Gateway is an http.Handler: /health answers
+// {"ok":true} while NATS is connected, every other path upgrades.
+type Gateway struct {
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	opts GatewayOptions
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	closing  bool
+	wg       sync.WaitGroup
+
+	stopAlive chan struct{}  // closed by Shutdown
+	aliveDone sync.WaitGroup // the alive loop
+}
+
+// NewGateway ensures the streams (logging any drift) and returns a Gateway
+// publishing through nc.
+func NewGateway(ctx context.Context, nc *nats.Conn, opts GatewayOptions) (*Gateway, error) {
+	if opts.Authorizer == nil {
+		return nil, errors.New("natscluster: GatewayOptions.Authorizer is required")
+	}
+	if opts.ReadLimit <= 0 {
+		opts.ReadLimit = 1 << 20
+	}
+	if opts.SendQueue <= 0 {
+		opts.SendQueue = 1024
+	}
+	if opts.PublishTimeout <= 0 {
+		opts.PublishTimeout = 5 * time.Second
+	}
+	if opts.AliveInterval == 0 {
+		opts.AliveInterval = 30 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	drifts, err := EnsureStreams(ctx, js)
+	for _, d := range drifts {
+		opts.Logger.Warn("natscluster: stream configuration drift", "drift", d.String())
+	}
+	if err != nil {
+		return nil, err
+	}
+	g := &Gateway{nc: nc, js: js, opts: opts, sessions: map[*session]struct{}{}, stopAlive: make(chan struct{})}
+	if opts.AliveInterval > 0 {
+		g.aliveDone.Go(func() { g.aliveLoop(g.stopAlive) })
+	}
+	return g, nil
+}
+
+// ServeHTTP serves /health and upgrades every other request, once authorized.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/health" {
+		w.Header().Set("Content-Type", "application/json")
+		if !g.nc.IsConnected() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprint(w, `{"ok":false,"error":"NATS disconnected"}`)
+			return
+		}
+		fmt.Fprint(w, `{"ok":true}`)
+		return
+	}
+	if r.Host == "" {
+		http.Error(w, "Missing host header", http.StatusUnauthorized)
+		return
+	}
+	var token *string
+	if q := r.URL.Query(); q.Has("token") {
+		t := q.Get("token")
+		token = &t
+	}
+	auth, err := g.opts.Authorizer.Authorize(r.Context(), r.Host, token)
+	if err != nil {
+		g.opts.Logger.Info("natscluster: gateway refused a client", "host", r.Host, "err", err)
+		http.Error(w, err.Error(), http.StatusUnauthorized)
+		return
+	}
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		http.Error(w, upgradeRequiredBody, http.StatusUpgradeRequired)
+		return
+	}
+	g.mu.Lock()
+	if g.closing {
+		g.mu.Unlock()
+		http.Error(w, ReasonShutdown, http.StatusServiceUnavailable)
+		return
+	}
+	g.wg.Add(1)
+	g.mu.Unlock()
+	defer g.wg.Done()
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		OriginPatterns:     g.opts.OriginPatterns,
+		InsecureSkipVerify: len(g.opts.OriginPatterns) == 0,
+	})
+	if err != nil {
+		g.opts.Logger.Info("natscluster: gateway upgrade failed", "err", err)
+		return
+	}
+	ws.SetReadLimit(g.opts.ReadLimit)
+	g.serve(ws, auth)
+}
+
+// Shutdown closes every session with 1001 and waits for them to end, or
+// for ctx, and stops the gateway's goroutine.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.mu.Lock()
+	if !g.closing {
+		close(g.stopAlive)
+	}
+	g.closing = true
+	for s := range g.sessions {
+		s.close(websocket.StatusGoingAway, ReasonShutdown)
+	}
+	g.mu.Unlock()
+	g.aliveDone.Wait()
+	done := make(chan struct{})
+	go func() { g.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		g.mu.Lock()
+		for s := range g.sessions {
+			s.ws.CloseNow()
+		}
+		g.mu.Unlock()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// Len returns the number of open sessions.
+func (g *Gateway) Len() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.sessions)
+}
+
+// newSessionID returns a random UUID v4, like crypto.randomUUID.
+func newSessionID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// frameHead is what the gateway reads of a client frame to route it.
+type frameHead struct {
+	Type    *string         `json:"type"`
+	ID      json.RawMessage `json:"id"`
+	Actor   *string         `json:"actor"`
+	ActorID *string         `json:"actorId"`
+}
+
+func (h *frameHead) isRPC() bool { return h.Type != nil && *h.Type == "rpc" && len(h.ID) > 0 }

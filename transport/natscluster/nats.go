@@ -1,0 +1,61 @@
+// Package nats runs zocket in the distributed mode (docs/distributed.md): stateless
+// gateways terminate WebSockets and authorize sessions, runtimes host the
+// actors, and NATS JetStream connects them. Subjects, streams, consumers
+// and envelopes are those of the TypeScript gateway and runtime, so a Go
+// runtime works behind a TypeScript gateway and the reverse.
+//
+//	client ─WS─► Gateway ─JetStream─► INBOUND ─pull consumer per actor type─► Runtime ─► App
+//	client ◄─WS─ Gateway ◄─ordered consumer per session─ OUTBOUND ◄─JetStream─┘
+//
+// Where the TypeScript version has gaps, this package fixes
+// the ones users notice:
+//
+//   - The gateway sends welcome as soon as the socket opens, with the
+//     session id the runtime uses as client id.
+//   - Subject tokens are validated; an rpc with an unroutable actor
+//     or id, or one the gateway could not publish, gets an
+//     rpc:result error instead of a silent timeout.
+//   - The authorize response is validated, and the call is bounded by a
+//     timeout.
+//   - The runtime runs the instances of one actor type in parallel, each
+//     instance in order; acks an rpc once its result is published,
+//     keeps long calls alive with in-progress acks, and does not execute a
+//     redelivered rpc twice (deduplicated by session and rpc id);
+//     terminates undecodable or foreign-namespace envelopes; ignores
+//     frames of a session it saw disconnect; counts and logs failed
+//     outbound publishes; reports a dead consume loop as unhealthy.
+//   - Stream setup creates missing streams and reports configuration
+//     drift.
+//   - Go gateways list their open sessions every 30 s (SessionsAliveNotice,
+//     a Go extension on core NATS), and runtimes close sessions that were
+//     listed and then stopped being listed: a lost disconnect notice or a
+//     crashed gateway no longer leaks a session. Sessions of
+//     TypeScript gateways, which send no lists, are never closed this way.
+//
+// What stays as in TypeScript (documented limitations): delivery is
+// at-least-once across a runtime crash; INBOUND and OUTBOUND live in
+// memory, so a NATS restart loses what was not consumed; a runtime restart
+// loses actor state and subscriptions (clients stay connected and must
+// resubscribe; the Go client does so when it reconnects).
+package natscluster
+
+import "errors"
+
+// Namespace is a deployment's (workspace, project), as it appears in subjects
+// and in envelopes (their "scope" member). A session's Namespace becomes its
+// connections' zocket.Identity.Namespace.
+type Namespace struct {
+	WorkspaceID string `json:"workspaceId"`
+	ProjectID   string `json:"projectId"`
+}
+
+// Validate reports whether both values can be subject tokens.
+func (s Namespace) Validate() error {
+	return errors.Join(ValidToken("workspaceId", s.WorkspaceID), ValidToken("projectId", s.ProjectID))
+}
+
+// Stream names.
+const (
+	InboundStream  = "INBOUND"
+	OutboundStream = "OUTBOUND"
+)

@@ -1,0 +1,270 @@
+package natscluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/zocket-go/zocket/protocol"
+)
+
+// session is one client socket on a gateway.
+type session struct {
+	g    *Gateway
+	ws   *websocket.Conn
+	id   string
+	auth Authorization
+	head []byte // the session's InboundEnvelope up to the message, encoded once
+
+	out  chan []byte   // frames for the socket, bounded
+	acks chan inflight // published frames waiting for their PubAck, in order
+	once sync.Once
+	done chan struct{} // closed when the session ends
+}
+
+func newSession(g *Gateway, ws *websocket.Conn, id string, auth Authorization) *session {
+	return &session{g: g, ws: ws, id: id, auth: auth, head: inboundHead(auth.Namespace, id, auth.UserID, auth.Claims),
+		out: make(chan []byte, g.opts.SendQueue), acks: make(chan inflight, maxInflight), done: make(chan struct{})}
+}
+
+// serve runs a session until its socket closes.
+func (g *Gateway) serve(ws *websocket.Conn, auth Authorization) {
+	s := newSession(g, ws, newSessionID(), auth)
+	g.mu.Lock()
+	g.sessions[s] = struct{}{}
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		delete(g.sessions, s)
+		g.mu.Unlock()
+	}()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var writer sync.WaitGroup
+	writer.Go(func() { s.writeLoop(ctx) })
+
+	relay, err := s.relay(ctx)
+	if err != nil {
+		g.opts.Logger.Error("natscluster: gateway cannot relay a session's outbound messages", "sessionId", s.id, "err", err)
+		ws.Close(websocket.StatusInternalError, ReasonRelayStopped)
+		cancel()
+		writer.Wait()
+		return
+	}
+	g.notice(ConnectedSubject(auth.Namespace), SessionConnectedNotice{Namespace: auth.Namespace, SessionID: s.id, UserID: auth.UserID, ConnectedAt: time.Now().UnixMilli()})
+	s.send(protocol.AppendWelcome(nil, s.id)) // at once: the id the runtime will use
+
+	var acker sync.WaitGroup
+	acker.Go(func() { s.ackLoop(ctx) })
+	s.readLoop(ctx)
+	close(s.acks)
+	acker.Wait() // each wait is bounded by PublishTimeout
+
+	s.once.Do(func() { close(s.done) })
+	relay.Stop()
+	cancel()
+	writer.Wait()
+	ws.CloseNow()
+	g.notice(DisconnectedSubject(auth.Namespace), SessionDisconnectedNotice{Namespace: auth.Namespace, SessionID: s.id, DisconnectedAt: time.Now().UnixMilli()})
+}
+
+// relay pipes the session's outbound subject to the socket through an
+// ordered consumer delivering from the start of what the stream holds
+// (so answers published before it started arrive too). If the relay stops
+// for good, the socket is closed with 1011 so that the client reconnects.
+func (s *session) relay(ctx context.Context) (jetstream.ConsumeContext, error) {
+	g := s.g
+	cfg := jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{OutboundSubject(s.auth.Namespace, s.id)},
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+	}
+	cons, err := g.js.OrderedConsumer(ctx, OutboundStream, cfg)
+	if errors.Is(err, jetstream.ErrStreamNotFound) { // a restarted NATS lost the streams
+		if _, err = EnsureStreams(ctx, g.js); err == nil {
+			cons, err = g.js.OrderedConsumer(ctx, OutboundStream, cfg)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		var env OutboundEnvelope
+		if err := json.Unmarshal(m.Data(), &env); err != nil || len(env.Message) == 0 {
+			g.opts.Logger.Warn("natscluster: gateway skipped an undecodable outbound envelope", "sessionId", s.id, "err", err)
+			return
+		}
+		s.send(env.Message)
+	}, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		g.opts.Logger.Debug("natscluster: gateway relay", "sessionId", s.id, "err", err)
+		if errors.Is(err, jetstream.ErrServerShutdown) || consumerGone(err) {
+			// The streams live in memory: after a NATS restart the
+			// ordered consumer would resume at a sequence the new stream
+			// has not reached. A new session starts clean.
+			g.opts.Logger.Warn("natscluster: gateway lost its relay to NATS; closing the session", "sessionId", s.id, "err", err)
+			s.close(websocket.StatusServiceRestart, ReasonNATSRestart)
+		}
+	}))
+	if err != nil {
+		return nil, err
+	}
+	go func() { // supervision, owned by the session: ends with it
+		select {
+		case <-cc.Closed():
+			select {
+			case <-s.done:
+			default:
+				g.opts.Logger.Error("natscluster: gateway relay stopped; closing the session", "sessionId", s.id)
+				s.close(websocket.StatusInternalError, ReasonRelayStopped)
+			}
+		case <-s.done:
+		}
+	}()
+	return cc, nil
+}
+
+// send queues a frame for the socket; a full queue closes the session.
+func (s *session) send(frame []byte) {
+	select {
+	case <-s.done:
+	case s.out <- frame:
+	default:
+		s.g.opts.Logger.Warn("natscluster: gateway closed a slow consumer", "sessionId", s.id)
+		s.close(websocket.StatusPolicyViolation, ReasonSlowConsumer)
+	}
+}
+
+// close ends the session with a close frame, once.
+func (s *session) close(code websocket.StatusCode, reason string) {
+	s.once.Do(func() {
+		close(s.done)
+		go s.ws.Close(code, reason) // waits for the peer; the read loop ends
+	})
+}
+
+func (s *session) writeLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.done:
+			return
+		case f := <-s.out:
+			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			err := s.ws.Write(wctx, websocket.MessageText, f)
+			cancel()
+			if err != nil {
+				s.ws.CloseNow()
+				return
+			}
+		}
+	}
+}
+
+// readLoop publishes each client frame, in order, until the socket ends.
+func (s *session) readLoop(ctx context.Context) {
+	for {
+		_, data, err := s.ws.Read(ctx)
+		if err != nil {
+			return
+		}
+		s.route(ctx, data)
+	}
+}
+
+// route publishes one client frame to INBOUND, in arrival order: frames that
+// are not objects with string actor and actorId are dropped; an rpc that
+// cannot be routed is answered with an error.
+func (s *session) route(ctx context.Context, data []byte) {
+	g := s.g
+	var head frameHead
+	if err := json.Unmarshal(data, &head); err != nil || head.Actor == nil || head.ActorID == nil {
+		g.opts.Logger.Debug("natscluster: gateway dropped an unroutable frame", "sessionId", s.id, "err", err)
+		return
+	}
+	if err := firstErr(ValidToken("actor", *head.Actor), ValidActorID(*head.ActorID)); err != nil {
+		g.opts.Logger.Info("natscluster: gateway refused a frame with an invalid subject token", "sessionId", s.id, "err", err)
+		if head.isRPC() {
+			s.send(protocol.AppendError(nil, head.ID, "Invalid actor or actorId: "+err.Error()))
+		}
+		return
+	}
+	env := append(append(append(make([]byte, 0, len(s.head)+len(data)+1), s.head...), data...), '}')
+	fut, err := g.js.PublishAsync(InboundSubject(s.auth.Namespace, *head.Actor, *head.ActorID), env)
+	if err != nil {
+		s.publishFailed(ctx, head, nil, err)
+		return
+	}
+	s.acks <- inflight{fut: fut, head: head} // waits while maxInflight frames are unacknowledged
+}
+
+// maxInflight is how many of a session's frames may wait for their PubAck
+// while the gateway reads the next ones.
+const maxInflight = 64
+
+// inflight is a published frame waiting for its PubAck.
+type inflight struct {
+	fut  jetstream.PubAckFuture
+	head frameHead
+}
+
+// ackLoop waits for the PubAcks of the session's frames, in publish order,
+// until the read loop closes acks.
+func (s *session) ackLoop(ctx context.Context) {
+	timer := time.NewTimer(s.g.opts.PublishTimeout)
+	defer timer.Stop()
+	for p := range s.acks {
+		timer.Reset(s.g.opts.PublishTimeout)
+		select {
+		case <-p.fut.Ok():
+		case err := <-p.fut.Err():
+			s.publishFailed(ctx, p.head, p.fut, err)
+		case <-timer.C:
+			s.publishFailed(ctx, p.head, p.fut, jetstream.ErrAsyncPublishTimeout)
+		}
+	}
+}
+
+// publishFailed handles a frame that did not reach INBOUND. When no stream
+// answered (the streams live in memory: a NATS restart loses them) it
+// re-creates the streams and publishes the frame once more, waiting;
+// otherwise, and if that fails too, an rpc gets an error answer instead of
+// a timeout.
+func (s *session) publishFailed(ctx context.Context, head frameHead, fut jetstream.PubAckFuture, err error) {
+	g := s.g
+	if fut != nil && errors.Is(err, jetstream.ErrNoStreamResponse) {
+		pctx, cancel := context.WithTimeout(ctx, g.opts.PublishTimeout)
+		defer cancel()
+		if _, err = EnsureStreams(pctx, g.js); err == nil {
+			if _, err = g.js.PublishMsg(pctx, fut.Msg()); err == nil {
+				return
+			}
+		}
+	}
+	g.opts.Logger.Warn("natscluster: gateway could not publish a frame", "sessionId", s.id, "err", err)
+	if head.isRPC() {
+		s.send(protocol.AppendError(nil, head.ID, "Gateway could not route the message"))
+	}
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// notice publishes a session notice on core NATS.
+func (g *Gateway) notice(subject string, v any) {
+	b, _ := json.Marshal(v)
+	if err := g.nc.Publish(subject, b); err != nil {
+		g.opts.Logger.Warn("natscluster: gateway could not publish a session notice", "subject", subject, "err", err)
+	}
+}
