@@ -1,6 +1,7 @@
 package zocket_test
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -28,6 +29,10 @@ func FuzzHandler(f *testing.F) {
 	app, _ := fixtures.NewApp(zocket.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	h := zocket.NewHandler(app)
 	f.Fuzz(func(t *testing.T, frame []byte) {
+		// The Handler keeps the frames it is given (calls to other actors
+		// may still read them after the probe is answered); the fuzzer
+		// reuses its buffer after this function returns.
+		frame = bytes.Clone(frame)
 		// A Flusher connection, as socket transports have; a second one
 		// closes before its lent call runs.
 		c := &flushConn{LocalConn: zocket.NewLocalConn("fuzz", zocket.Identity{})}
