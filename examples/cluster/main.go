@@ -37,6 +37,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -81,6 +82,7 @@ type config struct {
 	ProjectID    string
 	DeploymentID string
 	CPUProfile   string
+	Origins      []string // the gateway's OriginPatterns; none admits every origin
 }
 
 // parseConfig reads flags over environment variables over defaults.
@@ -103,6 +105,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.Role, "role", "both", "gateway, runtime or both")
 	fs.StringVar(&c.Host, "host", "127.0.0.1", "interface to listen on")
 	fs.IntVar(&c.Port, "port", envInt("PORT", 3000), "gateway WebSocket port (PORT)")
+	origins := fs.String("origins", "", "comma-separated origin patterns the gateway admits (default: every origin, as the TypeScript gateway)")
 	addr := fs.String("addr", "", "gateway listen address host:port (overrides -host and -port)")
 	fs.IntVar(&c.APIPort, "api-port", envInt("API_PORT", 8080), "runtime /health port (API_PORT)")
 	fs.StringVar(&c.NATSURL, "nats", getenv("NATS_URL"), "NATS server URL (NATS_URL); empty embeds one")
@@ -115,6 +118,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile (NATS server included) to this file until exit")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if *origins != "" {
+		c.Origins = strings.Split(*origins, ",")
 	}
 	if *addr != "" {
 		host, port, err := net.SplitHostPort(*addr)

@@ -121,11 +121,14 @@ func TestFlagsOverEnvironment(t *testing.T) {
 	assert.Error(t, err)
 }
 
-func TestAddrSetsTheGatewayListenAddress(t *testing.T) {
+func TestAddrAndOriginsConfigureTheGateway(t *testing.T) {
 	cfg, err := parseConfig([]string{"-addr", "0.0.0.0:4100"}, func(k string) string { return map[string]string{"PORT": "4000"}[k] })
 	require.NoError(t, err)
 	assert.Equal(t, "0.0.0.0", cfg.Host)
 	assert.Equal(t, 4100, cfg.Port)
+	cfg, err = parseConfig([]string{"-origins", "localhost:5173,*.example.com"}, func(string) string { return "" })
+	require.NoError(t, err)
+	assert.Equal(t, []string{"localhost:5173", "*.example.com"}, cfg.Origins)
 	_, err = parseConfig([]string{"-addr", "no-port"}, func(string) string { return "" })
 	assert.ErrorContains(t, err, "-addr")
 }

@@ -123,7 +123,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 		if cp != nil {
 			auth = &natscluster.HTTPAuthorizer{URL: cfg.ControlPlane, Token: cfg.Token}
 		}
-		g, err := natscluster.NewGateway(ctx, nc, natscluster.GatewayOptions{Authorizer: auth, Logger: log})
+		g, err := natscluster.NewGateway(ctx, nc, natscluster.GatewayOptions{Authorizer: auth, Logger: log, OriginPatterns: cfg.Origins})
 		if err != nil {
 			return err
 		}
