@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/zocket-go/zocket"
-	"github.com/zocket-go/zocket/examples/conformance/fixtures"
+	"github.com/zocket-go/zocket/zockettest/conformance/fixtures"
 )
 
 // FuzzHandler feeds arbitrary frames to a Handler serving every fixture

@@ -19,11 +19,11 @@ import (
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/client"
 	"github.com/zocket-go/zocket/examples/chat/chatroom"
-	"github.com/zocket-go/zocket/examples/conformance/fixtures"
 	"github.com/zocket-go/zocket/internal/testsupport/poll"
 	"github.com/zocket-go/zocket/transport/wscore"
 	"github.com/zocket-go/zocket/transport/wshttp"
 	"github.com/zocket-go/zocket/zockettest"
+	"github.com/zocket-go/zocket/zockettest/conformance/fixtures"
 )
 
 // server runs the conformance fixtures plus the chat room ("chatroom") on addr

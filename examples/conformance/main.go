@@ -11,9 +11,9 @@ import (
 	"net"
 
 	"github.com/zocket-go/zocket"
-	"github.com/zocket-go/zocket/examples/conformance/fixtures"
 	"github.com/zocket-go/zocket/examples/internal/exampleserver"
 	"github.com/zocket-go/zocket/transport/wshttp"
+	"github.com/zocket-go/zocket/zockettest/conformance/fixtures"
 )
 
 func main() { exampleserver.Main("conformance", serve) }

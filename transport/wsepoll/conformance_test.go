@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/zocket-go/zocket"
-	"github.com/zocket-go/zocket/examples/conformance/fixtures"
-	"github.com/zocket-go/zocket/examples/conformance/suite"
 	"github.com/zocket-go/zocket/internal/testsupport/wstest"
 	"github.com/zocket-go/zocket/transport/wsepoll"
+	"github.com/zocket-go/zocket/zockettest/conformance"
+	"github.com/zocket-go/zocket/zockettest/conformance/fixtures"
 )
 
 // TestConformance runs every server/wire check of the conformance suite against
@@ -21,13 +21,15 @@ import (
 // from an http.Handler, and with a goroutine per connection.
 func TestConformance(t *testing.T) {
 	t.Run("RawListener", func(t *testing.T) {
-		suite.Run(t, func(tb testing.TB) string { return serveRaw(tb, wsepoll.Options{}) })
+		conformance.Run(t, conformance.Target{Start: func(tb testing.TB) string { return serveRaw(tb, wsepoll.Options{}) }})
 	})
 	t.Run("HTTPHandler", func(t *testing.T) {
-		suite.Run(t, func(tb testing.TB) string { return serveHTTP(tb, wsepoll.Options{}) })
+		conformance.Run(t, conformance.Target{Start: func(tb testing.TB) string { return serveHTTP(tb, wsepoll.Options{}) }})
 	})
 	t.Run("GoroutinePerConn", func(t *testing.T) {
-		suite.Run(t, func(tb testing.TB) string { return serveRaw(tb, wsepoll.Options{GoroutinePerConn: true}) })
+		conformance.Run(t, conformance.Target{Start: func(tb testing.TB) string {
+			return serveRaw(tb, wsepoll.Options{GoroutinePerConn: true})
+		}})
 	})
 }
 

@@ -1,5 +1,6 @@
-// Package wstest is a raw WebSocket test client for the zocket protocol:
-// it sends JSON text frames and records every frame it receives, in order.
+// Package wstest is a raw test client for the zocket protocol: it sends
+// JSON text frames and records every frame it receives, in order. It speaks
+// WebSockets (Dial) or any framing given as a client.Socket (NewClient).
 package wstest
 
 import (
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/zocket-go/zocket/client"
 )
 
 // Frame is one received frame, decoded generically (numbers as float64).
@@ -24,12 +27,13 @@ func (f Frame) Type() string { s, _ := f["type"].(string); return s }
 // Client is a raw protocol client.
 type Client struct {
 	t      testing.TB
-	ws     *websocket.Conn
+	sock   client.Socket
+	ws     *websocket.Conn // nil unless dialed with WebSockets
 	frames chan Frame
 	raw    chan []byte
 	closed chan struct{}
 	err    error
-	// ClientID is the id from the welcome frame, when ReadWelcome was used.
+	// ClientID is the id from the welcome frame, once ReadWelcome read it.
 	ClientID string
 	ids      atomic.Int64
 	once     sync.Once
@@ -43,8 +47,8 @@ const Quiet = 200 * time.Millisecond
 // fails a test, never slowness.
 const Patience = time.Minute
 
-// Dial connects to url and starts recording frames. The connection is
-// closed when the test ends.
+// Dial connects to url with WebSockets and starts recording frames. The
+// connection is closed when the test ends.
 func Dial(t testing.TB, url string) *Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), Patience)
@@ -54,9 +58,17 @@ func Dial(t testing.TB, url string) *Client {
 		t.Fatalf("dial %s: %v", url, err)
 	}
 	ws.SetReadLimit(64 << 20)
-	c := &Client{t: t, ws: ws, frames: make(chan Frame, 100000), raw: make(chan []byte, 100000), closed: make(chan struct{})}
+	c := NewClient(t, wsSocket{ws})
+	c.ws = ws
+	return c
+}
+
+// NewClient starts recording the frames sock reads, each one JSON
+// message. sock is closed when the test ends.
+func NewClient(t testing.TB, sock client.Socket) *Client {
+	c := &Client{t: t, sock: sock, frames: make(chan Frame, 100000), raw: make(chan []byte, 100000), closed: make(chan struct{})}
 	go c.readLoop()
-	t.Cleanup(func() { c.Close() })
+	t.Cleanup(c.Close)
 	return c
 }
 
@@ -64,18 +76,25 @@ func Dial(t testing.TB, url string) *Client {
 func DialWelcome(t testing.TB, url string) *Client {
 	t.Helper()
 	c := Dial(t, url)
+	c.ReadWelcome()
+	return c
+}
+
+// ReadWelcome reads the next frame, which must be welcome, and records
+// its client id in ClientID.
+func (c *Client) ReadWelcome() {
+	c.t.Helper()
 	f := c.Next()
 	if f.Type() != "welcome" {
-		t.Fatalf("first frame is %v, want welcome", f)
+		c.t.Fatalf("first frame is %v, want welcome", f)
 	}
 	c.ClientID, _ = f["clientId"].(string)
-	return c
 }
 
 func (c *Client) readLoop() {
 	defer close(c.closed)
 	for {
-		_, data, err := c.ws.Read(context.Background())
+		data, err := c.sock.Read()
 		if err != nil {
 			c.err = err
 			return
@@ -89,12 +108,13 @@ func (c *Client) readLoop() {
 	}
 }
 
-// Conn returns the underlying connection.
+// Conn returns the WebSocket connection, or nil when the client was not
+// made by Dial.
 func (c *Client) Conn() *websocket.Conn { return c.ws }
 
 // Close closes the connection normally.
 func (c *Client) Close() {
-	c.once.Do(func() { c.ws.Close(websocket.StatusNormalClosure, "") })
+	c.once.Do(func() { c.sock.Close() })
 }
 
 // Closed is closed when the read loop ended; Err then says why.
@@ -106,17 +126,7 @@ func (c *Client) Err() error { <-c.closed; return c.err }
 // SendRaw sends a text frame as is.
 func (c *Client) SendRaw(s string) {
 	c.t.Helper()
-	c.SendBytes(websocket.MessageText, []byte(s))
-}
-
-// SendBytes sends a frame of the given type.
-func (c *Client) SendBytes(typ websocket.MessageType, b []byte) {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), Patience)
-	defer cancel()
-	if err := c.ws.Write(ctx, typ, b); err != nil {
-		c.t.Fatalf("write: %v", err)
-	}
+	c.write([]byte(s))
 }
 
 // Send encodes v as JSON and sends it.
@@ -126,7 +136,16 @@ func (c *Client) Send(v any) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	c.SendBytes(websocket.MessageText, b)
+	c.write(b)
+}
+
+func (c *Client) write(b []byte) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), Patience)
+	defer cancel()
+	if err := c.sock.Write(ctx, b); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
 }
 
 // Next returns the next frame, failing the test after Patience.
@@ -252,3 +271,18 @@ func (c *Client) Snapshot(actor, actorID string) any {
 
 // String renders a frame for messages.
 func (f Frame) String() string { b, _ := json.Marshal(map[string]any(f)); return fmt.Sprint(string(b)) }
+
+// wsSocket is a WebSocket connection as a client.Socket that keeps the
+// library's errors, so that websocket.CloseStatus(c.Err()) works.
+type wsSocket struct{ ws *websocket.Conn }
+
+func (s wsSocket) Read() ([]byte, error) {
+	_, data, err := s.ws.Read(context.Background())
+	return data, err
+}
+
+func (s wsSocket) Write(ctx context.Context, frame []byte) error {
+	return s.ws.Write(ctx, websocket.MessageText, frame)
+}
+
+func (s wsSocket) Close() error { return s.ws.Close(websocket.StatusNormalClosure, "") }

@@ -1,4 +1,4 @@
-package suite
+package conformance
 
 import (
 	"encoding/json"
@@ -16,9 +16,9 @@ import (
 
 // Connection and framing
 
-func checkWelcomeFirstUniqueIDs(t *testing.T, startServer func(testing.TB) string) {
-	url := startServer(t)
-	a, b := wstest.Dial(t, url), wstest.Dial(t, url)
+func checkWelcomeFirstUniqueIDs(t *testing.T, target Target) {
+	srv := target.start(t)
+	a, b := srv.connect(), srv.connect()
 	fa, fb := a.Next(), b.Next()
 	assert.Equal(t, "welcome", fa.Type())
 	assert.Equal(t, "welcome", fb.Type())
@@ -27,14 +27,14 @@ func checkWelcomeFirstUniqueIDs(t *testing.T, startServer func(testing.TB) strin
 	assert.Len(t, fa, 2)
 }
 
-func checkClientIDStableAndVisible(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkClientIDStableAndVisible(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	assert.Equal(t, a.ClientID, a.MustCall("echo", "inst-1", "whoAmI", nil))
 	assert.Equal(t, a.ClientID, a.MustCall("echo", "inst-1", "whoAmI", nil))
 }
 
-func checkMalformedFramesIgnored(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkMalformedFramesIgnored(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	for _, f := range []string{`not json`, `42`, `null`, `[]`, `{}`, `{"type":5}`,
 		`{"type":"bogus","actor":"chat","actorId":"x"}`, `"str"`, `{"type":"rpc"`} {
 		a.SendRaw(f)
@@ -43,17 +43,19 @@ func checkMalformedFramesIgnored(t *testing.T, startServer func(testing.TB) stri
 	assert.Equal(t, a.ClientID, a.MustCall("echo", "x", "whoAmI", nil))
 }
 
-func checkBinaryFrames(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
-	a.SendBytes(websocket.MessageBinary, []byte(`{"type":"rpc","id":"b1","actor":"echo","actorId":"x","method":"whoAmI"}`))
+func checkBinaryFrames(t *testing.T, target Target) {
+	target.onlyWebSocket(t)
+	a := target.start(t).dial()
+	require.NoError(t, a.Conn().Write(t.Context(), websocket.MessageBinary,
+		[]byte(`{"type":"rpc","id":"b1","actor":"echo","actorId":"x","method":"whoAmI"}`)))
 	r := a.Next()
 	assert.Equal(t, wstest.Frame{"type": "rpc:result", "id": "b1", "result": a.ClientID}, r)
 }
 
 // RPC
 
-func checkSuccessShape(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkSuccessShape(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	before := time.Now().UnixMilli()
 	a.SendRaw(`{"type":"rpc","id":"r1","actor":"chat","actorId":"room-1","method":"sendMessage","input":{"text":"hello"}}`)
 	r := a.Next()
@@ -67,16 +69,16 @@ func checkSuccessShape(t *testing.T, startServer func(testing.TB) string) {
 	assert.True(t, sentAt >= before && sentAt <= after)
 }
 
-func checkVoidVersusNull(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkVoidVersusNull(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	a.SendRaw(`{"type":"rpc","id":"r2","actor":"fail","actorId":"f","method":"voidM"}`)
 	assert.Equal(t, `{"type":"rpc:result","id":"r2"}`, string(a.NextRaw()))
 	a.SendRaw(`{"type":"rpc","id":"r3","actor":"fail","actorId":"f","method":"nullM"}`)
 	assert.Equal(t, `{"type":"rpc:result","id":"r3","result":null}`, string(a.NextRaw()))
 }
 
-func checkIDEchoedVerbatim(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkIDEchoedVerbatim(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	for _, id := range []string{`"rpc-x/✓ 1"`, `7`, `{"a":[1,2]}`, `null`, `1.5e3`} {
 		a.SendRaw(`{"type":"rpc","id":` + id + `,"actor":"fail","actorId":"f","method":"voidM"}`)
 		assert.Equal(t, `{"type":"rpc:result","id":`+id+`}`, string(a.NextRaw()))
@@ -85,8 +87,8 @@ func checkIDEchoedVerbatim(t *testing.T, startServer func(testing.TB) string) {
 	assert.Equal(t, `{"type":"rpc:result"}`, string(a.NextRaw()), "no id: no id member")
 }
 
-func checkUnknownActor(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkUnknownActor(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	a.SendRaw(`{"type":"rpc","id":"u","actor":"nope","actorId":"x","method":"m"}`)
 	assert.Equal(t, wstest.Frame{"type": "rpc:result", "id": "u", "error": "Unknown actor: nope"}, a.Next())
 	a.Nothing()
@@ -96,14 +98,14 @@ func checkUnknownActor(t *testing.T, startServer func(testing.TB) string) {
 	}
 }
 
-func checkUnknownMethod(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkUnknownMethod(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	assert.Equal(t, "Unknown method: doesNotExist", a.Call("chat", "r", "doesNotExist", nil)["error"])
 	assert.Equal(t, "Unknown method: toString", a.Call("chat", "r", "toString", nil)["error"])
 }
 
-func checkValidationFailure(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkValidationFailure(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	for _, input := range []any{map[string]any{}, nil, map[string]any{"text": 5}} {
 		r := a.Call("chat", "v", "sendMessage", input)
 		msg, _ := r["error"].(string)
@@ -119,21 +121,21 @@ func checkValidationFailure(t *testing.T, startServer func(testing.TB) string) {
 	assert.Equal(t, map[string]any{"members": []any{}, "messages": []any{}}, a.Snapshot("chat", "v"))
 }
 
-func checkInputDefaults(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkInputDefaults(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	assert.Equal(t, map[string]any{"n": 5.0}, a.MustCall("fail", "f", "withDefault", map[string]any{}))
 	assert.Equal(t, map[string]any{"n": 2.0}, a.MustCall("fail", "f", "withDefault", map[string]any{"n": 2}))
 }
 
-func checkSchemaLessMethodIgnoresInput(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkSchemaLessMethodIgnoresInput(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	a.SendRaw(`{"type":"rpc","id":"n","actor":"fail","actorId":"f","method":"noSchema","input":{"a":1}}`)
 	assert.Equal(t, `{"type":"rpc:result","id":"n"}`, string(a.NextRaw()))
 }
 
-func checkHandlerFailureIsAtomic(t *testing.T, startServer func(testing.TB) string) {
-	url := startServer(t)
-	a, b := dial(t, url), dial(t, url)
+func checkHandlerFailureIsAtomic(t *testing.T, target Target) {
+	srv := target.start(t)
+	a, b := srv.dial(), srv.dial()
 	assert.Equal(t, map[string]any{"count": 0.0}, b.Snapshot("fail", "f1"))
 	assert.Equal(t, "boom", a.Call("fail", "f1", "throwErr", nil)["error"])
 	b.Nothing()
@@ -142,8 +144,8 @@ func checkHandlerFailureIsAtomic(t *testing.T, startServer func(testing.TB) stri
 	assert.Equal(t, "Unknown error", a.Call("fail", "f1", "throwEmpty", nil)["error"])
 }
 
-func checkSharedStatePerInstance(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkSharedStatePerInstance(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	assert.Equal(t, 1.0, a.MustCall("chat", "m", "addMember", map[string]any{"name": "alice"}))
 	assert.Equal(t, 2.0, a.MustCall("chat", "m", "addMember", map[string]any{"name": "bob"}))
 	a.MustCall("chat", "m", "sendMessage", map[string]any{"text": "one"})
@@ -155,8 +157,8 @@ func checkSharedStatePerInstance(t *testing.T, startServer func(testing.TB) stri
 	assert.Equal(t, map[string]any{"members": []any{}, "messages": []any{}}, a.Snapshot("chat", "other"))
 }
 
-func checkPerInstanceSerialization(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkPerInstanceSerialization(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	id1 := a.RPC("counter", "s", "incrementSlow", map[string]any{"label": "first", "waitMs": 30})
 	id2 := a.RPC("counter", "s", "incrementSlow", map[string]any{"label": "second", "waitMs": 0})
 	r1, r2 := a.Next(), a.Next()
@@ -168,9 +170,9 @@ func checkPerInstanceSerialization(t *testing.T, startServer func(testing.TB) st
 	assert.Equal(t, []any{"start:first", "end:first", "start:second", "end:second"}, field(st, "order"))
 }
 
-func checkReadLoopNotBlocked(t *testing.T, startServer func(testing.TB) string) {
-	url := startServer(t)
-	a, b := dial(t, url), dial(t, url)
+func checkReadLoopNotBlocked(t *testing.T, target Target) {
+	srv := target.start(t)
+	a, b := srv.dial(), srv.dial()
 	slow := a.RPC("counter", "x", "incrementSlow", map[string]any{"label": "slow", "waitMs": 300})
 	time.Sleep(20 * time.Millisecond)
 	start := time.Now()
@@ -193,18 +195,18 @@ func checkReadLoopNotBlocked(t *testing.T, startServer func(testing.TB) string) 
 
 // Middleware
 
-func checkContextReachesHandler(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkContextReachesHandler(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	assert.Equal(t, "user-"+a.ClientID, a.MustCall("mwctx", "x", "whoami", nil))
 }
 
-func checkChainAccumulates(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkChainAccumulates(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	assert.Equal(t, map[string]any{"a": 1.0, "b": 11.0}, a.MustCall("mwchain", "x", "getCtx", nil))
 }
 
-func checkRejectionBlocksHandler(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkRejectionBlocksHandler(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	assert.Equal(t, "Forbidden", a.Call("mwdeny", "x", "increment", nil)["error"])
 	assert.Equal(t, map[string]any{"count": 0.0}, a.Snapshot("mwdeny", "x"))
 }
@@ -213,15 +215,15 @@ func stats(c *wstest.Client) map[string]any {
 	return c.MustCall("mwstats", "s", "counts", nil).(map[string]any)
 }
 
-func checkRejectionShortCircuits(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkRejectionShortCircuits(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	before := stats(a)["second"]
 	assert.Equal(t, "First fails", a.Call("mwfirst", "x", "ping", nil)["error"])
 	assert.Equal(t, before, stats(a)["second"])
 }
 
-func checkAsyncPlainShared(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkAsyncPlainShared(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	assert.Equal(t, true, a.MustCall("mwasync", "x", "check", nil))
 	assert.Equal(t, 1.0, a.MustCall("plain", "x", "increment", nil))
 	assert.Equal(t, 2.0, a.MustCall("plain", "x", "increment", nil))
@@ -229,14 +231,14 @@ func checkAsyncPlainShared(t *testing.T, startServer func(testing.TB) string) {
 	assert.Equal(t, "admin", a.MustCall("shared2", "x", "role", nil))
 }
 
-func checkMiddlewareArguments(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkMiddlewareArguments(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	assert.Equal(t, map[string]any{"clientId": a.ClientID, "actor": "mwargs", "actorId": "test-id",
 		"method": "ping", "ctx": map[string]any{}}, a.MustCall("mwargs", "test-id", "ping", nil))
 }
 
-func checkNoMiddlewareForHooksOrSubscriptions(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkNoMiddlewareForHooksOrSubscriptions(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	before := stats(a)["count"].(float64)
 	s := &store{t: t}
 	a.Sub("state:sub", "mwcount", "inst-1")
@@ -246,8 +248,8 @@ func checkNoMiddlewareForHooksOrSubscriptions(t *testing.T, startServer func(tes
 	assert.Equal(t, before+1, stats(a)["count"])
 }
 
-func checkLookupThenValidationThenMiddleware(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkLookupThenValidationThenMiddleware(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	before := stats(a)["gate"].(float64)
 	assert.Equal(t, "Unknown method: x", a.Call("mwgate", "g", "x", nil)["error"])
 	msg := a.Call("mwgate", "g", "needs", map[string]any{"n": "nope"})["error"].(string)
@@ -259,18 +261,18 @@ func checkLookupThenValidationThenMiddleware(t *testing.T, startServer func(test
 	assert.Equal(t, before+1, stats(a)["gate"])
 }
 
-func checkContextMerging(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkContextMerging(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	assert.Equal(t, map[string]any{"k": 2.0}, a.MustCall("mwmerge", "x", "getCtx", nil))
 }
 
 // Many connections calling one instance concurrently keep per-connection
 // order and never lose a call.
-func checkConcurrentCallersKeepOrder(t *testing.T, startServer func(testing.TB) string) {
-	url := startServer(t)
+func checkConcurrentCallersKeepOrder(t *testing.T, target Target) {
+	srv := target.start(t)
 	var wg sync.WaitGroup
 	for range 8 {
-		c := dial(t, url)
+		c := srv.dial()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -290,6 +292,6 @@ func checkConcurrentCallersKeepOrder(t *testing.T, startServer func(testing.TB) 
 		}()
 	}
 	wg.Wait()
-	a := dial(t, url)
+	a := srv.dial()
 	assert.Equal(t, 401.0, a.MustCall("plain", "shared", "increment", nil))
 }

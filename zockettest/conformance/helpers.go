@@ -1,4 +1,4 @@
-package suite
+package conformance
 
 import (
 	"encoding/json"
@@ -11,8 +11,6 @@ import (
 	"github.com/zocket-go/zocket/internal/testsupport/wstest"
 	"github.com/zocket-go/zocket/protocol"
 )
-
-func dial(t *testing.T, url string) *wstest.Client { return wstest.DialWelcome(t, url) }
 
 // store mirrors a client-side state store: snapshot, then patches applied
 // with the TS client's rules.

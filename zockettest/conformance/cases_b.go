@@ -1,4 +1,4 @@
-package suite
+package conformance
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zocket-go/zocket"
-	"github.com/zocket-go/zocket/examples/conformance/fixtures"
 	"github.com/zocket-go/zocket/internal/testsupport/patchtest"
 	"github.com/zocket-go/zocket/internal/testsupport/wstest"
+	"github.com/zocket-go/zocket/zockettest/conformance/fixtures"
 )
 
 // Middleware, in-process (stub connection)
@@ -28,7 +28,7 @@ func localNext(t *testing.T, c *zocket.LocalConn) map[string]any {
 	return m
 }
 
-func checkTransportMetadata(t *testing.T, startServer func(testing.TB) string) {
+func checkTransportMetadata(t *testing.T, target Target) {
 	app, _ := fixtures.NewApp()
 	h := zocket.NewHandler(app)
 	c := zocket.NewLocalConn("session-1", zocket.Identity{UserID: "user-123",
@@ -45,9 +45,9 @@ func checkTransportMetadata(t *testing.T, startServer func(testing.TB) string) {
 
 // Events
 
-func checkBroadcastDeliveryAndShape(t *testing.T, startServer func(testing.TB) string) {
-	url := startServer(t)
-	a, b := dial(t, url), dial(t, url)
+func checkBroadcastDeliveryAndShape(t *testing.T, target Target) {
+	srv := target.start(t)
+	a, b := srv.dial(), srv.dial()
 	b.Sub("event:sub", "chat", "room-events")
 	b.Nothing()
 	r := a.Call("chat", "room-events", "sendMessage", map[string]any{"text": "first"})
@@ -66,9 +66,9 @@ func checkBroadcastDeliveryAndShape(t *testing.T, startServer func(testing.TB) s
 	a.Nothing()
 }
 
-func checkUnsubscribeStopsDelivery(t *testing.T, startServer func(testing.TB) string) {
-	url := startServer(t)
-	a, b := dial(t, url), dial(t, url)
+func checkUnsubscribeStopsDelivery(t *testing.T, target Target) {
+	srv := target.start(t)
+	a, b := srv.dial(), srv.dial()
 	b.Sub("event:sub", "chat", "u")
 	roundTrip(b)
 	a.MustCall("chat", "u", "sendMessage", map[string]any{"text": "1"})
@@ -79,18 +79,18 @@ func checkUnsubscribeStopsDelivery(t *testing.T, startServer func(testing.TB) st
 	b.Nothing()
 }
 
-func checkPassiveListener(t *testing.T, startServer func(testing.TB) string) {
-	url := startServer(t)
-	a, b := dial(t, url), dial(t, url)
+func checkPassiveListener(t *testing.T, target Target) {
+	srv := target.start(t)
+	a, b := srv.dial(), srv.dial()
 	b.Sub("event:sub", "chat", "passive")
 	roundTrip(b)
 	a.MustCall("chat", "passive", "sendMessage", map[string]any{"text": "hi"})
 	assert.Equal(t, "hi", field(b.Next()["payload"], "text"))
 }
 
-func checkToTargeting(t *testing.T, startServer func(testing.TB) string) {
-	url := startServer(t)
-	a, b := dial(t, url), dial(t, url)
+func checkToTargeting(t *testing.T, target Target) {
+	srv := target.start(t)
+	a, b := srv.dial(), srv.dial()
 	a.Sub("event:sub", "room", "r")
 	b.Sub("event:sub", "room", "r")
 	roundTrip(a)
@@ -106,9 +106,9 @@ func checkToTargeting(t *testing.T, startServer func(testing.TB) string) {
 	b.Nothing()
 }
 
-func checkExceptTargeting(t *testing.T, startServer func(testing.TB) string) {
-	url := startServer(t)
-	a, b := dial(t, url), dial(t, url)
+func checkExceptTargeting(t *testing.T, target Target) {
+	srv := target.start(t)
+	a, b := srv.dial(), srv.dial()
 	a.Sub("event:sub", "room", "r")
 	b.Sub("event:sub", "room", "r")
 	roundTrip(a)
@@ -118,16 +118,16 @@ func checkExceptTargeting(t *testing.T, startServer func(testing.TB) string) {
 	a.Nothing()
 }
 
-func checkNoTerminalNoEvent(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkNoTerminalNoEvent(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	a.Sub("event:sub", "room", "g")
 	r := a.Call("room", "g", "ghost", map[string]any{"text": "boo"})
 	assert.NotContains(t, r, "error")
 	a.Nothing()
 }
 
-func checkInvalidOrUndeclaredEventsDropped(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkInvalidOrUndeclaredEventsDropped(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	a.Sub("event:sub", "ev", "e")
 	for _, m := range []string{"bad", "undeclared"} {
 		r := a.Call("ev", "e", m, nil)
@@ -136,8 +136,8 @@ func checkInvalidOrUndeclaredEventsDropped(t *testing.T, startServer func(testin
 	a.Nothing()
 }
 
-func checkPayloadIsSchemaOutput(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkPayloadIsSchemaOutput(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	a.Sub("event:sub", "ev", "e")
 	id := a.RPC("ev", "e", "defaults", nil)
 	ev := a.Next()
@@ -145,8 +145,8 @@ func checkPayloadIsSchemaOutput(t *testing.T, startServer func(testing.TB) strin
 	assert.Equal(t, id, a.Next()["id"])
 }
 
-func checkTerminalSemantics(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkTerminalSemantics(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	a.Sub("event:sub", "ev", "e")
 	id := a.RPC("ev", "e", "twice", nil)
 	fs := a.Until(func(f wstest.Frame) bool { return f["id"] == id })
@@ -158,8 +158,8 @@ func checkTerminalSemantics(t *testing.T, startServer func(testing.TB) string) {
 	assert.Equal(t, 1.0, field(fs[1]["payload"], "n"))
 }
 
-func checkEventsDiscardedOnFailure(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkEventsDiscardedOnFailure(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	a.Sub("event:sub", "ev", "e")
 	a.Snapshot("ev", "e")
 	r := a.Call("ev", "e", "bumpThenThrow", nil)
@@ -169,16 +169,16 @@ func checkEventsDiscardedOnFailure(t *testing.T, startServer func(testing.TB) st
 
 // State synchronization
 
-func checkSnapshotOnSubscribe(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkSnapshotOnSubscribe(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	a.SendRaw(`{"type":"state:sub","actor":"chat","actorId":"room-state"}`)
 	assert.Equal(t, `{"type":"state:snapshot","actor":"chat","actorId":"room-state","state":{"members":[],"messages":[]}}`,
 		string(a.NextRaw()))
 }
 
-func checkExactlyOnePatchPerMutatingCall(t *testing.T, startServer func(testing.TB) string) {
-	url := startServer(t)
-	a, b := dial(t, url), dial(t, url)
+func checkExactlyOnePatchPerMutatingCall(t *testing.T, target Target) {
+	srv := target.start(t)
+	a, b := srv.dial(), srv.dial()
 	s := &store{t: t}
 	a.Sub("state:sub", "chat", "one")
 	s.apply(a.Next())
@@ -199,8 +199,8 @@ func checkExactlyOnePatchPerMutatingCall(t *testing.T, startServer func(testing.
 	b.Nothing()
 }
 
-func checkAppendForm(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkAppendForm(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	a.Snapshot("chat", "append")
 	a.RPC("chat", "append", "sendMessage", map[string]any{"text": "first"})
 	got := ops(t, a.Next())
@@ -209,8 +209,8 @@ func checkAppendForm(t *testing.T, startServer func(testing.TB) string) {
 	assert.Equal(t, "/messages/0", got[0].Path)
 }
 
-func checkPatchCorrectnessMatrix(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkPatchCorrectnessMatrix(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	steps := []struct {
 		method string
 		input  any
@@ -252,9 +252,9 @@ func checkPatchCorrectnessMatrix(t *testing.T, startServer func(testing.TB) stri
 	}
 }
 
-func checkPatchBeforeEventBeforeResult(t *testing.T, startServer func(testing.TB) string) {
-	url := startServer(t)
-	a, b := dial(t, url), dial(t, url)
+func checkPatchBeforeEventBeforeResult(t *testing.T, target Target) {
+	srv := target.start(t)
+	a, b := srv.dial(), srv.dial()
 	for _, c := range []*wstest.Client{a, b} {
 		c.Sub("event:sub", "chat", "o")
 		c.Snapshot("chat", "o")
@@ -267,8 +267,8 @@ func checkPatchBeforeEventBeforeResult(t *testing.T, startServer func(testing.TB
 	assert.Equal(t, "event", b.Next().Type())
 }
 
-func checkResubscribeAndUnsubscribe(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkResubscribeAndUnsubscribe(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	a.Snapshot("tracked", "re")
 	a.Until(func(f wstest.Frame) bool { return f.Type() == "state:patch" }) // onConnect
 	a.Snapshot("tracked", "re")
@@ -285,8 +285,8 @@ func checkResubscribeAndUnsubscribe(t *testing.T, startServer func(testing.TB) s
 	a.Nothing()
 }
 
-func checkKeyEscaping(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkKeyEscaping(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	before := a.Snapshot("p", "esc")
 	a.RPC("p", "esc", "setKey", map[string]any{"key": "a/b", "value": 1})
 	p1 := ops(t, a.Next())

@@ -1,29 +1,107 @@
-// Package suite is the conformance suite (docs/conformance.md) for the server
-// side, over real WebSockets, against the fixture actors of package
-// fixtures. Run it against any transport:
+// Package conformance is the conformance suite of a zocket server
+// (docs/conformance.md): it checks, frame by frame, that a server speaks
+// the zocket wire protocol as the TypeScript server does, against the
+// fixture actors of package fixtures. A transport passes it by serving
+// fixtures.NewApp():
 //
 //	func TestConformance(t *testing.T) {
-//		suite.Run(t, func(tb testing.TB) string { return startMyServer(tb) })
+//		conformance.Run(t, conformance.Target{Start: startMyServer})
 //	}
 //
-// startServer must serve fixtures.NewApp() and return its ws:// URL; it is
-// called once per check, and the server must stop when tb ends. A few checks
-// (transport metadata, no instance created) drive the engine in-process
-// with stub connections.
-package suite
+// # Framing
+//
+// By default the suite connects with WebSockets to the ws:// URL Start
+// returns. A transport with another framing (server-sent events and POST,
+// length-prefixed TCP, an in-memory pipe) sets Target.Dial, a
+// client.Dialer as the Go client uses: Start then returns any address
+// that Dial understands. The suite expects of a framing only that each
+// frame carries one JSON message, as text, in both directions, in order,
+// and that closing the client's end tells the server the client left.
+//
+// Two checks belong to WebSocket framing and run only with the default
+// dialer, skipped otherwise: binary frames are read as text, as the
+// TypeScript server does, and a frame over the server's size limit closes
+// the connection with code 1009.
+//
+// A few checks (transport metadata, no instance created) drive the engine
+// in-process with stub connections, whatever the target.
+package conformance
 
-import "testing"
+import (
+	"context"
+	"testing"
 
-// Run runs every check as a subtest named after the behaviour it checks.
-func Run(t *testing.T, startServer func(testing.TB) string) {
+	"github.com/zocket-go/zocket/client"
+	"github.com/zocket-go/zocket/internal/testsupport/wstest"
+)
+
+// Target is the server under test and how to reach it.
+type Target struct {
+	// Start serves a fresh fixtures.NewApp() until tb ends and returns its
+	// address: a ws:// URL for the default dialer, anything Dial
+	// understands otherwise. It is called once per check.
+	Start func(tb testing.TB) string
+	// Dial opens one client connection to an address Start returned. Nil
+	// dials WebSockets.
+	Dial client.Dialer
+}
+
+// Run runs every check against target, each as a subtest named after the
+// behaviour it checks.
+func Run(t *testing.T, target Target) {
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { c.run(t, startServer) })
+		t.Run(c.name, func(t *testing.T) { c.run(t, target) })
+	}
+}
+
+// server is a fixture server started for one check.
+type server struct {
+	t      *testing.T
+	target Target
+	addr   string
+}
+
+// start starts a fixture server for t.
+func (tg Target) start(t *testing.T) server {
+	t.Helper()
+	return server{t: t, target: tg, addr: tg.Start(t)}
+}
+
+// connect opens a connection and returns it before the welcome frame.
+func (s server) connect() *wstest.Client {
+	s.t.Helper()
+	if s.target.Dial == nil {
+		return wstest.Dial(s.t, s.addr)
+	}
+	ctx, cancel := context.WithTimeout(s.t.Context(), wstest.Patience)
+	defer cancel()
+	sock, err := s.target.Dial(ctx, s.addr)
+	if err != nil {
+		s.t.Fatalf("dial %s: %v", s.addr, err)
+	}
+	return wstest.NewClient(s.t, sock)
+}
+
+// dial opens a connection and reads its welcome frame.
+func (s server) dial() *wstest.Client {
+	s.t.Helper()
+	c := s.connect()
+	c.ReadWelcome()
+	return c
+}
+
+// onlyWebSocket skips a check of WebSocket framing when the target has a
+// framing of its own.
+func (tg Target) onlyWebSocket(t *testing.T) {
+	t.Helper()
+	if tg.Dial != nil {
+		t.Skip("checks WebSocket framing: runs only with the default dialer (Target.Dial is nil)")
 	}
 }
 
 var cases = []struct {
 	name string
-	run  func(*testing.T, func(testing.TB) string)
+	run  func(*testing.T, Target)
 }{
 	{"WelcomeFirstUniqueIDs", checkWelcomeFirstUniqueIDs},
 	{"ClientIDStableAndVisible", checkClientIDStableAndVisible},

@@ -1,4 +1,4 @@
-package suite
+package conformance
 
 import (
 	"testing"
@@ -8,36 +8,36 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/zocket-go/zocket"
-	"github.com/zocket-go/zocket/examples/conformance/fixtures"
+	"github.com/zocket-go/zocket/zockettest/conformance/fixtures"
 )
 
 // Lifecycle hooks and clients
 
-func checkOnConnectOnFirstStateSub(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkOnConnectOnFirstStateSub(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	s := &store{t: t}
 	a.Sub("state:sub", "tracked", "instance-1")
 	s.waitState(a, func(v any) bool { return len(field(v, "connected").([]any)) == 1 })
 	assert.Equal(t, []any{a.ClientID}, field(s.state, "connected"))
 }
 
-func checkOnConnectEventReachesNewSubscriber(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkOnConnectEventReachesNewSubscriber(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	a.Sub("event:sub", "greeter", "g")
 	ev := a.Next()
 	assert.Equal(t, "joined", ev["event"])
 	assert.Equal(t, map[string]any{"id": a.ClientID}, ev["payload"])
 }
 
-func checkOnConnectRunsBeforeFirstMethod(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkOnConnectRunsBeforeFirstMethod(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	r := a.MustCall("tracked2", "t", "ping", nil)
 	assert.Equal(t, []any{a.ClientID}, field(r, "connected"))
 	assert.Equal(t, []any{a.ClientID}, field(r, "clients"))
 }
 
-func checkOnConnectAtMostOnce(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkOnConnectAtMostOnce(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	assert.Equal(t, "Unknown method: doesNotExist", a.Call("tracked", "t2", "doesNotExist", nil)["error"])
 	a.Sub("state:sub", "tracked", "t2")
 	a.Sub("event:sub", "tracked", "t2")
@@ -47,15 +47,15 @@ func checkOnConnectAtMostOnce(t *testing.T, startServer func(testing.TB) string)
 	assert.Equal(t, []any{a.ClientID}, field(a.Snapshot("tracked", "t2"), "connected"))
 }
 
-func checkUnknownActorSubscription(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkUnknownActorSubscription(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	a.Sub("state:sub", "nope", "x")
 	a.Sub("event:sub", "nope", "x")
 	a.Sub("state:unsub", "nope", "x")
 	a.Nothing()
 }
 
-func checkNoInstanceCreated(t *testing.T, startServer func(testing.TB) string) {
+func checkNoInstanceCreated(t *testing.T, target Target) {
 	app, _ := fixtures.NewApp()
 	h := zocket.NewHandler(app)
 	c := zocket.NewLocalConn("c", zocket.Identity{})
@@ -66,10 +66,10 @@ func checkNoInstanceCreated(t *testing.T, startServer func(testing.TB) string) {
 	assert.Equal(t, 0, app.Size(), "neither unknown actors nor unsubs create instances")
 }
 
-func checkOnDisconnectOnlyWhereInteracted(t *testing.T, startServer func(testing.TB) string) {
-	url := startServer(t)
-	w, j := dial(t, url), dial(t, url)
-	other := dial(t, url)
+func checkOnDisconnectOnlyWhereInteracted(t *testing.T, target Target) {
+	srv := target.start(t)
+	w, j := srv.dial(), srv.dial()
+	other := srv.dial()
 	s, so := &store{t: t}, &store{t: t}
 	w.Sub("state:sub", "tracked", "instance-dc")
 	j.Sub("state:sub", "tracked", "instance-dc")
@@ -82,9 +82,9 @@ func checkOnDisconnectOnlyWhereInteracted(t *testing.T, startServer func(testing
 	other.Nothing()
 }
 
-func checkOnDisconnectMutationsBroadcast(t *testing.T, startServer func(testing.TB) string) {
-	url := startServer(t)
-	w, p := dial(t, url), dial(t, url)
+func checkOnDisconnectMutationsBroadcast(t *testing.T, target Target) {
+	srv := target.start(t)
+	w, p := srv.dial(), srv.dial()
 	s := &store{t: t}
 	w.Sub("state:sub", "game", "room-dc")
 	p.MustCall("game", "room-dc", "join", map[string]any{"name": "Alice"})
@@ -93,7 +93,7 @@ func checkOnDisconnectMutationsBroadcast(t *testing.T, startServer func(testing.
 	s.waitState(w, func(v any) bool { return len(field(v, "players").([]any)) == 0 })
 }
 
-func checkHooksReceiveTransportMetadata(t *testing.T, startServer func(testing.TB) string) {
+func checkHooksReceiveTransportMetadata(t *testing.T, target Target) {
 	app, _ := fixtures.NewApp()
 	h := zocket.NewHandler(app)
 	c := zocket.NewLocalConn("session-2", zocket.Identity{UserID: "user-456",
@@ -147,9 +147,9 @@ func eventually(t *testing.T, app *zocket.App, id string, want map[string]any) {
 	}
 }
 
-func checkClientsContents(t *testing.T, startServer func(testing.TB) string) {
-	url := startServer(t)
-	a, b := dial(t, url), dial(t, url)
+func checkClientsContents(t *testing.T, target Target) {
+	srv := target.start(t)
+	a, b := srv.dial(), srv.dial()
 	a.MustCall("roster", "shared", "clients", nil)
 	ids := b.MustCall("roster", "shared", "clients", nil)
 	assert.ElementsMatch(t, []any{a.ClientID, b.ClientID}, ids)
@@ -166,8 +166,8 @@ func checkClientsContents(t *testing.T, startServer func(testing.TB) string) {
 	assert.Equal(t, []any{b.ClientID}, field(s.state, "lastLeftClients"))
 }
 
-func checkThrowingHookDoesNotWedge(t *testing.T, startServer func(testing.TB) string) {
-	a := dial(t, startServer(t))
+func checkThrowingHookDoesNotWedge(t *testing.T, target Target) {
+	a := target.start(t).dial()
 	for _, actor := range []string{"badhook", "panichook"} {
 		for range 3 {
 			r := a.Call(actor, "h", "ping", nil)
@@ -177,18 +177,18 @@ func checkThrowingHookDoesNotWedge(t *testing.T, startServer func(testing.TB) st
 	}
 }
 
-func checkOnActivateRunsOnceFirst(t *testing.T, startServer func(testing.TB) string) {
-	url := startServer(t)
-	a, b := dial(t, url), dial(t, url)
+func checkOnActivateRunsOnceFirst(t *testing.T, target Target) {
+	srv := target.start(t)
+	a, b := srv.dial(), srv.dial()
 	want := map[string]any{"createdAt": 1.0, "log": []any{"act"}}
 	assert.Equal(t, want, a.Snapshot("activated", "x"))
 	a.MustCall("activated", "x", "ping", nil)
 	assert.Equal(t, want, b.Snapshot("activated", "x"))
 }
 
-func checkInFlightCallSurvivesCallerClose(t *testing.T, startServer func(testing.TB) string) {
-	url := startServer(t)
-	w, a := dial(t, url), dial(t, url)
+func checkInFlightCallSurvivesCallerClose(t *testing.T, target Target) {
+	srv := target.start(t)
+	w, a := srv.dial(), srv.dial()
 	s := &store{t: t}
 	w.Sub("state:sub", "counter", "c")
 	s.apply(w.Next())
@@ -199,9 +199,9 @@ func checkInFlightCallSurvivesCallerClose(t *testing.T, startServer func(testing
 
 // Bad input: nothing breaks for anyone.
 
-func checkBadInputKeepsConnectionAndActorWorking(t *testing.T, startServer func(testing.TB) string) {
-	url := startServer(t)
-	a, b := dial(t, url), dial(t, url)
+func checkBadInputKeepsConnectionAndActorWorking(t *testing.T, target Target) {
+	srv := target.start(t)
+	a, b := srv.dial(), srv.dial()
 	b.Snapshot("chat", "bad")
 	deep := ""
 	for range 10000 {
@@ -230,17 +230,18 @@ func checkBadInputKeepsConnectionAndActorWorking(t *testing.T, startServer func(
 	b.Nothing()
 }
 
-func checkOversizeFrameClosesWith1009(t *testing.T, startServer func(testing.TB) string) {
-	url := startServer(t)
-	a := dial(t, url)
+func checkOversizeFrameClosesWith1009(t *testing.T, target Target) {
+	target.onlyWebSocket(t)
+	srv := target.start(t)
+	a := srv.dial()
 	big := make([]byte, 2<<20)
 	for i := range big {
 		big[i] = 'x'
 	}
-	_ = a.Conn().Write(t.Context(), 1, append(append([]byte(`{"type":"rpc","id":"x","input":"`), big...), '"', '}'))
+	_ = a.Conn().Write(t.Context(), websocket.MessageText, append(append([]byte(`{"type":"rpc","id":"x","input":"`), big...), '"', '}'))
 	<-a.Closed()
 	assert.Equal(t, websocket.StatusMessageTooBig, websocket.CloseStatus(a.Err()))
 	// Others are unaffected.
-	b := dial(t, url)
+	b := srv.dial()
 	assert.Equal(t, b.ClientID, b.MustCall("echo", "x", "whoAmI", nil))
 }
