@@ -49,7 +49,9 @@ func WithShutdownGrace(d time.Duration) Option { return func(a *App) { a.grace =
 
 // WithSlowCallWarning sets how long a method call may run before a warning
 // naming the actor, instance, method and caller is logged, once per call
-// (default DefaultSlowCallWarning; ≤ 0 disables the warning). A call that
+// (default DefaultSlowCallWarning; ≤ 0 disables the warning). The warning
+// comes when the call has run between d and 2d: the watch ticks every d
+// instead of reading the clock on every call. A call that
 // never returns stalls its instance: every later message for it waits.
 // Hooks are not watched.
 func WithSlowCallWarning(d time.Duration) Option { return func(a *App) { a.slowCall = d } }
