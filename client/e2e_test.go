@@ -183,9 +183,14 @@ type recordingSocket struct {
 	record func(string)
 }
 
+// Write records f once it is written: a test that waits for a record knows
+// the frame left (a record before the write raced with closing the socket).
 func (s *recordingSocket) Write(ctx context.Context, f []byte) error {
+	if err := s.Socket.Write(ctx, f); err != nil {
+		return err
+	}
 	s.record(string(f))
-	return s.Socket.Write(ctx, f)
+	return nil
 }
 
 func TestClientID_TracksWelcome(t *testing.T) {
