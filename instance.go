@@ -35,7 +35,7 @@ type instance struct {
 	activated bool
 	closing   bool
 	stateSubs []Connection           // copy-on-write, in subscription order
-	waitSubs  map[waitKey]Connection // subscriptions queued in the mailbox (subscribe.go)
+	waitSubs  map[waitKey]Connection // subscriptions queued in the mailbox, nil when cancelled (subscribe.go)
 	eventSubs []Connection           // copy-on-write, in subscription order
 	known     map[string]Connection
 	connCtx   map[string]connCtx // known connections' middleware contexts (conndata.go)

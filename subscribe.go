@@ -78,10 +78,14 @@ func (in *instance) addSubLocked(c Connection, state bool) {
 }
 
 // queueSubLocked queues the subscription behind the mailbox's work, where
-// it is authorized and then made. The caller holds in.mu.
+// it is authorized and then made. One is queued per connection and kind at
+// most: subscribing again while one waits (even after unsubscribing)
+// revives the waiting one instead of queueing more work. The caller holds
+// in.mu.
 func (in *instance) queueSubLocked(c Connection, state bool) {
 	wk := waitKey{c.ID(), state}
 	if _, queued := in.waitSubs[wk]; queued {
+		in.waitSubs[wk] = c // revived if it was cancelled
 		return
 	}
 	if in.waitSubs == nil {
@@ -105,18 +109,21 @@ func (in *instance) queueSubLocked(c Connection, state bool) {
 		}
 		in.mu.Lock()
 		defer in.mu.Unlock()
-		if in.waitSubs[wk] != c {
+		want := in.waitSubs[wk]
+		delete(in.waitSubs, wk)
+		if want == nil {
 			return // unsubscribed or closed meanwhile
 		}
-		delete(in.waitSubs, wk)
-		in.addSubLocked(c, state)
+		in.addSubLocked(want, state)
 	})
 }
 
 // unsubscribeLocked removes a subscription of the connection id, including
 // one still queued in the mailbox. The caller holds in.mu.
 func (in *instance) unsubscribeLocked(id string, state bool) {
-	delete(in.waitSubs, waitKey{id, state})
+	if wk := (waitKey{id, state}); in.waitSubs[wk] != nil {
+		in.waitSubs[wk] = nil // cancelled: the queued work finds nil and drops it
+	}
 	if state {
 		in.stateSubs = removeSub(in.stateSubs, id)
 	} else {

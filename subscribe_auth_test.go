@@ -3,6 +3,7 @@ package zocket_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -70,4 +71,34 @@ func TestOnSubscribe_AllowsByDefaultWithoutRunningMiddleware(t *testing.T) {
 	c := connect(t, h, "carol")
 	h.OnMessage(c, []byte(`{"type":"state:sub","actor":"log","actorId":"x"}`))
 	assert.Equal(t, "state:snapshot", next(t, c)["type"])
+}
+
+// Subscribing and unsubscribing again and again while the instance is busy
+// queues one authorization, not one per subscription: the mailbox does not
+// grow with a client's churn.
+func TestOnSubscribe_ChurnWhileBusyQueuesOneAuthorization(t *testing.T) {
+	var checks atomic.Int32
+	started, release := make(chan struct{}), make(chan struct{})
+	hold := zocket.MethodNoIO("hold", func(*zocket.Context[logState, member]) error {
+		close(started)
+		<-release
+		return nil
+	})
+	app := zocket.NewApp().Register("log", zocket.NewActorWith[logState](members).Methods(hold).
+		OnSubscribe(func(context.Context, zocket.Request[member]) error { checks.Add(1); return nil }))
+	t.Cleanup(func() { app.Close(ctxT(t)) })
+	h := zocket.NewHandler(app)
+	c := connect(t, h, "alice")
+	h.OnMessage(c, []byte(`{"type":"rpc","id":1,"actor":"log","actorId":"x","method":"hold"}`))
+	<-started
+
+	for range 1000 {
+		h.OnMessage(c, []byte(`{"type":"event:sub","actor":"log","actorId":"x"}`))
+		h.OnMessage(c, []byte(`{"type":"event:unsub","actor":"log","actorId":"x"}`))
+	}
+	h.OnMessage(c, []byte(`{"type":"state:sub","actor":"log","actorId":"x"}`))
+	close(release)
+	assert.Equal(t, "rpc:result", next(t, c)["type"])
+	assert.Equal(t, "state:snapshot", next(t, c)["type"])
+	assert.Equal(t, int32(2), checks.Load(), "one event:sub (then dropped: unsubscribed), one state:sub")
 }
