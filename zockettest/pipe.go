@@ -56,15 +56,31 @@ func (p *pipe) signalLocked() {
 // close ends the connection once, with the close frame code and reason the
 // client will read, and tells the server.
 func (p *pipe) close(code int, reason string) {
+	if p.end(code, reason) {
+		p.srv.forget(p)
+	}
+}
+
+// CloseWith closes the connection from the server's side (zocket.Closer:
+// Handler.Disconnect, a closed App): the client reads what was sent, then
+// the code and reason. The Handler may hold its locks here, so it learns
+// of the close on another goroutine, as from a socket transport.
+func (p *pipe) CloseWith(code int, reason string) {
+	if p.end(code, reason) {
+		go p.srv.forget(p)
+	}
+}
+
+// end marks the connection closed, once; it reports whether it did.
+func (p *pipe) end(code int, reason string) bool {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.closed != nil {
-		p.mu.Unlock()
-		return
+		return false
 	}
 	p.closed = &client.CloseError{Code: code, Reason: reason}
 	p.signalLocked()
-	p.mu.Unlock()
-	p.srv.forget(p)
+	return true
 }
 
 // socket is the client's end of a pipe.

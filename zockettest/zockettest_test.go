@@ -1,6 +1,7 @@
 package zockettest_test
 
 import (
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -144,4 +145,26 @@ func TestServer_ReadLimitStopsAClientWhoseSnapshotIsTooBig(t *testing.T) {
 	assert.Equal(t, client.Disconnected, <-changed)
 	assert.ErrorIs(t, c.Err(), client.ErrMessageTooBig)
 	assert.Equal(t, 0, srv.Len())
+}
+
+// Handler.Disconnect closes an in-memory connection as a socket transport
+// closes a socket: the client reads 1008 and the reason, and the server
+// forgets the connection.
+func TestServer_DisconnectClosesTheConnectionWithTheReason(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := zockettest.NewServer(visitsApp(make(chan string, 1)), zockettest.Options{})
+		sock, err := srv.Dial(t.Context(), zockettest.URL)
+		require.NoError(t, err)
+		welcome, err := sock.Read()
+		require.NoError(t, err)
+		id := strings.TrimSuffix(strings.TrimPrefix(string(welcome), `{"type":"welcome","clientId":"`), `"}`)
+
+		require.True(t, srv.Handler().Disconnect(id, "token revoked"))
+		_, err = sock.Read()
+		var ce *client.CloseError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, client.CloseError{Code: 1008, Reason: "token revoked"}, *ce)
+		synctest.Wait()
+		assert.Zero(t, srv.Len())
+	})
 }
