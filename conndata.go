@@ -1,11 +1,12 @@
 package zocket
 
 // ConnData returns, in OnConnect and OnDisconnect, the middleware data
-// (Context.Data in methods) of the connection the hook is about. The first ConnData for a connection
-// runs the actor's middleware chain for it (Request.Method ""), inside the
-// mailbox; the result is kept for the connection's later hooks on the
-// instance. Middleware runs for hooks only this way: hooks that do not ask
-// for the context cost nothing, as in the TypeScript server.
+// (Context.Data in methods) of the connection the hook is about. The first
+// ConnData for a connection runs the actor's middleware chain for it
+// (Request.Method ""), inside the mailbox; the result is kept for the
+// connection's later hooks on the instance. Middleware runs for hooks only
+// this way: hooks that do not ask for the data cost nothing, as in the
+// TypeScript server.
 //
 // ok is false, and data the zero value of C, when the connection did not
 // pass middleware (the chain returned an error or panicked: its calls are

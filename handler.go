@@ -66,9 +66,9 @@ func (h *Handler) Attach(c Connection) {
 	}
 }
 
-// OnMessage handles one frame from c. Malformed frames are ignored without
-// reply and logged at debug level. It never runs a method
-// on the calling goroutine.
+// OnMessage handles one frame from c. Malformed frames are ignored and
+// logged at debug level, except an rpc with an id, which is answered with
+// an error. It never runs a method on the calling goroutine.
 func (h *Handler) OnMessage(c Connection, frame []byte) {
 	h.dispatch(c, frame, false)
 }
@@ -151,7 +151,7 @@ func (h *Handler) send(c Connection, frame []byte) {
 	}
 }
 
-// track makes c known to in, queueing onConnect on its first interaction.
+// trackLocked makes c known to in, queueing onConnect on its first interaction.
 // The caller holds s.mu and in.mu.
 func (h *Handler) trackLocked(s *session, in *instance) {
 	if !in.trackLocked(s.conn) {
@@ -171,7 +171,7 @@ func (h *Handler) rpc(s *session, m *protocol.Message, inline bool) (run func())
 		rpcDone(s.conn, m.ID)
 		return nil
 	}
-	if limit := h.app.maxInFlight; s.inflight.Add(1) > int32(limit) && limit > 0 {
+	if limit := h.app.maxInFlight; int(s.inflight.Add(1)) > limit && limit > 0 {
 		s.inflight.Add(-1)
 		h.app.log.Warn("zocket: rpc refused: too many in flight", "clientId", s.conn.ID(), "limit", limit)
 		h.send(s.conn, protocol.AppendError(nil, m.ID, fmt.Sprintf("Too many calls in flight (limit %d)", limit)))

@@ -292,7 +292,7 @@ func (in *instance) releaseLocked() {
 	in.queue, in.head = in.queue[:0], 0
 }
 
-// track marks conn as known; it reports whether this is its first
+// trackLocked marks conn as known; it reports whether this is its first
 // interaction. The caller holds in.mu.
 func (in *instance) trackLocked(c Connection) bool {
 	if _, ok := in.known[c.ID()]; ok {

@@ -217,6 +217,7 @@ class Actor {
     this.teardown = null;
     if (this.wantsEvents) this.send("event:unsub");
     if (this.wantsState) this.send("state:unsub");
+    for (const set of this.events.values()) set.clear();
     this.events.clear();
     this.eventCount = 0;
     this.stateListeners.clear();
@@ -346,7 +347,9 @@ class Client {
     if (this.closed) return;
     if (!this.reconnect) {
       this.setStatus("disconnected");
-      this.settleWaiters(new Error("WebSocket is not connected"));
+      const err = new Error("WebSocket is not connected");
+      this.settleWaiters(err);
+      this.settleReady(err);
       return;
     }
     if (wasOpen) this.setStatus("reconnecting");

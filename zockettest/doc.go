@@ -25,6 +25,6 @@
 //		// here c.Status() is client.Connected again, on a new connection
 //	})
 //
-// Package zockettest/conformance is the conformance suite of a server,
+// The subpackage conformance is the conformance suite of a server,
 // for any transport and framing, with its fixture actors.
 package zockettest

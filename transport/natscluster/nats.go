@@ -1,4 +1,4 @@
-// Package nats runs zocket in the distributed mode (docs/distributed.md): stateless
+// Package natscluster runs zocket in the distributed mode (docs/distributed.md): stateless
 // gateways terminate WebSockets and authorize sessions, runtimes host the
 // actors, and NATS JetStream connects them. Subjects, streams, consumers
 // and envelopes are those of the TypeScript gateway and runtime, so a Go

@@ -58,7 +58,7 @@ func (o Options) checkOrigin(r *http.Request) error {
 	}
 	u, err := url.Parse(origin)
 	if err != nil {
-		o.Logger.Warn("websocket: malformed Origin refused", "origin", origin, "remote", r.RemoteAddr)
+		o.Logger.Warn("wscore: malformed Origin refused", "origin", origin, "remote", r.RemoteAddr)
 		return fmt.Errorf("%w: malformed Origin header %q: %w", ErrOriginRefused, origin, err)
 	}
 	if strings.EqualFold(r.Host, u.Host) {
@@ -69,7 +69,7 @@ func (o Options) checkOrigin(r *http.Request) error {
 			return nil
 		}
 	}
-	o.Logger.Warn("websocket: origin refused; to allow it, add its host to Options.OriginPatterns",
+	o.Logger.Warn("wscore: origin refused; to allow it, add its host to Options.OriginPatterns",
 		"origin", origin, "host", r.Host, "remote", r.RemoteAddr, "allowWith", fmt.Sprintf("OriginPatterns: []string{%q}", u.Host))
 	return fmt.Errorf("%w: request Origin %q is not authorized for Host %q", ErrOriginRefused, origin, r.Host)
 }

@@ -14,8 +14,8 @@ const ShutdownTimeout = 10 * time.Second
 // stops it) until ctx ends or accept fails. Either way it then calls
 // shutdown, allowing ShutdownTimeout, which must stop accept and close the
 // connections (with StatusGoingAway), and waits for accept to return.
-// It returns nil after a stop asked for by ctx, and accept's error
-// otherwise, joined with shutdown's.
+// It returns shutdown's error (nil when it went well) after a stop asked
+// for by ctx, and accept's error joined with shutdown's otherwise.
 //
 // Serve never closes a zocket.App: the App belongs to whoever created it,
 // and may outlive the server (two servers may share one).

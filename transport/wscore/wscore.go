@@ -60,7 +60,8 @@ type Options struct {
 	// PingTimeout (default 15s) is dropped, so a vanished client still
 	// gets its onDisconnect.
 	PingInterval time.Duration
-	PingTimeout  time.Duration
+	// PingTimeout is how long a pinged peer has to answer (default 15s).
+	PingTimeout time.Duration
 	// SendQueue bounds a connection's outbound queue in frames (default
 	// 1024). A client that falls further behind is closed with 1008
 	// (policy violation) and ReasonSlowConsumer.

@@ -1,4 +1,4 @@
-// Package gobwas serves a zocket App over WebSockets built on
+// Package wsepoll serves a zocket App over WebSockets built on
 // github.com/gobwas/ws, holding idle connections cheaply: an idle
 // connection has no goroutine and no buffer, only its socket and a few
 // hundred bytes of bookkeeping.
@@ -183,7 +183,7 @@ func (s *Server) Stats() Stats {
 	return Stats{Conns: n, ReadBuffers: int(s.readBuffers.Load()), Writers: int(s.writers.Load())}
 }
 
-// ServeHTTP authenticates the request, checks its origin, upgrades it and
+// ServeHTTP checks the request's origin, authenticates it, upgrades it and
 // hijacks the connection; it returns at once, the connection is served
 // without this goroutine.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -62,7 +62,7 @@ func newEpoll(log *slog.Logger, lookup func(int32) *conn) (poller, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("wsepoll: epoll: %w", err)
 	}
-	p := &epoller{ep: os.NewFile(uintptr(fd), "gobwas-epoll"), log: log, lookup: lookup, work: newWorkers()}
+	p := &epoller{ep: os.NewFile(uintptr(fd), "wsepoll-epoll"), log: log, lookup: lookup, work: newWorkers()}
 	p.loops.Add(1)
 	go p.loop(0)
 	return p, nil

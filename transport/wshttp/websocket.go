@@ -1,4 +1,4 @@
-// Package websocket serves a zocket App over WebSockets from net/http, on
+// Package wshttp serves a zocket App over WebSockets from net/http, on
 // github.com/coder/websocket.
 //
 // A Server is an http.Handler: mount it on any mux beside your own routes
@@ -226,8 +226,9 @@ func Serve(ctx context.Context, ln net.Listener, app *zocket.App, opts Options) 
 // handler is typically a mux that mounts s beside the host's own routes
 // (nil serves s alone). Either way it then shuts down gracefully, allowing
 // wscore.ShutdownTimeout: the HTTP server stops accepting and s.Shutdown
-// closes the connections with 1001. It returns nil after a stop asked for
-// by ctx, the listener's error otherwise. The App is not closed: it belongs
+// closes the connections with 1001. After a stop asked for by ctx it
+// returns the shutdown's error (nil when it went well), otherwise the
+// listener's error joined with it. The App is not closed: it belongs
 // to the caller and may be served by other servers too.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, handler http.Handler) error {
 	if handler == nil {

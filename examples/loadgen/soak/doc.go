@@ -24,7 +24,7 @@
 // share the process, so each connection costs two file descriptors);
 // ZOCKET_SOAK=medium runs 1,000 connections and 100,000 calls over 60 s.
 // A run can also be given field by field, e.g.
-// ZOCKET_SOAK=conns=2000,calls=50000,open=200,actors=20,duration=30s,transports=gobwas.
+// ZOCKET_SOAK=conns=2000,calls=50000,open=200,actors=20,duration=30s,transports=wsepoll.
 // Run the large sizes without -race: the race detector allows at most 8,128
 // live goroutines.
 package soak

@@ -40,11 +40,11 @@ var sizes = map[string]size{
 // parseSize reads ZOCKET_SOAK: a size name, or comma-separated field=value.
 func parseSize(spec string) (size, error) {
 	if s, ok := sizes[spec]; ok {
-		s.transports = []string{"websocket", "gobwas"}
+		s.transports = []string{"wshttp", "wsepoll"}
 		return s, nil
 	}
 	s := sizes[""]
-	s.transports = []string{"websocket", "gobwas"}
+	s.transports = []string{"wshttp", "wsepoll"}
 	for field := range strings.SplitSeq(spec, ",") {
 		k, v, _ := strings.Cut(field, "=")
 		var err error
@@ -117,7 +117,7 @@ func startServer(t *testing.T, transport string) *server {
 	done := make(chan error, 1)
 	go func() {
 		switch transport {
-		case "gobwas":
+		case "wsepoll":
 			done <- wsepoll.Serve(ctx, ln, app, wsepoll.Options{Logger: log})
 		default:
 			done <- wshttp.Serve(ctx, ln, app, wshttp.Options{Logger: log})

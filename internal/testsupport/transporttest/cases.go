@@ -239,6 +239,13 @@ func framesSurvivePartialWrites(t *testing.T, h harness) {
 	_, url := h.start(t, App(zocket.WithMaxInFlight(calls)), wscore.Options{SendQueue: 1 << 20})
 	slow := rawDial(t, url, nil)
 	require.NoError(t, slow.Write(t.Context(), websocket.MessageText, []byte(`{"type":"state:sub","actor":"blob","actorId":"pw"}`)))
+	for { // subscribed before the first add: the patches start at /blobs/0
+		_, data, err := slow.Read(t.Context())
+		require.NoError(t, err)
+		if strings.Contains(string(data), `"type":"state:snapshot"`) {
+			break
+		}
+	}
 	writer := wstest.DialWelcome(t, url)
 	for range calls {
 		writer.RPC("blob", "pw", "add", map[string]any{"n": 2000})
