@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zocket-go/zocket/internal/testsupport/poll"
 	"github.com/zocket-go/zocket/internal/testsupport/wstest"
 	"github.com/zocket-go/zocket/transport/natscluster"
 )
@@ -71,11 +72,11 @@ func TestRuntimeClosesSessionsTheGatewayStoppedListing(t *testing.T) {
 			envelope(t, other, s, `{"type":"rpc","id":"1","actor":"room","actorId":"r","method":"whoAmI"}`))
 		require.NoError(t, err)
 	}
-	require.Eventually(t, func() bool { return rt.Sessions() == 2 }, 5*time.Second, 5*time.Millisecond)
+	poll.Until(t, func() bool { return rt.Sessions() == 2 }, "saw both sessions")
 	notice, _ := json.Marshal(natscluster.SessionsAliveNotice{Namespace: other, SessionIDs: []string{"listed"}, At: time.Now().UnixMilli()})
 	require.NoError(t, nc.Publish(natscluster.AliveSubject(other), notice))
 
-	require.Eventually(t, func() bool { return gone.Load() == 1 && rt.Sessions() == 1 }, 5*time.Second, 5*time.Millisecond)
+	poll.Until(t, func() bool { return gone.Load() == 1 && rt.Sessions() == 1 }, "closed the unlisted session")
 	time.Sleep(300 * time.Millisecond)
 	assert.Equal(t, 1, rt.Sessions(), "the never-listed session stays")
 }

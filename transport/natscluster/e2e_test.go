@@ -19,6 +19,7 @@ import (
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/client"
 	"github.com/zocket-go/zocket/internal/natsserver"
+	"github.com/zocket-go/zocket/internal/testsupport/poll"
 	"github.com/zocket-go/zocket/internal/testsupport/wstest"
 	"github.com/zocket-go/zocket/transport/natscluster"
 )
@@ -174,7 +175,7 @@ func member() natscluster.StaticAuthorizer {
 // JetStream and runtime, with the Go client.
 func TestEndToEndWithTheGoClient(t *testing.T) {
 	c := startCluster(t, member())
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), poll.Deadline) // bounds a hang only
 	defer cancel()
 
 	alice, err := client.Dial(ctx, c.wsURL, client.Options{})
@@ -185,7 +186,7 @@ func TestEndToEndWithTheGoClient(t *testing.T) {
 	defer bob.Close()
 
 	// The gateway's welcome arrives at once, with the session id.
-	require.Eventually(t, func() bool { return alice.ClientID() != "" && bob.ClientID() != "" }, 5*time.Second, 5*time.Millisecond)
+	poll.Until(t, func() bool { return alice.ClientID() != "" && bob.ClientID() != "" }, "welcomed both clients")
 	assert.Len(t, alice.ClientID(), 36, "a UUID")
 
 	heard := make(chan Text, 10)
@@ -193,6 +194,10 @@ func TestEndToEndWithTheGoClient(t *testing.T) {
 	client.OnEvent(bh, said, func(p Text) { heard <- p })
 	states := make(chan Room, 10)
 	client.OnState(bh, func(s Room) { states <- s })
+	// bob's snapshot proves his subscriptions reached the runtime (his
+	// event:sub went first, on the same ordered subject): only now can
+	// alice's event reach him.
+	waitState(t, states, func(s Room) bool { return len(s.Messages) == 0 })
 
 	ah := alice.Actor("room", "lobby")
 	n, err := client.Call(ctx, ah, say, Text{Text: "hello"})
@@ -216,7 +221,7 @@ func TestEndToEndWithTheGoClient(t *testing.T) {
 
 	// onDisconnect runs in the runtime when alice's socket closes.
 	alice.Close()
-	require.Eventually(t, func() bool { return c.gone.Load() >= 1 }, 5*time.Second, 5*time.Millisecond)
+	poll.Until(t, func() bool { return c.gone.Load() >= 1 }, "ran onDisconnect")
 	waitState(t, states, func(s Room) bool {
 		for _, x := range s.Seen {
 			if strings.HasPrefix(x, "bye:") {
@@ -229,7 +234,7 @@ func TestEndToEndWithTheGoClient(t *testing.T) {
 
 func waitState(t *testing.T, states <-chan Room, ok func(Room) bool) {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(poll.Deadline) // bounds a hang only
 	for {
 		select {
 		case s := <-states:

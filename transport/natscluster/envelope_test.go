@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zocket-go/zocket/internal/testsupport/poll"
 	"github.com/zocket-go/zocket/internal/testsupport/wstest"
 	"github.com/zocket-go/zocket/transport/natscluster"
 )
@@ -72,7 +73,6 @@ func TestOutboundPublishFailuresAreCounted(t *testing.T) {
 	_, err = js.Publish(t.Context(), natscluster.InboundSubject(scope, "room", "f"),
 		envelope(t, scope, "pf", `{"type":"rpc","id":"p1","actor":"room","actorId":"f","method":"whoAmI"}`))
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return c.runtime.OutboundFailures() >= 2 }, 10*time.Second, 10*time.Millisecond,
-		"welcome and result failed")
+	poll.Until(t, func() bool { return c.runtime.OutboundFailures() >= 2 }, "counted the failed welcome and result")
 	assert.Contains(t, healthOf(c.runtime).body, `"outboundFailures":2`)
 }

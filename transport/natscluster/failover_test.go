@@ -14,6 +14,7 @@ import (
 
 	"github.com/zocket-go/zocket/client"
 	"github.com/zocket-go/zocket/internal/natsserver"
+	"github.com/zocket-go/zocket/internal/testsupport/poll"
 )
 
 // firstReachable dials the first gateway that answers.
@@ -51,11 +52,11 @@ func TestGatewayFailover(t *testing.T) {
 	sctx, scancel := context.WithTimeout(ctx, 5*time.Second)
 	require.NoError(t, c.gateway.Shutdown(sctx))
 	scancel()
-	require.Eventually(t, func() bool { return cl.ClientID() != "" && cl.ClientID() != first }, 10*time.Second, 10*time.Millisecond)
+	poll.Until(t, func() bool { return cl.ClientID() != "" && cl.ClientID() != first }, "reconnected with a new session")
 	_, err = client.Call(ctx, h, say, Text{Text: "via B"})
 	require.NoError(t, err)
 	waitState(t, states, func(s Room) bool { return len(s.Messages) == 2 && s.Messages[1] == "via B" })
-	require.Eventually(t, func() bool { return c.gone.Load() == 1 }, 5*time.Second, 10*time.Millisecond, "onDisconnect for the session on A")
+	poll.Until(t, func() bool { return c.gone.Load() == 1 }, "onDisconnect for the session on A")
 }
 
 // NATS restarts mid-run (the streams, in memory, are gone): the runtime

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zocket-go/zocket/internal/testsupport/poll"
 	"github.com/zocket-go/zocket/internal/testsupport/wstest"
 	"github.com/zocket-go/zocket/transport/natscluster"
 )
@@ -92,7 +93,7 @@ func TestRedeliveredRPCIsNotExecutedTwice(t *testing.T) {
 	// The state shows one execution.
 	w := wstest.DialWelcome(t, c.wsURL)
 	assert.Equal(t, []any{"once"}, w.Snapshot("room", "dup").(map[string]any)["messages"])
-	require.Eventually(t, func() bool { return consumerInfo(t, nc).NumAckPending == 0 }, 5*time.Second, 10*time.Millisecond, "both deliveries acked")
+	poll.Until(t, func() bool { return consumerInfo(t, nc).NumAckPending == 0 }, "both deliveries acked")
 }
 
 // Undecodable envelopes and envelopes of another scope are terminated,
@@ -111,10 +112,10 @@ func TestBadEnvelopesAreTerminated(t *testing.T) {
 		_, err := js.Publish(t.Context(), subject, data)
 		require.NoError(t, err)
 	}
-	require.Eventually(t, func() bool {
+	poll.Until(t, func() bool {
 		info := consumerInfo(t, nc)
 		return info.NumAckPending == 0 && info.NumPending == 0
-	}, 5*time.Second, 10*time.Millisecond)
+	}, "the condition held")
 	assert.Zero(t, consumerInfo(t, nc).NumRedelivered)
 	w := wstest.DialWelcome(t, c.wsURL)
 	assert.Equal(t, "user-123", w.MustCall("room", "bad", "whoAmI", nil).(map[string]any)["userId"], "the consumer goes on")
@@ -138,7 +139,7 @@ func TestLateFrameAfterDisconnectIsIgnored(t *testing.T) {
 	require.NoError(t, err)
 	nothing(t, out)
 	assert.Zero(t, c.runtime.Sessions())
-	require.Eventually(t, func() bool { return consumerInfo(t, nc).NumAckPending == 0 }, 5*time.Second, 10*time.Millisecond)
+	poll.Until(t, func() bool { return consumerInfo(t, nc).NumAckPending == 0 }, "acked every delivery")
 }
 
 // Work published while no runtime runs waits in INBOUND and is done by the
@@ -176,13 +177,16 @@ func TestConsumeLoopIsRestartedAndHealthTellsMeanwhile(t *testing.T) {
 	require.NoError(t, js.DeleteStream(t.Context(), natscluster.InboundStream))
 	_, err = js.CreateStream(t.Context(), jetstream.StreamConfig{Name: "SQUATTER", Subjects: []string{"inbound.>"}, Storage: jetstream.MemoryStorage})
 	require.NoError(t, err)
-	require.Eventually(t, func() bool {
+	// The client library notices a deleted consumer by its heartbeats: a
+	// matter of seconds, longer on a busy machine. poll.Until only bounds
+	// a hang.
+	poll.Until(t, func() bool {
 		h := healthOf(c.runtime)
 		return h.code == 503 && strings.Contains(h.body, "consume loop for room stopped")
-	}, 10*time.Second, 20*time.Millisecond)
+	}, "health reports the stopped consume loop")
 
 	require.NoError(t, js.DeleteStream(t.Context(), "SQUATTER"))
-	require.Eventually(t, func() bool { return healthOf(c.runtime).code == 200 }, 10*time.Second, 20*time.Millisecond)
+	poll.Until(t, func() bool { return healthOf(c.runtime).code == 200 }, "health recovers")
 	w := wstest.DialWelcome(t, c.wsURL)
 	assert.Equal(t, "user-123", w.MustCall("room", "back", "whoAmI", nil).(map[string]any)["userId"], "served again")
 }
@@ -203,5 +207,5 @@ func TestDuplicateWhileRunningIsAckedWithTheOriginal(t *testing.T) {
 	assert.JSONEq(t, `{"type":"welcome","clientId":"s2"}`, next(t, out))
 	assert.JSONEq(t, `{"type":"rpc:result","id":"n1"}`, next(t, out))
 	nothing(t, out)
-	require.Eventually(t, func() bool { return consumerInfo(t, nc).NumAckPending == 0 }, 3*time.Second, 10*time.Millisecond, "both acked")
+	poll.Until(t, func() bool { return consumerInfo(t, nc).NumAckPending == 0 }, "both acked")
 }
