@@ -3,6 +3,7 @@ package wsepoll
 import (
 	"context"
 	"errors"
+	"github.com/zocket-go/zocket/internal/testsupport/poll"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -52,7 +53,7 @@ func TestFailedWriteInsideSendDoesNotDeadlock(t *testing.T) {
 	sock.broken.Store(true)
 	s.h.OnMessage(c, []byte(`{"type":"state:sub","actor":"a","actorId":"x"}`))
 
-	require.Eventually(t, func() bool { return s.Len() == 0 }, 2*time.Second, time.Millisecond, "the connection was dropped")
+	poll.Until(t, func() bool { return s.Len() == 0 }, "the connection was dropped")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_, err = app.Invoke(ctx, "a", "x", "get", nil)

@@ -3,6 +3,7 @@ package wsepoll_test
 import (
 	"bufio"
 	"fmt"
+	"github.com/zocket-go/zocket/internal/testsupport/poll"
 	"net"
 	"net/http"
 	"runtime"
@@ -36,8 +37,7 @@ func TestIdleConnectionsHoldNoGoroutineAndNoBuffer(t *testing.T) {
 		p.next(ws.OpText) // the snapshot
 	}
 	// Workers that served the burst exit after a second of idleness.
-	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+2 }, 5*time.Second, 20*time.Millisecond,
-		"goroutines: %d before, %d with %d idle connections", before, runtime.NumGoroutine(), n)
+	poll.Until(t, func() bool { return runtime.NumGoroutine() <= before+2 }, "the idle workers exited")
 	assert.Equal(t, wsepoll.Stats{Conns: n + 1}, s.Stats())
 }
 

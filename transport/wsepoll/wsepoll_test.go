@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"github.com/zocket-go/zocket/internal/testsupport/poll"
 	"log/slog"
 	"net"
 	"net/http"
@@ -230,7 +231,7 @@ func TestCloseIsEchoedAndDisconnects(t *testing.T) {
 	p.next(ws.OpText)
 	p.write(frame(ws.OpClose, true, true, string(ws.NewCloseFrameBody(ws.StatusNormalClosure, "bye"))))
 	p.closed(ws.StatusNormalClosure)
-	require.Eventually(t, func() bool { return gone.Load() == 1 && s.Len() == 0 }, 5*time.Second, 5*time.Millisecond)
+	poll.Until(t, func() bool { return gone.Load() == 1 && s.Len() == 0 }, "the connection was forgotten")
 }
 
 func TestFragmentedMessageWithInterleavedPing(t *testing.T) {
@@ -288,7 +289,7 @@ func TestTrickledFrameIsDroppedAfterReadTimeout(t *testing.T) {
 	b := text(`{"type":"rpc","id":"never","actor":"blob","actorId":"b","method":"who"}`)
 	began := time.Now()
 	p.write(b[:3])
-	require.Eventually(t, func() bool { return s.Stats().ReadBuffers == 1 }, time.Second, time.Millisecond, "a buffer is held for the partial frame")
+	poll.Until(t, func() bool { return s.Stats().ReadBuffers == 1 }, "a buffer is held for the partial frame")
 	for i := 3; i < len(b)-1; i++ {
 		if _, err := p.nc.Write(b[i : i+1]); err != nil {
 			break // dropped
@@ -301,7 +302,7 @@ func TestTrickledFrameIsDroppedAfterReadTimeout(t *testing.T) {
 			break
 		}
 	}
-	require.Eventually(t, func() bool { return s.Len() == 0 && gone.Load() == 1 }, 3*time.Second, 5*time.Millisecond)
+	poll.Until(t, func() bool { return s.Len() == 0 && gone.Load() == 1 }, "the connection was dropped and forgotten")
 	assert.Less(t, time.Since(began), 2*time.Second)
 	assert.Equal(t, wsepoll.Stats{}, s.Stats(), "no buffer, writer or connection is left")
 }
@@ -315,7 +316,7 @@ func TestVanishedPeerIsDroppedByPingDeadline(t *testing.T) {
 	p.write(text(rpcWho))
 	p.next(ws.OpText)
 	// From now on the peer neither reads nor writes.
-	require.Eventually(t, func() bool { return gone.Load() == 1 && s.Len() == 0 }, 5*time.Second, 5*time.Millisecond)
+	poll.Until(t, func() bool { return gone.Load() == 1 && s.Len() == 0 }, "the connection was forgotten")
 	f := p.next(ws.OpPing) // what the server sent before giving up
 	assert.Empty(t, f.Payload)
 }
@@ -367,8 +368,8 @@ func TestThousandsOfConnectionsOpenAndCloseConcurrently(t *testing.T) {
 			}
 			wg.Wait()
 			assert.Equal(t, int64(conns), calls.Load())
-			require.Eventually(t, func() bool { return gone.Load() == conns }, 10*time.Second, 10*time.Millisecond, "onDisconnect ran %d times", gone.Load())
-			require.Eventually(t, func() bool { return s.Stats() == wsepoll.Stats{} }, 5*time.Second, 10*time.Millisecond, "left: %+v", s.Stats())
+			poll.Until(t, func() bool { return gone.Load() == conns }, "ran onDisconnect for every connection")
+			poll.Until(t, func() bool { return s.Stats() == wsepoll.Stats{} }, "released every buffer and waiter")
 		})
 	}
 }
