@@ -86,6 +86,7 @@ func (w *watcher) equals(st soakState) bool {
 type tally struct {
 	conns, vanished, inFlight               atomic.Int64
 	dialErrors, closeErrors                 atomic.Int64
+	firstCloseError                         atomic.Value // error
 	answered, failed, unanswered, abandoned atomic.Int64
 	unmatched, badPatches                   atomic.Int64
 	peakGoroutines                          atomic.Int64
@@ -172,6 +173,7 @@ func (t *tally) connection(ctx context.Context, url string, i, calls int, id str
 	case endUnsub:
 		if err := c.Subscribe(protocol.TypeStateUnsub, "soak", id); err != nil {
 			t.closeErrors.Add(1)
+			t.firstCloseError.CompareAndSwap(nil, err)
 		}
 		t.closeGracefully(c)
 	case endVanish:
@@ -227,5 +229,6 @@ func (t *tally) pipelined(m *protocol.Message, _, _ time.Time) {
 func (t *tally) closeGracefully(c *load.Conn) {
 	if err := c.CloseGracefully(); err != nil {
 		t.closeErrors.Add(1)
+		t.firstCloseError.CompareAndSwap(nil, err)
 	}
 }

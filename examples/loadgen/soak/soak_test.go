@@ -208,7 +208,7 @@ func soak(t *testing.T, transport string, sz size) {
 		tally.abandoned.Load(), elapsed.Round(time.Millisecond), float64(tally.answered.Load())/elapsed.Seconds(), tally.peakGoroutines.Load())
 
 	assert.Zero(t, tally.dialErrors.Load(), "connections that failed to open or subscribe")
-	assert.Zero(t, tally.closeErrors.Load(), "closing handshakes that failed")
+	assert.Zero(t, tally.closeErrors.Load(), "closing handshakes that failed, the first: %v", tally.firstCloseError.Load())
 	assert.Zero(t, tally.unanswered.Load(), "calls of connections that stayed, left without a result")
 	assert.Zero(t, tally.failed.Load(), "calls answered with an error")
 	assert.Zero(t, tally.unmatched.Load(), "results for no outstanding call (a duplicate or a stranger)")
