@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"time"
 
 	"github.com/zocket-go/zocket/internal/jsonvalue"
 	"github.com/zocket-go/zocket/protocol"
@@ -47,6 +48,10 @@ type callItem struct {
 	lent     bool     // running on a transport's read goroutine (Dispatch)
 	answered bool     // reply was called (settle)
 	sess     *session // the caller's session, for its in-flight count
+
+	// Set only when the App has an Observer (observer.go).
+	enqueued time.Time // when the call entered the mailbox; zero when run at once
+	started  time.Time // when it left the mailbox
 }
 
 type invokeReply struct {
@@ -181,11 +186,18 @@ func (a *compiled[S, C]) call(in *instance, item *callItem) {
 		item.timer.queued = false
 		in.mu.Unlock()
 	}
+	o := in.app.obs
+	if o != nil {
+		item.observeStart(o)
+	}
 	var result json.RawMessage
 	err := in.protect(func() (err error) {
 		result, err = a.exec(in, item)
 		return err
 	})
+	if o != nil {
+		item.observeEnd(o, err) // before the answer: a caller that has it knows CallEnd ran
+	}
 	item.reply(result, err)
 }
 

@@ -28,6 +28,7 @@ type App struct {
 	wg        sync.WaitGroup // mailbox goroutines
 	created   func(actor, id string)
 	destroyed func(actor, id string)
+	obs       Observer // nil: nothing observed (observer.go)
 
 	grace       time.Duration
 	slowCall    time.Duration
@@ -155,6 +156,9 @@ func (a *App) instance(k key, at actorType) *instance {
 		in.mu.Lock()
 		in.activated = true
 		in.mu.Unlock()
+		if a.obs != nil {
+			a.obs.Activated(k.actor, k.id)
+		}
 		if a.created != nil {
 			a.created(k.actor, k.id)
 		}
@@ -354,11 +358,16 @@ func (in *instance) destroy(ctx context.Context) error {
 	in.stopTimersLocked()
 	in.pushFunc(func() {
 		in.mu.Lock()
+		in.observeUnsubscribed(in.stateSubs, SubscriptionState)
+		in.observeUnsubscribed(in.eventSubs, SubscriptionEvents)
 		in.stateSubs, in.eventSubs = nil, nil
 		in.mu.Unlock()
 		in.kind.deactivate(in)
 		if in.app.destroyed != nil {
 			in.app.destroyed(in.key.actor, in.key.id)
+		}
+		if o := in.app.obs; o != nil {
+			o.Deactivated(in.key.actor, in.key.id)
 		}
 		close(done)
 	})

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/zocket-go/zocket/internal/jsonvalue"
 	"github.com/zocket-go/zocket/protocol"
@@ -63,6 +64,9 @@ type work struct {
 // pushLocked appends an item and starts the mailbox goroutine if it was
 // idle. The caller holds in.mu.
 func (in *instance) pushLocked(w work) {
+	if w.call != nil && in.app.obs != nil {
+		w.call.enqueued = time.Now() // for CallInfo.Queued
+	}
 	in.queue = append(in.queue, w)
 	if !in.running {
 		in.running = true
@@ -421,6 +425,9 @@ func (in *instance) commit(draft reflect.Value) (old reflect.Value) {
 	}
 	for _, c := range subs {
 		in.deliver(c, frame)
+	}
+	if o := in.app.obs; o != nil {
+		o.Published(in.key.actor, in.key.id, len(subs), len(subs)*len(frame))
 	}
 	return old
 }

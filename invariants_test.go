@@ -77,8 +77,8 @@ var touchBig = zocket.MethodNoResult("touch", func(c *zocket.Context[bigState, z
 	return nil
 })
 
-func bigApp() *zocket.App {
-	return zocket.NewApp().Register("big", zocket.NewActor[bigState]().Methods(mutateBig, seedBig, touchBig))
+func bigApp(opts ...zocket.Option) *zocket.App {
+	return zocket.NewApp(opts...).Register("big", zocket.NewActor[bigState]().Methods(mutateBig, seedBig, touchBig))
 }
 
 // replica is a subscriber that rebuilds the state from its frames.

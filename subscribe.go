@@ -65,10 +65,10 @@ func (in *instance) subscribeLocked(c Connection, state bool) {
 // addSubLocked makes the subscription; the caller holds in.mu.
 func (in *instance) addSubLocked(c Connection, state bool) {
 	if !state {
-		in.eventSubs = addSub(in.eventSubs, c)
+		in.eventSubs = in.addSub(in.eventSubs, c, SubscriptionEvents)
 		return
 	}
-	in.stateSubs = addSub(in.stateSubs, c)
+	in.stateSubs = in.addSub(in.stateSubs, c, SubscriptionState)
 	frame, err := in.snapshotLocked()
 	if err != nil {
 		in.app.log.Error("zocket: cannot encode state", "actor", in.key.actor, "actorId", in.key.id, "err", err)
@@ -125,25 +125,35 @@ func (in *instance) unsubscribeLocked(id string, state bool) {
 		in.waitSubs[wk] = nil // cancelled: the queued work finds nil and drops it
 	}
 	if state {
-		in.stateSubs = removeSub(in.stateSubs, id)
+		in.stateSubs = in.removeSub(in.stateSubs, id, SubscriptionState)
 	} else {
-		in.eventSubs = removeSub(in.eventSubs, id)
+		in.eventSubs = in.removeSub(in.eventSubs, id, SubscriptionEvents)
 	}
 }
 
-func addSub(subs []Connection, c Connection) []Connection {
+// addSub returns subs with c added, unless it is there already; the
+// Observer hears of an added subscription.
+func (in *instance) addSub(subs []Connection, c Connection, kind SubscriptionKind) []Connection {
 	if slices.ContainsFunc(subs, func(s Connection) bool { return s.ID() == c.ID() }) {
 		return subs
+	}
+	if o := in.app.obs; o != nil {
+		o.Subscribed(in.key.actor, in.key.id, kind)
 	}
 	out := make([]Connection, len(subs), len(subs)+1)
 	copy(out, subs)
 	return append(out, c)
 }
 
-func removeSub(subs []Connection, id string) []Connection {
+// removeSub returns subs without the connection id; the Observer hears of
+// a removed subscription.
+func (in *instance) removeSub(subs []Connection, id string, kind SubscriptionKind) []Connection {
 	i := slices.IndexFunc(subs, func(s Connection) bool { return s.ID() == id })
 	if i < 0 {
 		return subs
+	}
+	if o := in.app.obs; o != nil {
+		o.Unsubscribed(in.key.actor, in.key.id, kind)
 	}
 	out := make([]Connection, 0, len(subs)-1)
 	out = append(out, subs[:i]...)

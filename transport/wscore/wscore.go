@@ -66,6 +66,10 @@ type Options struct {
 	// 1024). A client that falls further behind is closed with 1008
 	// (policy violation) and ReasonSlowConsumer.
 	SendQueue int
+	// OnSlowConsumer, if set, is called with the client id of each
+	// connection closed as a slow consumer, for metrics (otelzocket's
+	// Observer.SlowConsumerClosed fits). It must not block.
+	OnSlowConsumer func(clientID string)
 	// WriteTimeout is how long a close the server asked for (slow
 	// consumer, shutdown) may wait behind a peer that does not read before
 	// the socket is dropped (default 10s).

@@ -99,6 +99,9 @@ func (c *conn) Queue(frame []byte) error {
 		c.closeLocked(ws.StatusPolicyViolation, wscore.ReasonSlowConsumer, false)
 		c.mu.Unlock()
 		c.s.opts.Logger.Warn("wsepoll: slow consumer closed", "clientId", c.id)
+		if f := c.s.opts.OnSlowConsumer; f != nil {
+			f(c.id)
+		}
 		c.write()
 		return wscore.ErrSlowConsumer
 	}

@@ -90,6 +90,8 @@ type Options struct {
 	// peer's close frame (default 10s).
 	WriteTimeout time.Duration
 	Logger       *slog.Logger // see wscore.Options (default: discard)
+	// OnSlowConsumer: see wscore.Options.
+	OnSlowConsumer func(clientID string)
 	// ReadTimeout bounds how long a frame may take to arrive once its
 	// first byte has (default 10s); an overdue connection is dropped.
 	ReadTimeout time.Duration
@@ -107,7 +109,7 @@ func (o Options) common() wscore.Options {
 	return wscore.Options{
 		OriginPatterns: o.OriginPatterns, Authenticate: o.Authenticate, ReadLimit: o.ReadLimit,
 		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, SendQueue: o.SendQueue,
-		WriteTimeout: o.WriteTimeout, Logger: o.Logger,
+		WriteTimeout: o.WriteTimeout, Logger: o.Logger, OnSlowConsumer: o.OnSlowConsumer,
 	}
 }
 

@@ -79,6 +79,9 @@ func (c *conn) Queue(frame []byte) error {
 		c.queue = nil // nothing more will be written; the close says why
 		c.mu.Unlock()
 		c.s.opts.Logger.Warn("wshttp: slow consumer closed", "clientId", c.id)
+		if f := c.s.opts.OnSlowConsumer; f != nil {
+			f(c.id)
+		}
 		return wscore.ErrSlowConsumer
 	}
 	c.queue = append(c.queue, frame)

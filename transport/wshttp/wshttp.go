@@ -48,6 +48,7 @@ type Options struct {
 	SendQueue      int                                          // see wscore.Options (default 1024)
 	WriteTimeout   time.Duration                                // see wscore.Options (default 10s)
 	Logger         *slog.Logger                                 // see wscore.Options (default: discard)
+	OnSlowConsumer func(clientID string)                        // see wscore.Options
 	// Compression is the permessage-deflate mode (default disabled).
 	Compression websocket.CompressionMode
 }
@@ -57,7 +58,7 @@ func (o Options) common() wscore.Options {
 	return wscore.Options{
 		OriginPatterns: o.OriginPatterns, Authenticate: o.Authenticate, ReadLimit: o.ReadLimit,
 		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, SendQueue: o.SendQueue,
-		WriteTimeout: o.WriteTimeout, Logger: o.Logger,
+		WriteTimeout: o.WriteTimeout, Logger: o.Logger, OnSlowConsumer: o.OnSlowConsumer,
 	}
 }
 

@@ -23,7 +23,7 @@ func options(o wscore.Options) wshttp.Options {
 	return wshttp.Options{
 		OriginPatterns: o.OriginPatterns, Authenticate: o.Authenticate, ReadLimit: o.ReadLimit,
 		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, SendQueue: o.SendQueue,
-		WriteTimeout: o.WriteTimeout, Logger: o.Logger,
+		WriteTimeout: o.WriteTimeout, Logger: o.Logger, OnSlowConsumer: o.OnSlowConsumer,
 	}
 }
 

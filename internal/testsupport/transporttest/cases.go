@@ -30,7 +30,8 @@ func rawDial(t *testing.T, url string, h http.Header) *websocket.Conn {
 }
 
 func slowConsumerIsClosedOthersUnaffected(t *testing.T, h harness) {
-	_, url := h.start(t, App(), wscore.Options{SendQueue: 4})
+	closed := make(chan string, 1)
+	_, url := h.start(t, App(), wscore.Options{SendQueue: 4, OnSlowConsumer: func(id string) { closed <- id }})
 	slow := rawDial(t, url, nil)
 	require.NoError(t, slow.Write(t.Context(), websocket.MessageText, []byte(`{"type":"state:sub","actor":"blob","actorId":"b"}`)))
 	writer := wstest.DialWelcome(t, url)
@@ -49,6 +50,12 @@ func slowConsumerIsClosedOthersUnaffected(t *testing.T, h harness) {
 	var ce websocket.CloseError
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "slow consumer: outbound queue full", ce.Reason)
+	select {
+	case id := <-closed:
+		assert.NotEmpty(t, id, "OnSlowConsumer hears the closed connection's id")
+	case <-time.After(wstest.Patience):
+		t.Fatal("OnSlowConsumer was not called")
+	}
 }
 
 // waitGone reads watcher's frames until a patch records that a client
