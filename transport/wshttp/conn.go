@@ -390,9 +390,10 @@ func (c *conn) writeQueued() bool {
 	return !closeDue
 }
 
-// writeBatch writes frames back to back, corked: they reach the socket in
-// as few system calls as maxCork allows. A peer that stops reading blocks
-// it until pings or the slow-consumer close drop the socket.
+// writeBatch writes frames back to back, corked: uncompressed, they reach
+// the socket in as few system calls as maxCork allows (compressed ones go
+// through coder/websocket, one write each). A peer that stops reading
+// blocks it until pings or the slow-consumer close drop the socket.
 func (c *conn) writeBatch(frames [][]byte) error {
 	c.sock.cork()
 	for _, f := range frames {

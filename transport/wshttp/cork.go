@@ -23,8 +23,9 @@ const maxCork = 64 << 10
 // writer, ours and coder's, hands this type whole frames in single Write
 // calls under mu, so frames never interleave.
 //
-// While corked, writes are collected and go out together at uncork, so a
-// batch of queued frames costs one system call instead of one per frame.
+// While corked, writeText collects frames that go out together at uncork,
+// so a batch of queued frames costs one system call instead of one per
+// frame. coder/websocket's writes are never held back (see Write).
 type corkConn struct {
 	net.Conn
 	mu     sync.Mutex
@@ -32,22 +33,18 @@ type corkConn struct {
 	buf    []byte
 }
 
+// Write is coder/websocket's write: it sends what is corked, then p, at
+// once, even while corked. coder/websocket closes the socket right after
+// writing a close frame (its answer to the peer's, from its read loop), so
+// a close frame left in the cork buffer would be lost with the socket and
+// the peer's closing handshake would fail.
 func (c *corkConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.corked {
-		return c.Conn.Write(p)
+	if err := c.flushLocked(); err != nil {
+		return 0, err
 	}
-	if len(c.buf)+len(p) > maxCork {
-		if err := c.flushLocked(); err != nil {
-			return 0, err
-		}
-		if len(p) > maxCork {
-			return c.Conn.Write(p)
-		}
-	}
-	c.buf = append(c.buf, p...)
-	return len(p), nil
+	return c.Conn.Write(p)
 }
 
 // writeText writes payload as one unmasked, unfragmented text frame.
