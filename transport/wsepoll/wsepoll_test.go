@@ -50,21 +50,21 @@ func (v viaHTTP) Serve(ctx context.Context, ln net.Listener) error {
 // connection.
 func TestContract(t *testing.T) {
 	t.Run("HTTPHandler", func(t *testing.T) {
-		transporttest.Run(t, func(app *zocket.App, o wscore.Options) (transporttest.Server, error) {
-			s, err := wsepoll.New(zocket.NewHandler(app), options(o))
+		transporttest.Run(t, func(h *zocket.Handler, o wscore.Options) (transporttest.Server, error) {
+			s, err := wsepoll.New(h, options(o))
 			return viaHTTP{s}, err
 		})
 	})
 	t.Run("RawListener", func(t *testing.T) {
-		transporttest.Run(t, func(app *zocket.App, o wscore.Options) (transporttest.Server, error) {
-			return wsepoll.New(zocket.NewHandler(app), options(o))
+		transporttest.Run(t, func(h *zocket.Handler, o wscore.Options) (transporttest.Server, error) {
+			return wsepoll.New(h, options(o))
 		})
 	})
 	t.Run("GoroutinePerConn", func(t *testing.T) {
-		transporttest.Run(t, func(app *zocket.App, o wscore.Options) (transporttest.Server, error) {
+		transporttest.Run(t, func(h *zocket.Handler, o wscore.Options) (transporttest.Server, error) {
 			opts := options(o)
 			opts.GoroutinePerConn = true
-			return wsepoll.New(zocket.NewHandler(app), opts)
+			return wsepoll.New(h, opts)
 		})
 	})
 }

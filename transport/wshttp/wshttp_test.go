@@ -34,8 +34,8 @@ func (a alone) Serve(ctx context.Context, ln net.Listener) error { return a.Serv
 
 // TestContract runs the transport contract (internal/testsupport/transporttest).
 func TestContract(t *testing.T) {
-	transporttest.Run(t, func(app *zocket.App, o wscore.Options) (transporttest.Server, error) {
-		s, err := wshttp.New(zocket.NewHandler(app), options(o))
+	transporttest.Run(t, func(h *zocket.Handler, o wscore.Options) (transporttest.Server, error) {
+		s, err := wshttp.New(h, options(o))
 		return alone{s}, err
 	})
 }

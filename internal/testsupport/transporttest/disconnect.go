@@ -10,14 +10,17 @@ import (
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/internal/testsupport/wstest"
+	"github.com/zocket-go/zocket/transport/wscore"
 )
 
-// Disconnect checks that Handler.Disconnect closes a client's socket
-// through the transport serving h at url: the client sees close code 1008
-// and the reason given.
-func Disconnect(t *testing.T, h *zocket.Handler, url string) {
+// disconnectClosesWithPolicyViolation: Handler.Disconnect closes a
+// client's socket through the transport; the client sees 1008 and the
+// reason given.
+func disconnectClosesWithPolicyViolation(t *testing.T, h harness) {
+	zh := zocket.NewHandler(App())
+	_, url := h.startHandler(t, zh, wscore.Options{})
 	c := wstest.DialWelcome(t, url)
-	require.True(t, h.Disconnect(c.ClientID, "token revoked"))
+	require.True(t, zh.Disconnect(c.ClientID, "token revoked"))
 	var ce websocket.CloseError
 	require.True(t, errors.As(c.Err(), &ce), "closed by the server")
 	assert.Equal(t, websocket.StatusPolicyViolation, ce.Code)

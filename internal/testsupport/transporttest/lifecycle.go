@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/internal/testsupport/wstest"
 	"github.com/zocket-go/zocket/transport/wscore"
 )
@@ -26,7 +27,7 @@ func invalidOptionsAreRefused(t *testing.T, h harness) {
 		"SendQueue":    {SendQueue: -1},
 		"WriteTimeout": {WriteTimeout: -time.Second},
 	} {
-		_, err := h.newServer(App(), opts)
+		_, err := h.newServer(zocket.NewHandler(App()), opts)
 		require.ErrorIs(t, err, wscore.ErrInvalidOptions, field)
 		assert.ErrorContains(t, err, field)
 	}
@@ -54,7 +55,7 @@ func refusedOriginIsLogged(t *testing.T, h harness) {
 func serveDoesNotCloseTheApp(t *testing.T, h harness) {
 	app := App()
 	_, secondURL := h.start(t, app, wscore.Options{})
-	first, err := h.newServer(app, wscore.Options{})
+	first, err := h.newServer(zocket.NewHandler(app), wscore.Options{})
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -109,7 +110,7 @@ func (l *breakable) breakNow() {
 func serveShutsDownWhenTheListenerFails(t *testing.T, h harness) {
 	app := App()
 	baseline := runtime.NumGoroutine()
-	s, err := h.newServer(app, wscore.Options{})
+	s, err := h.newServer(zocket.NewHandler(app), wscore.Options{})
 	require.NoError(t, err)
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

@@ -37,9 +37,9 @@ type Server interface {
 	Len() int
 }
 
-// NewServer returns a transport's server for app, configured from opts;
+// NewServer returns a transport's server feeding h, configured from opts;
 // invalid opts are an error.
-type NewServer func(app *zocket.App, opts wscore.Options) (Server, error)
+type NewServer func(h *zocket.Handler, opts wscore.Options) (Server, error)
 
 // Run runs every contract test as a subtest.
 func Run(t *testing.T, newServer NewServer) {
@@ -55,7 +55,13 @@ type harness struct{ newServer NewServer }
 // returns the server and its ws:// URL.
 func (h harness) start(t *testing.T, app *zocket.App, opts wscore.Options) (Server, string) {
 	t.Helper()
-	s, err := h.newServer(app, opts)
+	return h.startHandler(t, zocket.NewHandler(app), opts)
+}
+
+// startHandler is start for a Handler the test keeps.
+func (h harness) startHandler(t *testing.T, zh *zocket.Handler, opts wscore.Options) (Server, string) {
+	t.Helper()
+	s, err := h.newServer(zh, opts)
 	require.NoError(t, err)
 	return s, wstest.Serve(t, func(ctx context.Context, ln net.Listener, _ *slog.Logger) error { return s.Serve(ctx, ln) })
 }
@@ -81,6 +87,7 @@ var contract = []struct {
 	{"SlowInlineMethodDoesNotBlockReading", slowInlineMethodDoesNotBlockReading},
 	{"SlowInlineMethodDoesNotBlockOtherConnections", slowInlineMethodDoesNotBlockOthers},
 	{"FramesSurvivePartialWrites", framesSurvivePartialWrites},
+	{"DisconnectClosesWithPolicyViolation", disconnectClosesWithPolicyViolation},
 }
 
 // BlobState is the state of the contract's test actor.
