@@ -44,11 +44,11 @@ func (h *Handler) App() *App { return h.app }
 
 // OnConnection registers c and sends it welcome with its client id. After
 // App.Close it sends no welcome and closes c (Closer) with CloseGoingAway
-// and the reason "Server shutting down".
+// and the reason "server shutting down".
 func (h *Handler) OnConnection(c Connection) {
 	if h.app.isClosed() {
 		h.app.log.Debug("zocket: connection refused: the app is closed", "clientId", c.ID())
-		closeConn(c, CloseGoingAway, "Server shutting down")
+		closeConn(c, CloseGoingAway, "server shutting down")
 		return
 	}
 	h.Attach(c)
@@ -192,7 +192,7 @@ func (h *Handler) rpc(s *session, m *protocol.Message, inline bool) (run func())
 	})
 	if !open {
 		s.inflight.Add(-1)
-		h.send(s.conn, protocol.AppendError(nil, m.ID, "Server shutting down"))
+		h.send(s.conn, protocol.AppendError(nil, m.ID, "server shutting down"))
 		rpcDone(s.conn, m.ID)
 	}
 	return run

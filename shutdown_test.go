@@ -23,14 +23,14 @@ func TestClosedApp_AnswersRPCsAndRefusesConnections(t *testing.T) {
 	require.NoError(t, app.Close(ctxT(t)))
 
 	h.OnMessage(old, []byte(`{"type":"rpc","id":7,"actor":"chat","actorId":"r","method":"panics"}`))
-	assert.Equal(t, map[string]any{"type": "rpc:result", "id": 7.0, "error": "Server shutting down"}, next(t, old))
+	assert.Equal(t, map[string]any{"type": "rpc:result", "id": 7.0, "error": "server shutting down"}, next(t, old))
 
 	late := zocket.NewLocalConn("late", zocket.Identity{})
 	h.OnConnection(late)
 	assert.Empty(t, late.Frames(), "no welcome")
 	code, reason := late.CloseReason()
 	assert.Equal(t, zocket.CloseGoingAway, code)
-	assert.Equal(t, "Server shutting down", reason)
+	assert.Equal(t, "server shutting down", reason)
 }
 
 // blockingApp has a method "wait" that signals started, then blocks until
