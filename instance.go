@@ -42,6 +42,7 @@ type instance struct {
 	connCtx   map[string]connCtx // known connections' middleware contexts (conndata.go)
 	timers    map[TimerID]*instanceTimer
 	timerSeq  uint64
+	version   uint64 // one more per commit (durable.go keeps it across activations)
 
 	// Mailbox only: the reused patch buffer; the connections with frames
 	// queued by the current item (woken once, at its end); the caller
