@@ -160,7 +160,7 @@ func conflictIsolated(t *testing.T, s zocket.Storage) {
 func versionsFollow(t *testing.T, s zocket.Storage) {
 	write(t, s, zocket.Write{Actor: "room", ID: "a", Snapshot: &zocket.Snapshot{Version: 1, State: json.RawMessage(`{}`)}})
 	bad := []zocket.Write{
-		{Actor: "room", ID: "a", Expect: 1, Records: records(3, 3)},                                                 // a gap
+		{Actor: "room", ID: "a", Expect: 1, Records: records(3, 3)},                                                // a gap
 		{Actor: "room", ID: "a", Expect: 1, Records: []zocket.Record{{Version: 2, Patch: patch(2)}, {Version: 2}}}, // a repeat
 		{Actor: "room", ID: "a", Expect: 1, Snapshot: &zocket.Snapshot{Version: 0, State: json.RawMessage(`{}`)}},  // backwards
 	}
