@@ -35,6 +35,9 @@ type Actor[S, C any] struct {
 	onDisconnect func(*Lifecycle[S]) error
 	onSubscribe  func(context.Context, Request[C]) error // subscribe.go
 	cron         []cronEntry
+	durability   Durability    // durable.go
+	idleTimeout  time.Duration // passivate.go
+	idleSet      bool
 }
 
 // NewActor starts the definition of an actor type with state S and no

@@ -15,7 +15,10 @@ import (
 // instance manager drives it.
 type actorType interface {
 	stateType() *jsonvalue.Type
-	newState() reflect.Value // *S
+	newState() reflect.Value  // *S, as Initial builds it
+	zeroState() reflect.Value // *S, zero
+	durability() Durability
+	idleTimeout(durable bool) time.Duration
 	event(name string) (AnyEvent, bool)
 	declares(name string, m any) bool
 	call(in *instance, item *callItem)
@@ -45,6 +48,7 @@ type callItem struct {
 	internal bool
 	preset   any
 	timer    *instanceTimer
+	alarm    uint64   // the durable alarm that woke this call (alarms.go)
 	lent     bool     // running on a transport's read goroutine (Dispatch)
 	answered bool     // reply was called (settle)
 	sess     *session // the caller's session, for its in-flight count
@@ -59,8 +63,17 @@ type invokeReply struct {
 	err    error
 }
 
-// reply answers the call.
+// reply answers the call, or holds the answer for the output gate.
 func (it *callItem) reply(result json.RawMessage, err error) {
+	if in := it.sc.inst; in.holding {
+		in.held = append(in.held, heldOutput{call: it, result: result, err: err})
+		return
+	}
+	it.answer(&it.sc.inst.out, result, err)
+}
+
+// answer sends the call's answer through o.
+func (it *callItem) answer(o *outbox, result json.RawMessage, err error) {
 	it.settle()
 	if it.internal {
 		if err != nil {
@@ -81,9 +94,8 @@ func (it *callItem) reply(result json.RawMessage, err error) {
 	} else {
 		frame = protocol.AppendResult(make([]byte, 0, 48+len(it.id)+len(result)), it.id, result)
 	}
-	in := it.sc.inst
-	if in.deliver(it.conn, frame) {
-		in.owed = it.conn.(Flusher) // queued: flushed when the item ends
+	if o.deliver(it.sc.inst.app, it.conn, frame) {
+		o.owed = it.conn.(Flusher) // queued: flushed when the item ends
 	}
 	rpcDone(it.conn, it.id)
 }
@@ -169,6 +181,21 @@ func (a *compiled[S, C]) declares(name string, m any) bool {
 func (a *compiled[S, C]) hasConnectHook() bool    { return a.def.onConnect != nil }
 func (a *compiled[S, C]) hasDisconnectHook() bool { return a.def.onDisconnect != nil }
 
+func (a *compiled[S, C]) zeroState() reflect.Value { return reflect.ValueOf(new(S)) }
+func (a *compiled[S, C]) durability() Durability   { return a.def.durability }
+
+// idleTimeout is the type's IdleTimeout: DefaultIdleTimeout for durable
+// types unless set, none for ephemeral ones unless set.
+func (a *compiled[S, C]) idleTimeout(durable bool) time.Duration {
+	switch {
+	case a.def.idleSet:
+		return a.def.idleTimeout
+	case durable && a.def.durability != Ephemeral:
+		return DefaultIdleTimeout
+	}
+	return 0
+}
+
 func (a *compiled[S, C]) newState() reflect.Value {
 	p := new(S)
 	if a.def.init != nil {
@@ -186,6 +213,9 @@ func (a *compiled[S, C]) call(in *instance, item *callItem) {
 		item.timer.queued = false
 		in.mu.Unlock()
 	}
+	if item.alarm != 0 && !in.alarmCall(item) {
+		return // cancelled, or run already
+	}
 	o := in.app.obs
 	if o != nil {
 		item.observeStart(o)
@@ -197,6 +227,9 @@ func (a *compiled[S, C]) call(in *instance, item *callItem) {
 	})
 	if o != nil {
 		item.observeEnd(o, err) // before the answer: a caller that has it knows CallEnd ran
+	}
+	if item.alarm != 0 && err != nil {
+		in.dropAlarm(item.alarm) // not retried: at least once means the call ran
 	}
 	item.reply(result, err)
 }

@@ -30,19 +30,30 @@ type App struct {
 	destroyed func(actor, id string)
 	obs       Observer // nil: nothing observed (observer.go)
 
-	grace       time.Duration
-	slowCall    time.Duration
-	maxInFlight int
-	maxSubs     int
-	publicOnly  bool
+	grace        time.Duration
+	slowCall     time.Duration
+	maxInFlight  int
+	maxSubs      int
+	publicOnly   bool
+	maxInstances int
+
+	storage     Storage // nil: every actor type is ephemeral (durable.go)
+	writeBehind time.Duration
+	committer   *committer // writes durable instances' changes; nil without storage
+	alarms      alarmClock
+	bg          sync.WaitGroup // the idle clock and the alarms' first load
+	idleTick    time.Duration  // the idle clock's period (passivate.go)
+	ticks       atomic.Uint64  // the idle clock: ticks so far
 
 	regMu  sync.Mutex                           // serialises Register
 	actors atomic.Pointer[map[string]actorType] // copy-on-write registry
 
-	mu     sync.Mutex // guards creation, removal and closed
-	live   sync.Map   // key → *instance, read without mu
-	count  int
-	closed bool
+	mu        sync.Mutex // guards creation, removal and closed
+	live      sync.Map   // key → *instance, read without mu
+	count     int
+	closed    bool
+	departing map[key]chan struct{} // durable instances still writing their last changes
+	reaping   bool                  // the idle clock runs
 }
 
 // NewApp returns an empty App.
@@ -54,12 +65,20 @@ func NewApp(opts ...Option) *App {
 		slowCall:    DefaultSlowCallWarning,
 		maxInFlight: DefaultMaxInFlight,
 		maxSubs:     DefaultMaxSubscriptions,
+		writeBehind: DefaultWriteBehind,
+		departing:   map[key]chan struct{}{},
 	}
 	a.actors.Store(&map[string]actorType{})
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.hookCtx, a.hookEnd = context.WithCancel(context.Background())
+	a.alarms.app = a
 	for _, o := range opts {
 		o(a)
+	}
+	if a.storage != nil {
+		a.committer = newCommitter(a)
+		a.bg.Add(1)
+		go a.loadAlarms()
 	}
 	return a
 }
@@ -132,49 +151,103 @@ func (a *App) lookup(k key) *instance {
 }
 
 // instance returns the live instance for k, creating it (and queueing its
-// activation ahead of anything else) if needed. It returns nil once the App
-// is closed.
-func (a *App) instance(k key, at actorType) *instance {
+// activation ahead of anything else) if needed. It fails with ErrClosed
+// once the App is closed, and with ErrTooManyInstances when the App is
+// full (WithMaxInstances) and no instance is idle.
+func (a *App) instance(k key, at actorType) (*instance, error) {
 	if in := a.lookup(k); in != nil {
-		return in
+		return in, nil
 	}
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	if a.closed {
-		return nil
+		a.mu.Unlock()
+		return nil, ErrClosed
 	}
 	if in := a.lookup(k); in != nil {
-		return in
+		a.mu.Unlock()
+		return in, nil
+	}
+	victims, ok := a.evictLocked()
+	if !ok {
+		a.mu.Unlock()
+		return nil, &CallError{Message: "Too many active actors", Kind: ErrTooManyInstances}
 	}
 	in := &instance{app: a, key: k, kind: at, known: map[string]Connection{}}
 	in.state = at.newState()
+	if d := at.durability(); a.storage != nil && d != Ephemeral {
+		in.dur = &durable{mode: d}
+	}
+	prev := a.departing[k]
+	in.lastUse = a.ticks.Load()
 	a.live.Store(k, in)
 	a.count++
+	if a.idleTicks(at) > 0 && !a.reaping {
+		a.reaping = true
+		a.startIdleClock()
+	}
 	in.mu.Lock()
-	in.pushFunc(func() {
-		at.activate(in)
-		in.mu.Lock()
-		in.activated = true
-		in.mu.Unlock()
-		if a.obs != nil {
-			a.obs.Activated(k.actor, k.id)
-		}
-		if a.created != nil {
-			a.created(k.actor, k.id)
-		}
-	})
+	in.pushFunc(func() { in.activate(prev) })
 	in.mu.Unlock()
-	return in
+	a.mu.Unlock()
+	a.finishEviction(victims)
+	return in, nil
+}
+
+// activate loads a durable instance's state, once the instance it
+// replaces (prev) finished writing, then runs onActivate. An instance
+// whose state cannot be loaded leaves the App: the calls already queued
+// for it fail, and the next message loads it again.
+func (in *instance) activate(prev <-chan struct{}) {
+	a := in.app
+	if prev != nil {
+		<-prev
+	}
+	if in.dur != nil {
+		if err := in.load(a.hookCtx); err != nil {
+			a.log.Error("zocket: cannot activate: stored state not loaded", "actor", in.key.actor,
+				"actorId", in.key.id, "err", err)
+			in.mu.Lock()
+			in.dur.loadErr = err
+			in.activated = true
+			in.mu.Unlock()
+			a.drop(in)
+			return
+		}
+	}
+	in.kind.activate(in)
+	in.mu.Lock()
+	in.activated = true
+	in.mu.Unlock()
+	if a.obs != nil {
+		a.obs.Activated(in.key.actor, in.key.id)
+	}
+	if a.created != nil {
+		a.created(in.key.actor, in.key.id)
+	}
+}
+
+// drop takes an instance that cannot go on out of the App, without
+// deactivating it; messages already queued still reach it.
+func (a *App) drop(in *instance) {
+	a.mu.Lock()
+	if a.lookup(in.key) == in {
+		a.live.Delete(in.key)
+		a.count--
+	}
+	a.mu.Unlock()
+	in.mu.Lock()
+	in.closing = true
+	in.mu.Unlock()
 }
 
 // withInstance runs fn on the live instance for k (created if needed) with
-// in.mu held, retrying when it raced with Destroy. It reports false when the
-// App is closed.
-func (a *App) withInstance(k key, at actorType, fn func(in *instance)) bool {
+// in.mu held, retrying when it raced with Destroy. It fails as instance
+// does.
+func (a *App) withInstance(k key, at actorType, fn func(in *instance)) error {
 	for {
-		in := a.instance(k, at)
-		if in == nil {
-			return false
+		in, err := a.instance(k, at)
+		if err != nil {
+			return err
 		}
 		in.mu.Lock()
 		if in.closing {
@@ -183,7 +256,7 @@ func (a *App) withInstance(k key, at actorType, fn func(in *instance)) bool {
 		}
 		fn(in)
 		in.mu.Unlock()
-		return true
+		return nil
 	}
 }
 
@@ -244,12 +317,12 @@ func (a *App) Invoke(ctx context.Context, actor, actorID, method string, input j
 	id, _ := ctx.Value(identityKey{}).(Identity)
 	item := &callItem{method: method, input: input, done: make(chan invokeReply, 1),
 		info: callInfo{identity: id, actor: actor, actorID: actorID, method: method}}
-	if !a.withInstance(key{actor, actorID}, at, func(in *instance) {
+	if err := a.withInstance(key{actor, actorID}, at, func(in *instance) {
 		item.sc = newTurn(ctx, in)
 		item.sc.chunks, _ = ctx.Value(chunksKey{}).(func(json.RawMessage))
 		in.pushLocked(work{call: item})
-	}) {
-		return nil, ErrClosed
+	}); err != nil {
+		return nil, err
 	}
 	select {
 	case r := <-item.done:
@@ -273,13 +346,13 @@ func (a *App) Destroy(ctx context.Context, actor, id string) error {
 	a.mu.Lock()
 	in := a.lookup(key{actor, id})
 	if in != nil {
-		a.live.Delete(in.key)
-		a.count--
+		a.removeLocked(in)
 	}
 	a.mu.Unlock()
 	if in == nil {
 		return fmt.Errorf("%w: %s/%s", ErrNotFound, actor, id)
 	}
+	in.forgetSessions()
 	return in.destroy(ctx)
 }
 
@@ -289,11 +362,11 @@ func (a *App) DestroyAll(ctx context.Context) error {
 	a.mu.Lock()
 	var all []*instance
 	a.live.Range(func(k, v any) bool {
-		all = append(all, v.(*instance))
-		a.live.Delete(k)
+		in := v.(*instance)
+		all = append(all, in)
+		a.removeLocked(in)
 		return true
 	})
-	a.count = 0
 	a.mu.Unlock()
 	errs := make(chan error, len(all))
 	for _, in := range all {
@@ -338,7 +411,15 @@ func (a *App) Close(ctx context.Context) error {
 	}
 	err := a.DestroyAll(ctx)
 	done := make(chan struct{})
-	go func() { a.wg.Wait(); close(done) }()
+	go func() {
+		a.wg.Wait()
+		if a.committer != nil {
+			a.committer.close() // after the last commits: writes what is pending
+		}
+		a.alarms.close()
+		a.bg.Wait()
+		close(done)
+	}()
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -352,26 +433,7 @@ func (a *App) Close(ctx context.Context) error {
 // destroy queues onDeactivate behind the queued work and waits for it,
 // unless ctx is a call chain through in, whose mailbox is busy with it.
 func (in *instance) destroy(ctx context.Context) error {
-	done := make(chan struct{})
-	in.mu.Lock()
-	in.closing = true
-	in.stopTimersLocked()
-	in.pushFunc(func() {
-		in.mu.Lock()
-		in.observeUnsubscribed(in.stateSubs, SubscriptionState)
-		in.observeUnsubscribed(in.eventSubs, SubscriptionEvents)
-		in.stateSubs, in.eventSubs = nil, nil
-		in.mu.Unlock()
-		in.kind.deactivate(in)
-		if in.app.destroyed != nil {
-			in.app.destroyed(in.key.actor, in.key.id)
-		}
-		if o := in.app.obs; o != nil {
-			o.Deactivated(in.key.actor, in.key.id)
-		}
-		close(done)
-	})
-	in.mu.Unlock()
+	done := in.deactivate()
 	if onChain(ctx, in.key) {
 		return nil
 	}
@@ -381,4 +443,54 @@ func (in *instance) destroy(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// deactivate queues onDeactivate behind the queued work; the channel
+// closes when it ran and, for a durable instance, its last changes were
+// written.
+func (in *instance) deactivate() <-chan struct{} {
+	done := make(chan struct{})
+	in.mu.Lock()
+	in.closing = true
+	in.stopTimersLocked()
+	in.pushFunc(func() {
+		in.mu.Lock()
+		in.observeUnsubscribed(in.stateSubs, SubscriptionState)
+		in.observeUnsubscribed(in.eventSubs, SubscriptionEvents)
+		in.stateSubs, in.eventSubs = nil, nil
+		loaded := in.dur == nil || in.dur.loadErr == nil
+		in.mu.Unlock()
+		if loaded {
+			in.kind.deactivate(in)
+		}
+		if in.dur != nil {
+			in.mu.Lock()
+			flushed := in.flushedLocked()
+			in.mu.Unlock()
+			<-flushed
+			in.app.departed(in)
+		}
+		if in.app.destroyed != nil {
+			in.app.destroyed(in.key.actor, in.key.id)
+		}
+		if o := in.app.obs; o != nil {
+			o.Deactivated(in.key.actor, in.key.id)
+		}
+		close(done)
+	})
+	in.mu.Unlock()
+	return done
+}
+
+// departed lets a new activation of in's key load what in wrote.
+func (a *App) departed(in *instance) {
+	if in.gone == nil {
+		return
+	}
+	a.mu.Lock()
+	if a.departing[in.key] == in.gone {
+		delete(a.departing, in.key)
+	}
+	a.mu.Unlock()
+	close(in.gone)
 }

@@ -84,10 +84,10 @@ func (a *App) tell(t pendingTell) {
 	}
 	item := &callItem{method: t.method, input: t.input, internal: true,
 		info: callInfo{actor: t.actor, actorID: t.id, method: t.method}}
-	if !a.withInstance(key{t.actor, t.id}, at, func(in *instance) {
+	if err := a.withInstance(key{t.actor, t.id}, at, func(in *instance) {
 		item.sc = newTurn(a.ctx, in)
 		in.pushLocked(work{call: item})
-	}) {
-		a.log.Error("zocket: tell after the app closed", "actor", t.actor, "actorId", t.id, "method", t.method)
+	}); err != nil {
+		a.log.Error("zocket: tell dropped", "actor", t.actor, "actorId", t.id, "method", t.method, "err", err)
 	}
 }

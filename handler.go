@@ -1,6 +1,7 @@
 package zocket
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -25,7 +26,7 @@ type session struct {
 	mu        sync.Mutex
 	conn      Connection
 	closed    bool
-	instances []*instance // each once: trackLocked adds an instance on first contact
+	instances map[*instance]struct{} // trackLocked adds an instance on first contact
 	subs      map[subKey]struct{}
 	inflight  atomic.Int32 // rpcs not yet answered
 }
@@ -157,7 +158,14 @@ func (h *Handler) trackLocked(s *session, in *instance) {
 	if !in.trackLocked(s.conn) {
 		return
 	}
-	s.instances = append(s.instances, in)
+	if s.instances == nil {
+		s.instances = map[*instance]struct{}{}
+	}
+	s.instances[in] = struct{}{}
+	if in.sessions == nil {
+		in.sessions = map[*session]struct{}{}
+	}
+	in.sessions[s] = struct{}{}
 	if in.kind.hasConnectHook() {
 		in.pushFunc(func() { in.kind.connect(in, s.conn) })
 	}
@@ -181,7 +189,7 @@ func (h *Handler) rpc(s *session, m *protocol.Message, inline bool) (run func())
 	item := &callItem{method: m.Method, input: m.Input, conn: s.conn, id: m.ID, sess: s,
 		info: callInfo{clientID: s.conn.ID(), identity: s.conn.Identity(),
 			actor: m.Actor, actorID: m.ActorID, method: m.Method}}
-	open := h.app.withInstance(key{m.Actor, m.ActorID}, at, func(in *instance) {
+	err := h.app.withInstance(key{m.Actor, m.ActorID}, at, func(in *instance) {
 		h.trackLocked(s, in)
 		item.sc = newTurn(h.app.ctx, in)
 		if inline && in.claimIdleLocked() {
@@ -190,9 +198,14 @@ func (h *Handler) rpc(s *session, m *protocol.Message, inline bool) (run func())
 		}
 		in.pushLocked(work{call: item})
 	})
-	if !open {
+	if err != nil {
 		s.inflight.Add(-1)
-		h.send(s.conn, protocol.AppendError(nil, m.ID, "server shutting down"))
+		text := "server shutting down"
+		if !errors.Is(err, ErrClosed) {
+			text = err.Error()
+			h.app.log.Warn("zocket: rpc refused", "clientId", s.conn.ID(), "actor", m.Actor, "actorId", m.ActorID, "err", err)
+		}
+		h.send(s.conn, protocol.AppendError(nil, m.ID, text))
 		rpcDone(s.conn, m.ID)
 	}
 	return run
@@ -216,10 +229,14 @@ func (h *Handler) subscribe(s *session, m *protocol.Message) {
 		}
 		s.subs[sk] = struct{}{}
 	}
-	h.app.withInstance(sk.k, at, func(in *instance) {
+	if err := h.app.withInstance(sk.k, at, func(in *instance) {
 		in.subscribeLocked(s.conn, sk.state)
 		h.trackLocked(s, in)
-	})
+	}); err != nil && !errors.Is(err, ErrClosed) {
+		delete(s.subs, sk)
+		h.app.log.Warn("zocket: subscription refused", "clientId", s.conn.ID(), "actor", m.Actor,
+			"actorId", m.ActorID, "type", m.Type, "err", err)
+	}
 }
 
 // unsubscribe never creates an instance (TS does, a deliberate difference) and
@@ -249,8 +266,9 @@ func (h *Handler) OnClose(c Connection) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	for _, in := range s.instances {
+	for in := range s.instances {
 		in.mu.Lock()
+		delete(in.sessions, s)
 		id := c.ID()
 		in.unsubscribeLocked(id, true)
 		in.unsubscribeLocked(id, false)

@@ -44,15 +44,81 @@ type instance struct {
 	timerSeq  uint64
 	version   uint64 // one more per commit (durable.go keeps it across activations)
 
-	// Mailbox only: the reused patch buffer; the connections with frames
-	// queued by the current item (woken once, at its end); the caller
-	// whose rpc:result is among them.
-	patch      jsonvalue.Patch
-	spare      reflect.Value // *S no longer in use: a draft's memory to reuse
+	// Durable instances only (durable.go); nil for ephemeral ones. gone
+	// closes when the instance, taken out of the App, wrote its last
+	// changes (App.departing).
+	dur  *durable
+	gone chan struct{}
+	// sessions are those of the connections that interacted with the
+	// instance (handler.go), which forget it when it leaves the App.
+	sessions map[*session]struct{}
+	// lastUse is the App's idle tick at the instance's last use
+	// (passivate.go); guarded by mu.
+	lastUse uint64
+
+	// Mailbox only: the reused patch buffer; the frames of the current
+	// item; whether they are held for the output gate (gate.go).
+	patch   jsonvalue.Patch
+	spare   reflect.Value // *S no longer in use: a draft's memory to reuse
+	out     outbox
+	holding bool
+	held    []heldOutput
+	slow    slowWatch
+}
+
+// outbox collects the frames one item (or one release of held outputs)
+// queues: the connections written to, woken once at the end, and the
+// caller whose rpc:result is among them.
+type outbox struct {
 	touched    []Flusher
 	touchedSet map[Flusher]struct{}
 	owed       Flusher
-	slow       slowWatch
+}
+
+// deliver queues frame for c. Connections that are Flushers are only
+// woken at the end (flushTouched), once each, so a subscriber's patch and
+// events leave in one write. It reports whether the frame was queued.
+func (o *outbox) deliver(app *App, c Connection, frame []byte) (queued bool) {
+	f, ok := c.(Flusher)
+	if !ok {
+		if err := c.Send(frame); err != nil {
+			app.log.Debug("zocket: send failed", "clientId", c.ID(), "err", err)
+		}
+		return false
+	}
+	if err := f.Queue(frame); err != nil {
+		app.log.Debug("zocket: send failed", "clientId", c.ID(), "err", err)
+		return false
+	}
+	if o.touchedSet == nil {
+		o.touchedSet = map[Flusher]struct{}{}
+	}
+	if _, seen := o.touchedSet[f]; !seen {
+		o.touchedSet[f] = struct{}{}
+		o.touched = append(o.touched, f)
+	}
+	return true
+}
+
+// flushAll gets every touched connection's frames moving, the owed caller
+// first, and empties the outbox.
+func (o *outbox) flushAll() {
+	if o.owed != nil {
+		flushNow(o.owed)
+	}
+	for _, f := range o.touched {
+		if f != o.owed {
+			flushNow(f)
+		}
+	}
+	o.reset()
+}
+
+func (o *outbox) reset() {
+	o.owed = nil
+	clear(o.touched)
+	o.touched = o.touched[:0]
+	clear(o.touchedSet)
 }
 
 // work is one mailbox item: a method call, or any other function
@@ -68,6 +134,7 @@ func (in *instance) pushLocked(w work) {
 	if w.call != nil && in.app.obs != nil {
 		w.call.enqueued = time.Now() // for CallInfo.Queued
 	}
+	in.lastUse = in.app.ticks.Load()
 	in.queue = append(in.queue, w)
 	if !in.running {
 		in.running = true
@@ -110,19 +177,22 @@ func (in *instance) run(w work) (released bool) {
 		if r := recover(); r != nil {
 			in.app.log.Error("zocket: internal error in mailbox", "actor", in.key.actor,
 				"actorId", in.key.id, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			in.owed = nil
-			in.resetTouched()
+			in.out.reset()
+			in.holding, in.held = false, nil
 			released = w.call != nil && in.answerAbandoned(w.call)
 		}
 	}()
+	in.holding = in.gated()
 	if w.call == nil {
 		w.fn()
+		in.endHolding()
 		in.flushTouched(false)
 		return false
 	}
 	in.watchBegin(w.call)
 	defer in.watchEnd()
 	in.kind.call(in, w.call)
+	in.endHolding()
 	return in.flushTouched(w.call.lent)
 }
 
@@ -137,8 +207,7 @@ func (in *instance) answerAbandoned(it *callItem) (released bool) {
 		if r := recover(); r != nil {
 			in.app.log.Error("zocket: cannot answer a failed call", "actor", in.key.actor,
 				"actorId", in.key.id, "method", it.method, "panic", fmt.Sprint(r))
-			in.owed = nil
-			in.resetTouched()
+			in.out.reset()
 			released = false
 		}
 	}()
@@ -190,27 +259,14 @@ func (in *instance) runClaimed(w work) {
 	go in.drain() // inherits the mailbox and the wg count
 }
 
-// deliver queues frame for c. Connections that are Flushers are only
-// woken at the end of the current item (flushTouched), once each, so a
-// subscriber's patch and events leave in one write.
+// deliver queues frame for c in the current item's outbox, or holds it
+// for the output gate (gate.go). Mailbox only.
 func (in *instance) deliver(c Connection, frame []byte) (queued bool) {
-	f, ok := c.(Flusher)
-	if !ok {
-		in.send(c, frame)
+	if in.holding {
+		in.held = append(in.held, heldOutput{conn: c, frame: frame})
 		return false
 	}
-	if err := f.Queue(frame); err != nil {
-		in.app.log.Debug("zocket: send failed", "clientId", c.ID(), "err", err)
-		return false
-	}
-	if in.touchedSet == nil {
-		in.touchedSet = map[Flusher]struct{}{}
-	}
-	if _, seen := in.touchedSet[f]; !seen {
-		in.touchedSet[f] = struct{}{}
-		in.touched = append(in.touched, f)
-	}
-	return true
+	return in.out.deliver(in.app, c, frame)
 }
 
 // flushTouched wakes the writers of the connections the finished item
@@ -221,31 +277,31 @@ func (in *instance) deliver(c Connection, frame []byte) (queued bool) {
 // goroutine must exit. The caller is always woken first, so its result
 // never waits for a fan-out.
 func (in *instance) flushTouched(lent bool) (released bool) {
-	owed := in.owed
-	in.owed = nil
-	if owed == nil && len(in.touched) == 0 {
+	owed := in.out.owed
+	in.out.owed = nil
+	if owed == nil && len(in.out.touched) == 0 {
 		return false
 	}
 	if lent {
 		// The transport that lent its goroutine writes the caller's
 		// answer when the call returns (batching pipelined answers). With
 		// a fan-out, the answer goes first, so it never waits for it.
-		if owed != nil && !(len(in.touched) == 1 && in.touched[0] == owed) {
+		if owed != nil && !(len(in.out.touched) == 1 && in.out.touched[0] == owed) {
 			owed.Flush(true)
 		}
-		for _, f := range in.touched {
+		for _, f := range in.out.touched {
 			if f != owed {
 				flushNow(f)
 			}
 		}
-		in.resetTouched()
+		in.out.reset()
 		return false
 	}
-	alone := owed != nil && len(in.touched) == 1 && in.touched[0] == owed
+	alone := owed != nil && len(in.out.touched) == 1 && in.out.touched[0] == owed
 	in.mu.Lock()
 	idle := in.head == len(in.queue)
 	if alone && idle {
-		in.resetTouched() // before the release: the next owner reuses it
+		in.out.reset() // before the release: the next owner reuses it
 		in.releaseLocked()
 	}
 	in.mu.Unlock()
@@ -265,19 +321,13 @@ func (in *instance) flushTouched(lent bool) (released bool) {
 	if owed != nil {
 		wake(owed)
 	}
-	for _, f := range in.touched {
+	for _, f := range in.out.touched {
 		if f != owed {
 			wake(f)
 		}
 	}
-	in.resetTouched()
+	in.out.reset()
 	return false
-}
-
-func (in *instance) resetTouched() {
-	clear(in.touched)
-	in.touched = in.touched[:0]
-	clear(in.touchedSet)
 }
 
 // flushNow gets f's queued frames moving without blocking this goroutine:
@@ -353,6 +403,15 @@ func (in *instance) send(c Connection, frame []byte) {
 // subscribers and its events dispatched; if fn fails or panics nothing
 // changes. broadcast=false commits silently (onDeactivate).
 func (in *instance) transact(sc *turn, fn func(draft reflect.Value) error) error {
+	if in.dur != nil {
+		in.mu.Lock()
+		err := in.loadErrorLocked()
+		in.mu.Unlock()
+		if err != nil {
+			sc.closed = true
+			return err
+		}
+	}
 	draft := reflect.New(in.state.Type().Elem())
 	if in.spare.IsValid() {
 		jsonvalue.Recycle(draft.Elem(), in.state.Elem(), in.spare.Elem())
@@ -366,13 +425,16 @@ func (in *instance) transact(sc *turn, fn func(draft reflect.Value) error) error
 		in.spare = draft
 		return err
 	}
+	if in.dur != nil && len(sc.alarms) > 0 {
+		in.setAlarms(sc.alarms) // before the commit: its write carries them
+	}
 	in.spare = in.commit(draft)
 	in.dispatch(sc.events)
-	if len(sc.timers) > 0 {
-		in.startTimers(sc.timers)
+	if timers := sc.timers; len(timers) > 0 {
+		in.holdOrRun(func() { in.startTimers(timers) })
 	}
-	if len(sc.tells) > 0 {
-		in.app.sendTells(sc.tells)
+	if tells := sc.tells; len(tells) > 0 {
+		in.holdOrRun(func() { in.app.sendTells(tells) })
 	}
 	return nil
 }
@@ -389,16 +451,20 @@ func (in *instance) protect(fn func() error) (err error) {
 	return fn()
 }
 
-// commit makes draft the state, broadcasts the patch, and returns the
-// replaced state, whose memory the next draft may reuse.
+// commit makes draft the state, broadcasts the patch, records it for
+// storage when the instance is durable, and returns the replaced state,
+// whose memory the next draft may reuse.
 func (in *instance) commit(draft reflect.Value) (old reflect.Value) {
 	in.mu.Lock()
 	old = in.state
 	in.state = draft
 	subs := in.stateSubs
 	size := in.stateSize
+	if in.dur == nil {
+		in.version++
+	}
 	in.mu.Unlock()
-	if len(subs) == 0 {
+	if len(subs) == 0 && in.dur == nil {
 		return old // pay for what is used: no diff, no encoding
 	}
 	p := &in.patch
@@ -407,16 +473,33 @@ func (in *instance) commit(draft reflect.Value) (old reflect.Value) {
 	if err := in.kind.stateType().Diff(p, old.Elem(), draft.Elem()); err != nil {
 		in.app.log.Error("zocket: cannot encode state patch; sending a snapshot", "actor", in.key.actor,
 			"actorId", in.key.id, "err", err)
+		if in.dur != nil {
+			in.logCommit(nil)
+		}
+		if len(subs) == 0 {
+			return old
+		}
 		if frame = in.snapshot(); frame == nil {
 			return old
 		}
 	} else if p.Len() == 0 {
+		if in.dur != nil && in.dur.alarmsTouched {
+			in.logCommit([]byte("[]")) // the alarms changed: a version of its own
+		}
 		return old
-	} else if ops := p.JSON(); len(ops) > size && len(ops) > minSnapshotSwap {
-		// The patch may outweigh the state (e.g. removing the head of a long
-		// list replaces every element): then a fresh snapshot is cheaper.
-		if snap := in.snapshot(); snap != nil && len(snap) < len(ops) {
-			frame = snap
+	} else {
+		if in.dur != nil {
+			in.logCommit(p.JSON())
+		}
+		if len(subs) == 0 {
+			return old
+		}
+		if ops := p.JSON(); len(ops) > size && len(ops) > minSnapshotSwap {
+			// The patch may outweigh the state (e.g. removing the head of a long
+			// list replaces every element): then a fresh snapshot is cheaper.
+			if snap := in.snapshot(); snap != nil && len(snap) < len(ops) {
+				frame = snap
+			}
 		}
 	}
 	if frame == nil {

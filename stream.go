@@ -65,12 +65,8 @@ func (in *instance) flushDraft(sc *turn) {
 	in.spare = in.commit(snap)
 	in.dispatch(sc.events)
 	sc.events = nil
-	for _, f := range in.touched {
-		flushNow(f)
-	}
-	clear(in.touched)
-	in.touched = in.touched[:0]
-	clear(in.touchedSet)
+	in.seal()
+	in.out.flushAll()
 }
 
 // SendChunk sends a partial result to the caller as an rpc:stream frame

@@ -54,16 +54,24 @@ type waitKey struct {
 // finished for a state subscription, the subscription is queued in the
 // mailbox instead, and dropped if the connection unsubscribes or closes
 // meanwhile (unsubscribeLocked). The caller holds in.mu.
+//
+// A durable instance whose outputs are gated always queues a state
+// subscription: its snapshot then leaves through the output gate, so a
+// subscriber never sees state that is not yet durable.
 func (in *instance) subscribeLocked(c Connection, state bool) {
-	if in.kind.guardsSubs() || (state && !in.activated) {
+	if in.kind.guardsSubs() || (state && (!in.activated || in.gated())) {
 		in.queueSubLocked(c, state)
 		return
 	}
-	in.addSubLocked(c, state)
+	in.addSubLocked(c, state, false)
 }
 
-// addSubLocked makes the subscription; the caller holds in.mu.
-func (in *instance) addSubLocked(c Connection, state bool) {
+// addSubLocked makes the subscription; the caller holds in.mu. From the
+// mailbox (inMailbox), the snapshot goes through the item's outbox.
+func (in *instance) addSubLocked(c Connection, state, inMailbox bool) {
+	if in.loadErrorLocked() != nil {
+		return // the instance is given up; a new one serves the next message
+	}
 	if !state {
 		in.eventSubs = in.addSub(in.eventSubs, c, SubscriptionEvents)
 		return
@@ -72,6 +80,10 @@ func (in *instance) addSubLocked(c Connection, state bool) {
 	frame, err := in.snapshotLocked()
 	if err != nil {
 		in.app.log.Error("zocket: cannot encode state", "actor", in.key.actor, "actorId", in.key.id, "err", err)
+		return
+	}
+	if inMailbox {
+		in.deliver(c, frame)
 		return
 	}
 	in.send(c, frame)
@@ -114,7 +126,7 @@ func (in *instance) queueSubLocked(c Connection, state bool) {
 		if want == nil {
 			return // unsubscribed or closed meanwhile
 		}
-		in.addSubLocked(want, state)
+		in.addSubLocked(want, state, true)
 	})
 }
 

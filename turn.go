@@ -20,6 +20,7 @@ type turn struct {
 	events []pendingEvent
 	timers []pendingTimer
 	tells  []pendingTell
+	alarms []alarmOp // durable alarms set or cancelled (alarms.go)
 	closed bool
 
 	// Set for connect and disconnect hooks only: their connection.
