@@ -463,6 +463,7 @@ func (in *instance) deactivate() <-chan struct{} {
 		if loaded {
 			in.kind.deactivate(in)
 		}
+		in.stopWatch()
 		if in.dur != nil {
 			in.mu.Lock()
 			flushed := in.flushedLocked()

@@ -135,6 +135,9 @@ func (in *instance) forgetSessions() {
 	for _, s := range sessions {
 		s.mu.Lock()
 		delete(s.instances, in)
+		if len(s.instances) == 0 {
+			s.instances = nil // a map keeps its size: let it go
+		}
 		s.mu.Unlock()
 	}
 }

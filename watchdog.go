@@ -67,3 +67,11 @@ func (in *instance) tickSlow() {
 		"actor", in.key.actor, "actorId", in.key.id, "method", it.method, "clientId", it.info.clientID,
 		"runningFor", "over "+in.app.slowCall.String())
 }
+
+// stopWatch stops the watch's timer for good (deactivation), so that it
+// does not keep the instance in memory until it fires.
+func (in *instance) stopWatch() {
+	if t := in.slow.t.Load(); t != nil {
+		t.Stop()
+	}
+}
