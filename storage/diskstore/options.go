@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // ErrInvalidOptions is wrapped by the error of Options.Validate (and so of
@@ -28,6 +30,9 @@ type Options struct {
 	// writes before they are written out to a sorted file; 0 means the
 	// engine's default (4 MiB). Less than 4 GiB - 1.
 	MemTableSize int64
+
+	// fs replaces the engine's file system, for tests.
+	fs vfs.FS
 }
 
 // Validate reports a value out of range with an error wrapping

@@ -64,6 +64,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		Logger:        engineLogger{logger},
 		EventListener: &events,
 		MemTableSize:  uint64(opts.MemTableSize),
+		FS:            opts.fs,
 	}
 	if opts.CacheSize > 0 {
 		c := pebble.NewCache(opts.CacheSize)
@@ -151,7 +152,7 @@ func (s *Store) Load(ctx context.Context, actor, id string) (zocket.Stored, erro
 func load(r pebble.Reader, in instance) (zocket.Stored, error) {
 	var st zocket.Stored
 	version, err := readVersion(r, in)
-	if err != nil || version == 0 {
+	if err != nil {
 		return zocket.Stored{}, err
 	}
 	st.Version = version

@@ -132,7 +132,9 @@ func put(b *pebble.Batch, in instance, w *zocket.Write) error {
 			errs = append(errs, b.Set(in.key(kindAlarms), encodeAlarms(w.Alarms), nil))
 		}
 	}
-	errs = append(errs, b.Set(in.key(kindMeta), encodeVersion(w.Version()), nil))
+	if v := w.Version(); v > 0 {
+		errs = append(errs, b.Set(in.key(kindMeta), encodeVersion(v), nil))
+	}
 	return errors.Join(errs...)
 }
 
