@@ -86,3 +86,13 @@ func TestOpen_RefusesInvalidOptions(t *testing.T) {
 	}
 	require.NoError(t, diskstore.Options{CacheSize: 1 << 20, MemTableSize: 1 << 20}.Validate())
 }
+
+func TestOpen_WithCacheAndMemTableSizesStoresAndLoads(t *testing.T) {
+	s, err := diskstore.Open(t.TempDir(), diskstore.Options{CacheSize: 1 << 20, MemTableSize: 1 << 20})
+	require.NoError(t, err)
+	defer s.Close()
+	require.Nil(t, s.Write(t.Context(), []zocket.Write{{Actor: "room", ID: "a", Snapshot: &zocket.Snapshot{Version: 1, State: json.RawMessage(`{}`)}}}))
+	st, err := s.Load(t.Context(), "room", "a")
+	require.NoError(t, err)
+	require.EqualValues(t, 1, st.Version)
+}
