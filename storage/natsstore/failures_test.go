@@ -59,7 +59,7 @@ func TestStore_WithNATSDown_ReturnsErrors(t *testing.T) {
 	defer cancel()
 	errs := s.Write(c, []zocket.Write{
 		{Actor: "room", ID: "a", Expect: 1, Records: []zocket.Record{record(2)}}, // known: published, never acked
-		{Actor: "room", ID: "b", Snapshot: snapshot(1, `{}`)},                     // unknown: its log cannot be read
+		{Actor: "room", ID: "b", Snapshot: snapshot(1, `{}`)},                    // unknown: its log cannot be read
 	})
 	require.Len(t, errs, 2)
 	require.Error(t, errs[0])
