@@ -23,7 +23,11 @@
 // the last message of every alarms subject with a consumer; Load takes the
 // alarms from the log, where they are written in the same message as the
 // records (a snapshot message repeats the current alarms), so each Write
-// is atomic.
+// is atomic. That is why the Store also remembers each instance's alarms,
+// and reads the whole log (not only its last message) of an instance it
+// does not know before writing it. The layout is binary rather than JSON
+// because encoding/json would rewrite the state and patches (compacted,
+// HTML-escaped), and the Storage must give back the bytes it was given.
 //
 // # Concurrency
 //
@@ -54,13 +58,24 @@
 // server's max_payload (1 MiB by default). The stream discards new
 // messages, never old ones, when it reaches MaxBytes.
 //
+// When NATS is unreachable, calls return errors once their context or
+// Options.Timeout expires. The Store starts no goroutine; a message never
+// acked stays pending in the JetStream context (the caller's) until its
+// connection reconnects or closes, and the Store reads that instance's log
+// again before its next Write, since the message may or may not be stored.
+//
 // # Measurements
 //
-// On a 2-core machine shared with other work, against an in-process
-// nats-server with file storage: a Write of 64 instances with one record
-// each takes about 1.5 ms (one round trip for all 64); Load of an instance
-// with a snapshot and 10 record messages takes about 1 ms (one direct get
-// per message).
+// Measured once, on a 2-core machine shared with other work, against an
+// in-process nats-server with file storage: a Write of 64 instances with
+// one record each took 0.7 ms (11 µs per instance: one round trip for the
+// batch); Load took 25 µs for an unknown instance, 0.33 ms for a snapshot
+// and 10 record messages, 13.5 ms for a snapshot and 300. An ordered
+// consumer read the same logs in 0.36 ms and 1.25 ms, but it creates a
+// consumer on the server per Load (through the cluster's meta leader when
+// clustered, and it must then be deleted), while direct gets are served by
+// any replica; since the App's snapshots keep logs short, Load uses direct
+// gets.
 package natsstore
 
 import (
@@ -111,8 +126,8 @@ type Options struct {
 	// MaxBytes caps the stream's size; 0 for no cap. Once it is reached,
 	// Writes fail.
 	MaxBytes int64
-	// Timeout bounds each request and the wait for a batch's acks, within
-	// the caller's context; DefaultTimeout when 0.
+	// Timeout bounds each call of Load, Write and Alarms, within the
+	// caller's context; DefaultTimeout when 0.
 	Timeout time.Duration
 	// CachedInstances bounds how many instances' last sequences the Store
 	// remembers; DefaultCachedInstances when 0. A forgotten instance costs
