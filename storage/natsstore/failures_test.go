@@ -1,8 +1,10 @@
 package natsstore_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -39,13 +41,35 @@ func TestStore_UndecodableLog_FailsLoadAndWriteWithErrCorrupt_AndIsNotOverwritte
 	require.ErrorIs(t, err, natsstore.ErrCorrupt, "the bad message is still there")
 }
 
-func TestStore_UndecodableAlarmsIndex_FailsAlarmsWithErrCorrupt(t *testing.T) {
+func TestStore_UndecodableAlarmsIndex_IsSkippedAndLogged(t *testing.T) {
+	js := jetStream(t, startNATS(t, t.TempDir()))
+	var logs bytes.Buffer
+	s, err := natsstore.New(ctx(t), js, natsstore.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	write(t, s, zocket.Write{Actor: "room", ID: "good", Snapshot: snapshot(1, `{}`),
+		SetAlarms: true, Alarms: []zocket.Alarm{{ID: 1, Method: "m"}}})
+	_, err = js.Publish(ctx(t), subject("alarms", "room", "bad"), []byte{0xff})
+	require.NoError(t, err)
+
+	list, err := s.Alarms(ctx(t))
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Equal(t, "good", list[0].ID)
+	require.Contains(t, logs.String(), "undecodable alarms index")
+	require.Contains(t, logs.String(), subject("alarms", "room", "bad"))
+}
+
+func TestStore_WriteWithADoneContext_PublishesNothing(t *testing.T) {
 	js := jetStream(t, startNATS(t, t.TempDir()))
 	s := open(t, js)
-	_, err := js.Publish(ctx(t), subject("alarms", "room", "bad"), []byte{0xff})
+	write(t, s, zocket.Write{Actor: "room", ID: "a", Snapshot: snapshot(1, `{}`)})
+	c, cancel := context.WithCancel(context.Background())
+	cancel()
+	errs := s.Write(c, []zocket.Write{{Actor: "room", ID: "a", Expect: 1, Records: []zocket.Record{record(2)}}})
+	require.ErrorIs(t, errs[0], context.Canceled)
+	st, err := s.Load(ctx(t), "room", "a")
 	require.NoError(t, err)
-	_, err = s.Alarms(ctx(t))
-	require.ErrorIs(t, err, natsstore.ErrCorrupt)
+	require.EqualValues(t, 1, st.Version)
 }
 
 func TestStore_WithNATSDown_ReturnsErrors(t *testing.T) {

@@ -77,7 +77,8 @@ func apply(st *zocket.Stored, m *logMsg) error {
 }
 
 // Alarms implements zocket.Storage. It reads the last message of every
-// alarms subject with an ephemeral consumer, deleted when done.
+// alarms subject with an ephemeral consumer, deleted when done. It skips
+// (and logs) the messages it cannot decode.
 func (s *Store) Alarms(ctx context.Context) ([]zocket.InstanceAlarms, error) {
 	if err := s.checkOpen(); err != nil {
 		return nil, err
@@ -119,7 +120,11 @@ func (s *Store) Alarms(ctx context.Context) ([]zocket.InstanceAlarms, error) {
 			pending = md.NumPending
 			ia, err := s.decodeIndex(msg.Subject(), msg.Data())
 			if err != nil {
-				return nil, fmt.Errorf("%w: %s, message %d: %v", ErrCorrupt, msg.Subject(), md.Sequence.Stream, err)
+				// The index only says when to look at an instance: one bad
+				// message must not hide the alarms of all the others.
+				s.opts.Logger.Error("natsstore: undecodable alarms index skipped",
+					"subject", msg.Subject(), "sequence", md.Sequence.Stream, "error", fmt.Errorf("%w: %v", ErrCorrupt, err))
+				continue
 			}
 			if len(ia.Alarms) > 0 {
 				out = append(out, ia)

@@ -18,7 +18,11 @@ import (
 // for the first one's ack, since it must follow it.
 func (s *Store) Write(ctx context.Context, batch []zocket.Write) []error {
 	errs := make([]error, len(batch))
-	if err := s.checkOpen(); err != nil {
+	err := s.checkOpen()
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
 		for i := range errs {
 			errs[i] = err
 		}
@@ -162,6 +166,11 @@ func (s *Store) await(ctx context.Context, p *publication) (uint64, error) {
 		}
 		return 0, fmt.Errorf("natsstore: write %s/%s: %w", p.k.actor, p.k.id, err)
 	case <-ctx.Done():
+		select {
+		case ack := <-p.ack.Ok(): // it came at the same time
+			return ack.Sequence, nil
+		default:
+		}
 		return 0, fmt.Errorf("natsstore: write %s/%s: no ack: %w", p.k.actor, p.k.id, ctx.Err())
 	}
 }
