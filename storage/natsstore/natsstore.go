@@ -193,9 +193,12 @@ type Store struct {
 	stream jetstream.Stream
 	opts   Options
 
-	mu     sync.Mutex
-	known  map[instanceKey]known
-	closed bool
+	mu    sync.Mutex
+	known map[instanceKey]known
+	// staleIndex holds the instances whose alarms index could not be
+	// written after a Write; their next Write writes it again.
+	staleIndex map[instanceKey]bool
+	closed     bool
 }
 
 type instanceKey struct{ actor, id string }
@@ -206,9 +209,6 @@ type known struct {
 	seq     uint64
 	version uint64
 	alarms  []zocket.Alarm
-	// staleIndex: the alarms index could not be written after the last
-	// Write; the next Write writes it again.
-	staleIndex bool
 }
 
 // New creates the stream of opts, or updates its configuration, and
@@ -234,7 +234,7 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Store, err
 	if err != nil {
 		return nil, fmt.Errorf("natsstore: stream %s: %w", opts.Stream, err)
 	}
-	return &Store{js: js, stream: stream, opts: opts, known: map[instanceKey]known{}}, nil
+	return &Store{js: js, stream: stream, opts: opts, known: map[instanceKey]known{}, staleIndex: map[instanceKey]bool{}}, nil
 }
 
 func maxOrUnlimited(n int64) int64 {
@@ -303,4 +303,21 @@ func (s *Store) forget(k instanceKey) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.known, k)
+}
+
+// setStaleIndex records whether the alarms index of k lags its log.
+func (s *Store) setStaleIndex(k instanceKey, stale bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if stale {
+		s.staleIndex[k] = true
+	} else {
+		delete(s.staleIndex, k)
+	}
+}
+
+func (s *Store) isStaleIndex(k instanceKey) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.staleIndex[k]
 }

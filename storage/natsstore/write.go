@@ -197,7 +197,7 @@ func (s *Store) afterCommit(ctx context.Context, committed []*publication) {
 			kn.alarms = cloneAlarms(p.w.Alarms)
 		}
 		s.remember(p.k, kn)
-		if p.w.SetAlarms || p.base.staleIndex {
+		if p.w.SetAlarms || s.isStaleIndex(p.k) {
 			p.base = kn
 			indexes = append(indexes, p)
 		}
@@ -212,29 +212,32 @@ func (s *Store) afterCommit(ctx context.Context, committed []*publication) {
 		p.ack, err = s.js.PublishMsgAsync(msg, jetstream.WithStallWait(s.opts.Timeout))
 		if err != nil {
 			p.ack = nil
-			s.staleIndex(p, err)
+			s.indexFailed(p, err)
 		}
 	}
 	for _, p := range indexes {
 		if p.ack == nil {
 			continue
 		}
-		if _, err := s.await(ctx, p); err != nil {
-			s.staleIndex(p, err)
+		_, err := s.await(ctx, p)
+		if err != nil {
+			s.indexFailed(p, err)
+			continue
 		}
+		s.setStaleIndex(p.k, false)
 	}
 }
 
-func (s *Store) staleIndex(p *publication, err error) {
+func (s *Store) indexFailed(p *publication, err error) {
 	s.opts.Logger.Warn("natsstore: alarms index not written", "actor", p.k.actor, "id", p.k.id, "error", err)
-	p.base.staleIndex = true
-	s.remember(p.k, p.base)
+	s.setStaleIndex(p.k, true)
 }
 
 // purge removes the alarms index of a deleted instance, then its log up to
 // and including the tombstone. A Write stored after the tombstone stays.
 func (s *Store) purge(ctx context.Context, p *publication) {
 	s.forget(p.k)
+	s.setStaleIndex(p.k, false)
 	err := s.stream.Purge(ctx, jetstream.WithPurgeSubject(s.alarmsSubject(p.k)), jetstream.WithPurgeSequence(p.seq))
 	if err == nil {
 		err = s.stream.Purge(ctx, jetstream.WithPurgeSubject(s.logSubject(p.k)), jetstream.WithPurgeSequence(p.seq+1))
