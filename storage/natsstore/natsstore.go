@@ -44,6 +44,11 @@
 // one more per repeated instance in the batch, whose Writes must follow
 // each other).
 //
+// With Replicas above 1, direct gets may be answered by a replica that
+// lags the stream's leader, so a Load right after another process's Write
+// may miss it: the next Write of the stale state is then refused with
+// ErrConflict, never stored over the newer one.
+//
 // Delete publishes a tombstone rollup on the log, fenced like any Write,
 // so it is atomic; it then purges the log and the alarms index. If that
 // cleanup fails the tombstone still makes Load see nothing; the index may
@@ -211,8 +216,9 @@ type known struct {
 	alarms  []zocket.Alarm
 }
 
-// New creates the stream of opts, or updates its configuration, and
-// returns a Store on it. The Store does not close js's connection.
+// New creates the stream of opts, or updates its configuration (so every
+// process should pass the same Options), and returns a Store on it. The
+// Store does not close js's connection.
 func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Store, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
