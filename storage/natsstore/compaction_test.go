@@ -82,3 +82,14 @@ func TestStore_Snapshot_KeepsTheAlarmsSetBeforeIt(t *testing.T) {
 		require.Equal(t, "wake", got.Alarms[0].Method)
 	}
 }
+
+func TestStore_Alarms_LeavesNoConsumerBehind(t *testing.T) {
+	js := jetStream(t, startNATS(t, t.TempDir()))
+	s := open(t, js)
+	write(t, s, zocket.Write{Actor: "timer", ID: "t", Snapshot: snapshot(1, `{}`),
+		SetAlarms: true, Alarms: []zocket.Alarm{{ID: 1, Method: "m"}}})
+	list, err := s.Alarms(ctx(t))
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Zero(t, streamState(t, js).Consumers)
+}

@@ -98,9 +98,8 @@ func (s *Store) Alarms(ctx context.Context) ([]zocket.InstanceAlarms, error) {
 		return nil, fmt.Errorf("natsstore: alarms: %w", err)
 	}
 	defer func() {
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.Timeout)
-		defer cancel()
-		if err := s.stream.DeleteConsumer(dctx, cons.CachedInfo().Name); err != nil {
+		// Should this fail, the server deletes the consumer once inactive.
+		if err := s.stream.DeleteConsumer(ctx, cons.CachedInfo().Name); err != nil {
 			s.opts.Logger.Warn("natsstore: delete alarms consumer", "error", err)
 		}
 	}()
