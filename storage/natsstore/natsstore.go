@@ -50,12 +50,16 @@
 // ErrConflict, never stored over the newer one.
 //
 // Delete publishes a tombstone rollup on the log, fenced like any Write,
-// so it is atomic; it then purges the log and the alarms index. If that
-// cleanup fails the tombstone still makes Load see nothing; the index may
-// then list a deleted instance, or, when the alarms index could not be
-// written after a Write committed, list stale alarms until the instance's
-// next Write: the index only decides when the App looks at an instance,
-// whose true alarms it then Loads from the log.
+// so it is atomic; it then purges the instance's alarms index and log. If
+// that cleanup fails, the tombstone still makes Load see nothing, but
+// Alarms may list the deleted instance.
+//
+// The alarms index is written once the log message is acked. If that
+// fails (it is logged), the Write stands and the Store writes the index
+// again with the instance's next Write; meanwhile, or if the process dies
+// in between, Alarms may list stale alarms. The index only decides when
+// the App looks at an instance, whose true alarms it then Loads from the
+// log.
 //
 // # Limits
 //
