@@ -25,34 +25,70 @@ func (s *Store) Load(ctx context.Context, actor, id string) (zocket.Stored, erro
 	return st, nil
 }
 
-// readLog reads the log of k from its first message to its last. A
-// snapshot or a tombstone met on the way (written meanwhile) starts the
-// state again.
+// readLog reads the log of k. A log rolled up or purged while it is read
+// is read again, a few times.
 func (s *Store) readLog(ctx context.Context, k instanceKey) (zocket.Stored, known, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
+	for attempt := 1; ; attempt++ {
+		st, kn, err := s.readLogOnce(ctx, k)
+		if !errors.Is(err, errLogChanged) || attempt == 3 {
+			return st, kn, err
+		}
+	}
+}
+
+// errLogChanged: messages older than the log's last one were dropped while
+// it was read.
+var errLogChanged = errors.New("log changed while read")
+
+// readLogOnce reads the last message of the log of k then, unless that one
+// starts the state (a snapshot or a tombstone), the messages before it
+// from the first, which is the latest snapshot: one direct get per message.
+func (s *Store) readLogOnce(ctx context.Context, k instanceKey) (zocket.Stored, known, error) {
 	subject := s.logSubject(k)
+	fail := func(err error) (zocket.Stored, known, error) {
+		return zocket.Stored{}, known{}, fmt.Errorf("natsstore: load %s/%s: %w", k.actor, k.id, err)
+	}
+	corrupt := func(seq uint64, err error) (zocket.Stored, known, error) {
+		return zocket.Stored{}, known{}, fmt.Errorf("%w: %s/%s, message %d: %v", ErrCorrupt, k.actor, k.id, seq, err)
+	}
+	last, err := s.stream.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return zocket.Stored{}, known{}, nil
+	}
+	if err != nil {
+		return fail(err)
+	}
+	lastMsg, err := decodeLog(last.Data)
+	if err != nil {
+		return corrupt(last.Sequence, err)
+	}
 	var st zocket.Stored
-	var kn known
-	for {
-		msg, err := s.stream.GetMsg(ctx, kn.seq+1, jetstream.WithGetMsgSubject(subject))
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			break
+	for seq := uint64(1); lastMsg.snapshot == nil && !lastMsg.tombstone; {
+		msg, err := s.stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
+		if errors.Is(err, jetstream.ErrMsgNotFound) || (err == nil && msg.Sequence > last.Sequence) {
+			return fail(errLogChanged)
 		}
 		if err != nil {
-			return zocket.Stored{}, known{}, fmt.Errorf("natsstore: load %s/%s: %w", k.actor, k.id, err)
+			return fail(err)
 		}
-		kn.seq = msg.Sequence
+		if msg.Sequence == last.Sequence {
+			break
+		}
 		m, err := decodeLog(msg.Data)
 		if err == nil {
 			err = apply(&st, m)
 		}
 		if err != nil {
-			return zocket.Stored{}, known{}, fmt.Errorf("%w: %s/%s, message %d: %v", ErrCorrupt, k.actor, k.id, msg.Sequence, err)
+			return corrupt(msg.Sequence, err)
 		}
+		seq = msg.Sequence + 1
 	}
-	kn.version, kn.alarms = st.Version, cloneAlarms(st.Alarms)
-	return st, kn, nil
+	if err := apply(&st, lastMsg); err != nil {
+		return corrupt(last.Sequence, err)
+	}
+	return st, known{seq: last.Sequence, version: st.Version, alarms: cloneAlarms(st.Alarms)}, nil
 }
 
 // apply adds the Write of m to st.

@@ -16,7 +16,9 @@
 // the header Nats-Rollup: sub, so the server drops the older messages of
 // that subject: the first message of a log is its latest snapshot, and the
 // bytes stored per record do not depend on the size of the state. Load
-// reads the log in order with direct gets (next message by subject).
+// reads the log's last message, then, unless it is a snapshot, the others
+// in order, with direct gets (next message by subject); a log compacted or
+// deleted meanwhile is read again.
 //
 // The alarms subject holds the instance's latest alarms (one message, also
 // a rollup; an empty body for none). It is an index for Alarms, which reads
@@ -75,16 +77,17 @@
 //
 // # Measurements
 //
-// Measured once, on a 2-core machine shared with other work, against an
-// in-process nats-server with file storage: a Write of 64 instances with
-// one record each took 0.7 ms (11 µs per instance: one round trip for the
-// batch); Load took 25 µs for an unknown instance, 0.33 ms for a snapshot
-// and 10 record messages, 13.5 ms for a snapshot and 300. An ordered
-// consumer read the same logs in 0.36 ms and 1.25 ms, but it creates a
-// consumer on the server per Load (through the cluster's meta leader when
-// clustered, and it must then be deleted), while direct gets are served by
-// any replica; since the App's snapshots keep logs short, Load uses direct
-// gets.
+// Measured on a 2-core machine shared with other work (two runs), against
+// an in-process nats-server with file storage: a Write of 64 instances
+// with one record each took 0.6 to 0.7 ms (about 10 µs per instance: one
+// round trip for the batch). Load took 25 to 30 µs for an unknown instance
+// (one direct get, as for a log that is just a snapshot), 0.3 to 0.4 ms
+// for a snapshot and 10 record messages, 11 to 13.5 ms for a snapshot and
+// 300. An ordered consumer read the same logs in 0.36 ms and 1.25 ms, but
+// it creates a consumer on the server per Load (through the cluster's meta
+// leader when clustered, and it must then be deleted), while direct gets
+// are served by any replica; since the App's snapshots keep logs short,
+// Load uses direct gets.
 package natsstore
 
 import (
