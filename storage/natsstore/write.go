@@ -94,7 +94,7 @@ func (s *Store) writeRound(ctx context.Context, batch []zocket.Write, round []in
 	committed := pubs[:0]
 	for _, p := range pubs {
 		if *p.err == nil {
-			p.seq, *p.err = s.await(ctx, p)
+			p.seq, *p.err = s.await(ctx, p.k, p.ack)
 		}
 		if *p.err != nil {
 			s.forget(p.k) // the log may hold it or not: read it again
@@ -155,23 +155,24 @@ func (s *Store) base(ctx context.Context, k instanceKey, expect uint64) (known, 
 	return kn, nil
 }
 
-// await returns the sequence of p's message, or why it was not stored.
-func (s *Store) await(ctx context.Context, p *publication) (uint64, error) {
+// await returns the sequence of the message of k acked by ack, or why it
+// was not stored.
+func (s *Store) await(ctx context.Context, k instanceKey, ack jetstream.PubAckFuture) (uint64, error) {
 	select {
-	case ack := <-p.ack.Ok():
-		return ack.Sequence, nil
-	case err := <-p.ack.Err():
+	case a := <-ack.Ok():
+		return a.Sequence, nil
+	case err := <-ack.Err():
 		if isWrongLastSequence(err) {
-			return 0, fmt.Errorf("%w: %s/%s was written by another writer: %w", zocket.ErrConflict, p.k.actor, p.k.id, err)
+			return 0, fmt.Errorf("%w: %s/%s was written by another writer: %w", zocket.ErrConflict, k.actor, k.id, err)
 		}
-		return 0, fmt.Errorf("natsstore: write %s/%s: %w", p.k.actor, p.k.id, err)
+		return 0, fmt.Errorf("natsstore: write %s/%s: %w", k.actor, k.id, err)
 	case <-ctx.Done():
 		select {
-		case ack := <-p.ack.Ok(): // it came at the same time
-			return ack.Sequence, nil
+		case a := <-ack.Ok(): // it came at the same time
+			return a.Sequence, nil
 		default:
 		}
-		return 0, fmt.Errorf("natsstore: write %s/%s: no ack: %w", p.k.actor, p.k.id, ctx.Err())
+		return 0, fmt.Errorf("natsstore: write %s/%s: no ack: %w", k.actor, k.id, ctx.Err())
 	}
 }
 
@@ -186,7 +187,11 @@ func isWrongLastSequence(err error) bool {
 // fail the Writes, which are stored: they are logged, and a stale index is
 // written again with the instance's next Write.
 func (s *Store) afterCommit(ctx context.Context, committed []*publication) {
-	var indexes []*publication
+	type indexUpdate struct {
+		k   instanceKey
+		ack jetstream.PubAckFuture
+	}
+	var updates []indexUpdate
 	for _, p := range committed {
 		if p.w.Delete {
 			s.purge(ctx, p)
@@ -197,40 +202,33 @@ func (s *Store) afterCommit(ctx context.Context, committed []*publication) {
 			kn.alarms = cloneAlarms(p.w.Alarms)
 		}
 		s.remember(p.k, kn)
-		if p.w.SetAlarms || s.isStaleIndex(p.k) {
-			p.base = kn
-			indexes = append(indexes, p)
+		if !p.w.SetAlarms && !s.isStaleIndex(p.k) {
+			continue
 		}
-	}
-	for _, p := range indexes {
 		msg := nats.NewMsg(s.alarmsSubject(p.k))
-		if len(p.base.alarms) > 0 {
-			msg.Data = appendAlarms(nil, p.base.alarms)
+		if len(kn.alarms) > 0 {
+			msg.Data = appendAlarms(nil, kn.alarms)
 		}
 		msg.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
-		var err error
-		p.ack, err = s.js.PublishMsgAsync(msg, jetstream.WithStallWait(s.opts.Timeout))
+		ack, err := s.js.PublishMsgAsync(msg, jetstream.WithStallWait(s.opts.Timeout))
 		if err != nil {
-			p.ack = nil
-			s.indexFailed(p, err)
+			s.indexFailed(p.k, err)
+			continue
 		}
+		updates = append(updates, indexUpdate{p.k, ack})
 	}
-	for _, p := range indexes {
-		if p.ack == nil {
+	for _, u := range updates {
+		if _, err := s.await(ctx, u.k, u.ack); err != nil {
+			s.indexFailed(u.k, err)
 			continue
 		}
-		_, err := s.await(ctx, p)
-		if err != nil {
-			s.indexFailed(p, err)
-			continue
-		}
-		s.setStaleIndex(p.k, false)
+		s.setStaleIndex(u.k, false)
 	}
 }
 
-func (s *Store) indexFailed(p *publication, err error) {
-	s.opts.Logger.Warn("natsstore: alarms index not written", "actor", p.k.actor, "id", p.k.id, "error", err)
-	s.setStaleIndex(p.k, true)
+func (s *Store) indexFailed(k instanceKey, err error) {
+	s.opts.Logger.Warn("natsstore: alarms index not written", "actor", k.actor, "id", k.id, "error", err)
+	s.setStaleIndex(k, true)
 }
 
 // purge removes the alarms index of a deleted instance, then its log up to
