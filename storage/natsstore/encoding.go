@@ -1,0 +1,249 @@
+package natsstore
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/zocket-go/zocket"
+)
+
+// token encodes an actor or id as one subject token: '_' followed by
+// its unpadded URL-safe base64. The encoding is injective, never yields
+// '.', '*', '>' or white space, and gives the empty string a token too.
+func token(s string) string { return "_" + base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// untoken is the inverse of token.
+func untoken(t string) (string, error) {
+	if len(t) == 0 || t[0] != '_' {
+		return "", fmt.Errorf("subject token %q does not start with '_'", t)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(t[1:])
+	return string(b), err
+}
+
+// logFormat is the first byte of every log message, so that a later
+// layout can be told apart.
+const logFormat = 1
+
+// Flags of a log message.
+const (
+	flagSnapshot  = 1 << iota // the message holds a snapshot (and rolls up the subject)
+	flagAlarms                // the message holds the instance's alarms
+	flagTombstone             // the instance was deleted
+)
+
+// logMsg is the body of one message on an instance's log subject: one
+// Write. Its layout, in order: the format byte, the flags byte, the
+// instance's version after the Write (uvarint), then if flagSnapshot the
+// snapshot's version and state, then the records as a count, the first
+// record's version (versions are consecutive) and each patch, then if
+// flagAlarms the alarm list. Byte strings are a uvarint length then the
+// bytes.
+type logMsg struct {
+	version   uint64
+	snapshot  *zocket.Snapshot
+	records   []zocket.Record
+	alarms    []zocket.Alarm
+	hasAlarms bool
+	tombstone bool
+}
+
+func (m *logMsg) encode() []byte {
+	var flags byte
+	if m.snapshot != nil {
+		flags |= flagSnapshot
+	}
+	if m.hasAlarms {
+		flags |= flagAlarms
+	}
+	if m.tombstone {
+		flags |= flagTombstone
+	}
+	b := []byte{logFormat, flags}
+	b = binary.AppendUvarint(b, m.version)
+	if m.snapshot != nil {
+		b = binary.AppendUvarint(b, m.snapshot.Version)
+		b = appendBytes(b, m.snapshot.State)
+	}
+	b = binary.AppendUvarint(b, uint64(len(m.records)))
+	if len(m.records) > 0 {
+		b = binary.AppendUvarint(b, m.records[0].Version)
+		for _, r := range m.records {
+			b = appendBytes(b, r.Patch)
+		}
+	}
+	if m.hasAlarms {
+		b = appendAlarms(b, m.alarms)
+	}
+	return b
+}
+
+// errShort is returned by the decoders when a message ends too early.
+var errShort = errors.New("message too short")
+
+func decodeLog(b []byte) (*logMsg, error) {
+	if len(b) < 2 {
+		return nil, errShort
+	}
+	if b[0] != logFormat {
+		return nil, fmt.Errorf("unknown format %d", b[0])
+	}
+	flags := b[1]
+	d := decoder{b: b[2:]}
+	m := &logMsg{version: d.uvarint(), hasAlarms: flags&flagAlarms != 0, tombstone: flags&flagTombstone != 0}
+	if flags&flagSnapshot != 0 {
+		m.snapshot = &zocket.Snapshot{Version: d.uvarint(), State: d.bytes()}
+	}
+	if n := d.uvarint(); n > 0 && d.err == nil {
+		if n > uint64(len(d.b)) { // every record takes at least one byte
+			return nil, errShort
+		}
+		first := d.uvarint()
+		m.records = make([]zocket.Record, n)
+		for i := range m.records {
+			m.records[i] = zocket.Record{Version: first + uint64(i), Patch: d.bytes()}
+		}
+	}
+	if m.hasAlarms {
+		m.alarms = d.alarms()
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	if len(d.b) > 0 {
+		return nil, fmt.Errorf("%d bytes after the end", len(d.b))
+	}
+	return m, m.check()
+}
+
+// check refuses a message whose version is not where its contents end.
+func (m *logMsg) check() error {
+	want := m.version
+	switch {
+	case m.tombstone:
+		want = 0
+	case len(m.records) > 0:
+		want = m.records[len(m.records)-1].Version
+	case m.snapshot != nil:
+		want = m.snapshot.Version
+	}
+	if m.version != want {
+		return fmt.Errorf("version %d, but the contents end at %d", m.version, want)
+	}
+	return nil
+}
+
+// appendAlarms encodes alarms: a count, then per alarm its id, time (Unix
+// seconds as a varint and nanoseconds), method and input (length+1, 0 for
+// none).
+func appendAlarms(b []byte, alarms []zocket.Alarm) []byte {
+	b = binary.AppendUvarint(b, uint64(len(alarms)))
+	for _, a := range alarms {
+		b = binary.AppendUvarint(b, a.ID)
+		b = binary.AppendVarint(b, a.At.Unix())
+		b = binary.AppendUvarint(b, uint64(a.At.Nanosecond()))
+		b = appendBytes(b, []byte(a.Method))
+		if a.Input == nil {
+			b = binary.AppendUvarint(b, 0)
+		} else {
+			b = binary.AppendUvarint(b, uint64(len(a.Input))+1)
+			b = append(b, a.Input...)
+		}
+	}
+	return b
+}
+
+// decodeAlarms decodes the body of an alarms message: empty for none.
+func decodeAlarms(b []byte) ([]zocket.Alarm, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	d := decoder{b: b}
+	alarms := d.alarms()
+	if d.err == nil && len(d.b) > 0 {
+		d.err = fmt.Errorf("%d bytes after the end", len(d.b))
+	}
+	return alarms, d.err
+}
+
+func appendBytes(b, p []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(p)))
+	return append(b, p...)
+}
+
+// decoder reads what the append functions wrote; after the first error it
+// returns zero values and keeps the error.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = errShort
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = errShort
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// take returns the next n bytes, sharing the message's memory.
+func (d *decoder) take(n uint64) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.b)) {
+		d.err = errShort
+		return nil
+	}
+	p := d.b[:n:n]
+	d.b = d.b[n:]
+	return p
+}
+
+func (d *decoder) bytes() []byte { return d.take(d.uvarint()) }
+
+func (d *decoder) alarms() []zocket.Alarm {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) { // every alarm takes more than one byte
+		d.err = errShort
+	}
+	if d.err != nil || n == 0 {
+		return nil
+	}
+	alarms := make([]zocket.Alarm, n)
+	for i := range alarms {
+		a := &alarms[i]
+		a.ID = d.uvarint()
+		sec, nsec := d.varint(), d.uvarint()
+		if nsec >= uint64(time.Second) {
+			d.err = fmt.Errorf("alarm %d: %d nanoseconds", a.ID, nsec)
+		}
+		a.At = time.Unix(sec, int64(nsec)).UTC()
+		a.Method = string(d.bytes())
+		if in := d.uvarint(); in > 0 {
+			a.Input = d.take(in - 1)
+		}
+	}
+	return alarms
+}

@@ -1,0 +1,272 @@
+package natsstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/zocket-go/zocket"
+)
+
+// Write implements zocket.Storage. The Writes of distinct instances are
+// published together; a second Write of an instance in the batch waits
+// for the first one's ack, since it must follow it.
+func (s *Store) Write(ctx context.Context, batch []zocket.Write) []error {
+	errs := make([]error, len(batch))
+	err := s.checkOpen()
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	pending := make([]int, len(batch))
+	for i := range pending {
+		pending[i] = i
+	}
+	for len(pending) > 0 {
+		var round, later []int
+		seen := make(map[instanceKey]bool, len(pending))
+		for _, i := range pending {
+			k := instanceKey{batch[i].Actor, batch[i].ID}
+			if seen[k] {
+				later = append(later, i)
+				continue
+			}
+			seen[k] = true
+			round = append(round, i)
+		}
+		s.writeRound(ctx, batch, round, errs)
+		pending = later
+	}
+	if slices.ContainsFunc(errs, func(err error) bool { return err != nil }) {
+		return errs
+	}
+	return nil
+}
+
+// publication is one Write of a round on its way to the log.
+type publication struct {
+	w    *zocket.Write
+	k    instanceKey
+	base known // what the log holds before the Write
+	msg  *nats.Msg
+	ack  jetstream.PubAckFuture
+	seq  uint64 // the acked sequence
+	err  *error // where the Write's result goes
+}
+
+// writeRound writes Writes of distinct instances: it checks each against
+// the log, publishes them all, awaits their acks, then updates the alarms
+// indexes and purges the deleted instances.
+func (s *Store) writeRound(ctx context.Context, batch []zocket.Write, round []int, errs []error) {
+	var pubs []*publication
+	for _, i := range round {
+		p, err := s.prepare(ctx, &batch[i])
+		if err != nil {
+			errs[i] = err
+			s.forget(instanceKey{batch[i].Actor, batch[i].ID})
+			continue
+		}
+		if p != nil {
+			p.err = &errs[i]
+			pubs = append(pubs, p)
+		}
+	}
+	for _, p := range pubs {
+		ack, err := s.js.PublishMsgAsync(p.msg,
+			jetstream.WithExpectLastSequencePerSubject(p.base.seq), jetstream.WithStallWait(s.opts.Timeout))
+		if err != nil {
+			*p.err = fmt.Errorf("natsstore: write %s/%s: %w", p.k.actor, p.k.id, err)
+		}
+		p.ack = ack
+	}
+	committed := pubs[:0]
+	for _, p := range pubs {
+		if *p.err == nil {
+			p.seq, *p.err = s.await(ctx, p.k, p.ack)
+		}
+		if *p.err != nil {
+			s.forget(p.k) // the log may hold it or not: read it again
+			continue
+		}
+		committed = append(committed, p)
+	}
+	s.afterCommit(ctx, committed)
+}
+
+// prepare checks w against what the log holds and builds its message; nil
+// when w stores nothing.
+func (s *Store) prepare(ctx context.Context, w *zocket.Write) (*publication, error) {
+	k := instanceKey{w.Actor, w.ID}
+	if !w.Delete {
+		if err := checkVersions(w); err != nil {
+			return nil, err
+		}
+	}
+	base, err := s.base(ctx, k, w.Expect)
+	if err != nil {
+		return nil, err
+	}
+	if base.version != w.Expect {
+		return nil, fmt.Errorf("%w: %s/%s is at version %d, not %d", zocket.ErrConflict, k.actor, k.id, base.version, w.Expect)
+	}
+	m := logMsg{version: w.Version(), snapshot: w.Snapshot, records: w.Records, hasAlarms: w.SetAlarms, alarms: w.Alarms}
+	switch {
+	case w.Delete && base.seq == 0:
+		return nil, nil
+	case w.Delete:
+		m = logMsg{tombstone: true}
+	case w.Snapshot == nil && len(w.Records) == 0 && !w.SetAlarms:
+		return nil, nil
+	case w.Snapshot != nil && !w.SetAlarms:
+		// The rollup drops the message that set the alarms: repeat them.
+		m.hasAlarms, m.alarms = true, base.alarms
+	}
+	msg := nats.NewMsg(s.logSubject(k))
+	msg.Data = m.encode()
+	if m.snapshot != nil || m.tombstone {
+		msg.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
+	}
+	return &publication{w: w, k: k, base: base, msg: msg}, nil
+}
+
+// base returns what the log of k holds, reading it unless the Store knows
+// it at version expect.
+func (s *Store) base(ctx context.Context, k instanceKey, expect uint64) (known, error) {
+	if kn, ok := s.lookup(k); ok && kn.version == expect {
+		return kn, nil
+	}
+	_, kn, err := s.readLog(ctx, k)
+	if err != nil {
+		return known{}, err
+	}
+	s.remember(k, kn)
+	return kn, nil
+}
+
+// await returns the sequence of the message of k acked by ack, or why it
+// was not stored.
+func (s *Store) await(ctx context.Context, k instanceKey, ack jetstream.PubAckFuture) (uint64, error) {
+	select {
+	case a := <-ack.Ok():
+		return a.Sequence, nil
+	case err := <-ack.Err():
+		if isWrongLastSequence(err) {
+			return 0, fmt.Errorf("%w: %s/%s was written by another writer: %w", zocket.ErrConflict, k.actor, k.id, err)
+		}
+		return 0, fmt.Errorf("natsstore: write %s/%s: %w", k.actor, k.id, err)
+	case <-ctx.Done():
+		select {
+		case a := <-ack.Ok(): // it came at the same time
+			return a.Sequence, nil
+		default:
+		}
+		return 0, fmt.Errorf("natsstore: write %s/%s: no ack: %w", k.actor, k.id, ctx.Err())
+	}
+}
+
+func isWrongLastSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
+}
+
+// afterCommit remembers the committed Writes, then brings the alarms
+// indexes up to date and purges deleted instances. Its failures do not
+// fail the Writes, which are stored: they are logged, and a stale index is
+// written again with the instance's next Write.
+func (s *Store) afterCommit(ctx context.Context, committed []*publication) {
+	type indexUpdate struct {
+		k   instanceKey
+		ack jetstream.PubAckFuture
+	}
+	var updates []indexUpdate
+	for _, p := range committed {
+		if p.w.Delete {
+			s.purge(ctx, p)
+			continue
+		}
+		kn := known{seq: p.seq, version: p.w.Version(), alarms: p.base.alarms}
+		if p.w.SetAlarms {
+			kn.alarms = cloneAlarms(p.w.Alarms)
+		}
+		s.remember(p.k, kn)
+		if !p.w.SetAlarms && !s.isStaleIndex(p.k) {
+			continue
+		}
+		msg := nats.NewMsg(s.alarmsSubject(p.k))
+		if len(kn.alarms) > 0 {
+			msg.Data = appendAlarms(nil, kn.alarms)
+		}
+		msg.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
+		ack, err := s.js.PublishMsgAsync(msg, jetstream.WithStallWait(s.opts.Timeout))
+		if err != nil {
+			s.indexFailed(p.k, err)
+			continue
+		}
+		updates = append(updates, indexUpdate{p.k, ack})
+	}
+	for _, u := range updates {
+		if _, err := s.await(ctx, u.k, u.ack); err != nil {
+			s.indexFailed(u.k, err)
+			continue
+		}
+		s.setStaleIndex(u.k, false)
+	}
+}
+
+func (s *Store) indexFailed(k instanceKey, err error) {
+	s.opts.Logger.Warn("natsstore: alarms index not written", "actor", k.actor, "id", k.id, "error", err)
+	s.setStaleIndex(k, true)
+}
+
+// purge removes the alarms index of a deleted instance, then its log up to
+// and including the tombstone. A Write stored after the tombstone stays.
+func (s *Store) purge(ctx context.Context, p *publication) {
+	s.forget(p.k)
+	s.setStaleIndex(p.k, false)
+	err := s.stream.Purge(ctx, jetstream.WithPurgeSubject(s.alarmsSubject(p.k)), jetstream.WithPurgeSequence(p.seq))
+	if err == nil {
+		err = s.stream.Purge(ctx, jetstream.WithPurgeSubject(s.logSubject(p.k)), jetstream.WithPurgeSequence(p.seq+1))
+	}
+	if err != nil {
+		s.opts.Logger.Warn("natsstore: purge of a deleted instance", "actor", p.k.actor, "id", p.k.id, "error", err)
+	}
+}
+
+// checkVersions refuses a Write whose versions do not follow Expect.
+func checkVersions(w *zocket.Write) error {
+	next := w.Expect + 1
+	if w.Snapshot != nil {
+		if w.Snapshot.Version < w.Expect {
+			return fmt.Errorf("natsstore: %s/%s: snapshot version %d is older than %d", w.Actor, w.ID, w.Snapshot.Version, w.Expect)
+		}
+		next = w.Snapshot.Version + 1
+	}
+	for _, r := range w.Records {
+		if r.Version != next {
+			return fmt.Errorf("natsstore: %s/%s: record version %d, want %d", w.Actor, w.ID, r.Version, next)
+		}
+		next++
+	}
+	return nil
+}
+
+func cloneAlarms(as []zocket.Alarm) []zocket.Alarm {
+	out := slices.Clone(as)
+	for i := range out {
+		out[i].Input = bytes.Clone(out[i].Input)
+	}
+	return out
+}
