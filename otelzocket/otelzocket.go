@@ -121,12 +121,16 @@ func New(opts ...Option) (*Observer, error) {
 	return o, nil
 }
 
-// CallStart starts the call's span, a child of the span in ctx if any. A
-// call from a connection is a server span, any other an internal one.
+// CallStart starts the call's span, a child of the span in ctx if any, or
+// of the remote span the rpc's W3C trace context names (CallInfo.TraceParent).
+// A call from a connection is a server span, any other an internal one.
 func (o *Observer) CallStart(ctx context.Context, c zocket.CallInfo) context.Context {
 	kind := trace.SpanKindInternal
 	if c.ClientID != "" {
 		kind = trace.SpanKindServer
+	}
+	if c.TraceParent != "" {
+		ctx = extract(ctx, c.TraceParent, c.TraceState)
 	}
 	ctx, _ = o.tracer.Start(ctx, c.Actor+"."+c.Method, trace.WithSpanKind(kind), trace.WithAttributes(
 		KeyActor.String(c.Actor), KeyActorID.String(c.ActorID), KeyMethod.String(c.Method),
