@@ -84,6 +84,8 @@ type Observer struct {
 	frames    metric.Int64Counter
 	bytes     metric.Int64Counter
 	slow      metric.Int64Counter
+
+	natsPublish metric.Float64Histogram
 }
 
 var _ zocket.Observer = (*Observer)(nil)
@@ -98,7 +100,7 @@ func New(opts ...Option) (*Observer, error) {
 	}
 	m := c.mp.Meter(ScopeName)
 	o := &Observer{tracer: c.tp.Tracer(ScopeName)}
-	var errs [8]error
+	var errs [9]error
 	o.calls, errs[0] = m.Int64Counter("zocket.calls",
 		metric.WithDescription("Method calls, by actor, method and outcome."), metric.WithUnit("{call}"))
 	o.duration, errs[1] = m.Float64Histogram("zocket.call.duration",
@@ -115,6 +117,8 @@ func New(opts ...Option) (*Observer, error) {
 		metric.WithDescription("Bytes of the state frames sent to subscribers after commits."), metric.WithUnit("By"))
 	o.slow, errs[7] = m.Int64Counter("zocket.slow_consumer.closes",
 		metric.WithDescription("Connections closed because they fell too far behind."), metric.WithUnit("{connection}"))
+	o.natsPublish, errs[8] = m.Float64Histogram("zocket.nats.publish.duration",
+		metric.WithDescription("How long JetStream took to acknowledge a publish, by role (gateway, runtime)."), metric.WithUnit("s"))
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, fmt.Errorf("otelzocket: %w", err)
 	}

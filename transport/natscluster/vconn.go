@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/zocket-go/zocket"
@@ -35,7 +36,16 @@ func (c *vconn) Identity() zocket.Identity { return c.identity }
 // order.
 func (c *vconn) Send(frame []byte) error {
 	env := appendOutbound(make([]byte, 0, len(frame)+128), c.r.opts.Namespace, c.id, frame)
-	_, err := c.r.js.PublishAsync(c.subject, env)
+	var err error
+	if clock := c.r.clock; clock != nil {
+		m := &nats.Msg{Subject: c.subject, Data: env}
+		clock.start(m)
+		if _, err = c.r.js.PublishMsgAsync(m); err != nil {
+			clock.done(m, err)
+		}
+	} else {
+		_, err = c.r.js.PublishAsync(c.subject, env)
+	}
 	if err != nil {
 		c.r.outboundFailed(c.subject, err)
 	}
