@@ -9,9 +9,21 @@
 // Every method call becomes a span named "actor.method". A call made with
 // App.Invoke, or from another actor's handler with its Context(), is a child
 // of the span in the caller's context, so a request that goes through
-// several actors reads as one trace; a call from a connection starts a
-// trace of its own. The handler's Context() carries the call's span, for
-// spans of its own and for the calls it makes.
+// several actors reads as one trace. A call from a connection continues the
+// client's trace when its rpc frame carries W3C trace context (the
+// "traceparent" and "tracestate" members, zocket.CallInfo.TraceParent), and
+// otherwise starts a trace of its own. The handler's Context() carries the
+// call's span, for spans of its own and for the calls it makes.
+//
+// The Observer is also a natscluster.Observer, for the distributed mode:
+//
+//	natscluster.GatewayOptions{Observer: obs, ...}
+//	natscluster.RuntimeOptions{Observer: obs, ...}
+//
+// The gateway then makes a producer span "gateway actor.method" for each
+// rpc it forwards (a child of the client's span) and sends its trace context
+// in the NATS message's headers; the runtime's call span is its child, so
+// one trace runs from the client through the gateway and NATS to the actor.
 //
 // The metrics, all under the instrumentation scope of this package:
 //
@@ -22,7 +34,17 @@
 //	zocket.subscriptions          up/down     subscriptions, by actor and kind (state, events)
 //	zocket.publish.frames         counter     state frames (patches) sent to subscribers, by actor
 //	zocket.publish.size           counter     bytes of those frames, by actor
-//	zocket.slow_consumer.closes   counter     connections closed as slow consumers
+//	zocket.slow_consumer.closes   counter     connections closed as slow consumers (transports' OnSlowConsumer, natscluster gateways)
+//	zocket.nats.publish.duration  histogram   seconds from a JetStream publish to its ack, by role (gateway, runtime) and outcome
+//	zocket.mailbox.depth          gauge       items waiting in the mailboxes of an actor type's live instances, summed, by actor
+//	zocket.mailbox.depth.max      gauge       the deepest of those mailboxes, by actor
+//
+// The mailbox gauges are read from App.Instances at each collection, for the
+// Apps given to WatchMailboxes; a sum and a maximum per actor type tell a
+// backlog spread over many instances from one hot instance, without an
+// attribute per instance. The transports' outbound queues are not measured:
+// they are private to each connection, and a per-connection figure would
+// need the connection id as an attribute.
 //
 // Instance ids and client ids are span attributes only, never metric
 // attributes: their number is unbounded.
@@ -32,6 +54,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -86,6 +109,10 @@ type Observer struct {
 	slow      metric.Int64Counter
 
 	natsPublish metric.Float64Histogram
+
+	gauges gauges
+	mu     sync.Mutex
+	apps   []*zocket.App // watched for the gauges (WatchMailboxes)
 }
 
 var _ zocket.Observer = (*Observer)(nil)
@@ -119,7 +146,7 @@ func New(opts ...Option) (*Observer, error) {
 		metric.WithDescription("Connections closed because they fell too far behind."), metric.WithUnit("{connection}"))
 	o.natsPublish, errs[8] = m.Float64Histogram("zocket.nats.publish.duration",
 		metric.WithDescription("How long JetStream took to acknowledge a publish, by role (gateway, runtime)."), metric.WithUnit("s"))
-	if err := errors.Join(errs[:]...); err != nil {
+	if err := errors.Join(append(errs[:], o.newGauges(m))...); err != nil {
 		return nil, fmt.Errorf("otelzocket: %w", err)
 	}
 	return o, nil
