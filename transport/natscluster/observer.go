@@ -123,16 +123,25 @@ func traceHeader(o Observer, fwd *forward) nats.Header {
 }
 
 // pubClock times a runtime's asynchronous publishes: the JetStream ack and
-// error handlers find the start of each by its message.
+// error handlers find the start of each by its message. A nil *pubClock
+// (no Observer) does nothing.
 type pubClock struct {
 	o      Observer
 	starts sync.Map // *nats.Msg → time.Time
 }
 
-func (c *pubClock) start(m *nats.Msg) { c.starts.Store(m, time.Now()) }
+// start notes that m is being published.
+func (c *pubClock) start(m *nats.Msg) {
+	if c != nil {
+		c.starts.Store(m, time.Now())
+	}
+}
 
 // done reports the publish of m, once.
 func (c *pubClock) done(m *nats.Msg, err error) {
+	if c == nil {
+		return
+	}
 	if at, ok := c.starts.LoadAndDelete(m); ok {
 		c.o.PublishDone(Publish{Role: RoleRuntime, Duration: time.Since(at.(time.Time)), Err: err})
 	}

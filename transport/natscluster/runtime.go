@@ -105,9 +105,7 @@ func NewRuntime(nc *nats.Conn, app *zocket.App, opts RuntimeOptions) (*Runtime, 
 		failures: map[string]string{}, stop: make(chan struct{})}
 	jsOpts := []jetstream.JetStreamOpt{jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
 		r.outboundFailed(m.Subject, err)
-		if r.clock != nil {
-			r.clock.done(m, err)
-		}
+		r.clock.done(m, err)
 	})}
 	if opts.Observer != nil {
 		r.clock = &pubClock{o: opts.Observer}
