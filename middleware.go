@@ -22,6 +22,9 @@ type callInfo struct {
 	clientID               string
 	identity               Identity
 	actor, actorID, method string
+	// traceParent and traceState are the rpc's W3C trace context, for
+	// the Observer ("" when the frame had none).
+	traceParent, traceState string
 }
 
 // Chain is an ordered, immutable list of middleware steps whose final result

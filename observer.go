@@ -55,6 +55,12 @@ type CallInfo struct {
 	// Queued is how long the call waited in the instance's mailbox before
 	// it started (0 for a call run at once on the caller's goroutine).
 	Queued time.Duration
+	// TraceParent and TraceState are the W3C trace context the rpc frame
+	// carried (its "traceparent" and "tracestate" members, or the NATS
+	// headers of the distributed mode): the remote span the call
+	// continues. "" when it had none, and for calls not from a connection.
+	TraceParent string
+	TraceState  string
 }
 
 // Outcome is how a call ended.
@@ -161,7 +167,8 @@ func (it *callItem) observed() CallInfo {
 		queued = it.started.Sub(it.enqueued)
 	}
 	return CallInfo{Actor: it.info.actor, ActorID: it.info.actorID, Method: it.method,
-		ClientID: it.info.clientID, Queued: queued}
+		ClientID: it.info.clientID, Queued: queued,
+		TraceParent: it.info.traceParent, TraceState: it.info.traceState}
 }
 
 // observeUnsubscribed reports the end of every subscription in subs.

@@ -9,9 +9,21 @@
 // Every method call becomes a span named "actor.method". A call made with
 // App.Invoke, or from another actor's handler with its Context(), is a child
 // of the span in the caller's context, so a request that goes through
-// several actors reads as one trace; a call from a connection starts a
-// trace of its own. The handler's Context() carries the call's span, for
-// spans of its own and for the calls it makes.
+// several actors reads as one trace. A call from a connection continues the
+// client's trace when its rpc frame carries W3C trace context (the
+// "traceparent" and "tracestate" members, zocket.CallInfo.TraceParent), and
+// otherwise starts a trace of its own. The handler's Context() carries the
+// call's span, for spans of its own and for the calls it makes.
+//
+// The Observer is also a natscluster.Observer, for the distributed mode:
+//
+//	natscluster.GatewayOptions{Observer: obs, ...}
+//	natscluster.RuntimeOptions{Observer: obs, ...}
+//
+// The gateway then makes a producer span "gateway actor.method" for each
+// rpc it forwards (a child of the client's span) and sends its trace context
+// in the NATS message's headers; the runtime's call span is its child, so
+// one trace runs from the client through the gateway and NATS to the actor.
 //
 // The metrics, all under the instrumentation scope of this package:
 //
@@ -22,7 +34,17 @@
 //	zocket.subscriptions          up/down     subscriptions, by actor and kind (state, events)
 //	zocket.publish.frames         counter     state frames (patches) sent to subscribers, by actor
 //	zocket.publish.size           counter     bytes of those frames, by actor
-//	zocket.slow_consumer.closes   counter     connections closed as slow consumers
+//	zocket.slow_consumer.closes   counter     connections closed as slow consumers (transports' OnSlowConsumer, natscluster gateways)
+//	zocket.nats.publish.duration  histogram   seconds from a JetStream publish to its ack, by role (gateway, runtime) and outcome
+//	zocket.mailbox.depth          gauge       items waiting in the mailboxes of an actor type's live instances, summed, by actor
+//	zocket.mailbox.depth.max      gauge       the deepest of those mailboxes, by actor
+//
+// The mailbox gauges are read from App.Instances at each collection, for the
+// Apps given to WatchMailboxes; a sum and a maximum per actor type tell a
+// backlog spread over many instances from one hot instance, without an
+// attribute per instance. The transports' outbound queues are not measured:
+// they are private to each connection, and a per-connection figure would
+// need the connection id as an attribute.
 //
 // Instance ids and client ids are span attributes only, never metric
 // attributes: their number is unbounded.
@@ -32,6 +54,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -84,6 +107,12 @@ type Observer struct {
 	frames    metric.Int64Counter
 	bytes     metric.Int64Counter
 	slow      metric.Int64Counter
+
+	natsPublish metric.Float64Histogram
+
+	gauges gauges
+	mu     sync.Mutex
+	apps   []*zocket.App // watched for the gauges (WatchMailboxes)
 }
 
 var _ zocket.Observer = (*Observer)(nil)
@@ -98,7 +127,7 @@ func New(opts ...Option) (*Observer, error) {
 	}
 	m := c.mp.Meter(ScopeName)
 	o := &Observer{tracer: c.tp.Tracer(ScopeName)}
-	var errs [8]error
+	var errs [9]error
 	o.calls, errs[0] = m.Int64Counter("zocket.calls",
 		metric.WithDescription("Method calls, by actor, method and outcome."), metric.WithUnit("{call}"))
 	o.duration, errs[1] = m.Float64Histogram("zocket.call.duration",
@@ -115,18 +144,24 @@ func New(opts ...Option) (*Observer, error) {
 		metric.WithDescription("Bytes of the state frames sent to subscribers after commits."), metric.WithUnit("By"))
 	o.slow, errs[7] = m.Int64Counter("zocket.slow_consumer.closes",
 		metric.WithDescription("Connections closed because they fell too far behind."), metric.WithUnit("{connection}"))
-	if err := errors.Join(errs[:]...); err != nil {
+	o.natsPublish, errs[8] = m.Float64Histogram("zocket.nats.publish.duration",
+		metric.WithDescription("How long JetStream took to acknowledge a publish, by role (gateway, runtime)."), metric.WithUnit("s"))
+	if err := errors.Join(append(errs[:], o.newGauges(m))...); err != nil {
 		return nil, fmt.Errorf("otelzocket: %w", err)
 	}
 	return o, nil
 }
 
-// CallStart starts the call's span, a child of the span in ctx if any. A
-// call from a connection is a server span, any other an internal one.
+// CallStart starts the call's span, a child of the span in ctx if any, or
+// of the remote span the rpc's W3C trace context names (CallInfo.TraceParent).
+// A call from a connection is a server span, any other an internal one.
 func (o *Observer) CallStart(ctx context.Context, c zocket.CallInfo) context.Context {
 	kind := trace.SpanKindInternal
 	if c.ClientID != "" {
 		kind = trace.SpanKindServer
+	}
+	if c.TraceParent != "" {
+		ctx = extract(ctx, c.TraceParent, c.TraceState)
 	}
 	ctx, _ = o.tracer.Start(ctx, c.Actor+"."+c.Method, trace.WithSpanKind(kind), trace.WithAttributes(
 		KeyActor.String(c.Actor), KeyActorID.String(c.ActorID), KeyMethod.String(c.Method),

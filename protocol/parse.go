@@ -39,6 +39,10 @@ func Parse(data []byte) (Message, error) {
 	switch typ {
 	case TypeRPC:
 		ok = str(raw.Actor, &m.Actor) && str(raw.ActorID, &m.ActorID) && str(raw.Method, &m.Method)
+		if raw.TraceParent != nil { // optional: a value that is not a string is ignored
+			str(raw.TraceParent, &m.TraceParent)
+			str(raw.TraceState, &m.TraceState)
+		}
 	case TypeEventSub, TypeEventUnsub, TypeStateSub, TypeStateUnsub, TypeStateSnapshot:
 		ok = str(raw.Actor, &m.Actor) && str(raw.ActorID, &m.ActorID)
 	case TypeEvent:

@@ -86,6 +86,12 @@ type Message struct {
 	// Method and Input belong to rpc. Input is nil when the key is absent.
 	Method string
 	Input  json.RawMessage
+	// TraceParent and TraceState are an rpc's optional W3C trace context
+	// (the "traceparent" and "tracestate" members, a Go extension): the
+	// caller's span, which the call continues. "" when absent or not a
+	// string.
+	TraceParent string
+	TraceState  string
 
 	// ClientID belongs to welcome.
 	ClientID string

@@ -84,7 +84,8 @@ func TestPointerEscaping(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{`{"type":"rpc","id":1,"actor":"a","actorId":"b","method":"m","input":{}}`,
 		`{"type":"state:patch","actor":"a","actorId":"b","patches":[{"op":"add","path":"/x","value":1}]}`,
-		`{"type":"rpc:result","id":"x","error":""}`, `[]`, `null`, `{"type":"welcome","clientId":"c"}`} {
+		`{"type":"rpc:result","id":"x","error":""}`, `[]`,
+		`{"type":"rpc","id":2,"actor":"a","actorId":"b","method":"m","traceparent":"00-ab-cd-01","tracestate":"k=v"}`, `null`, `{"type":"welcome","clientId":"c"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

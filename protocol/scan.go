@@ -12,6 +12,7 @@ import (
 type rawMessage struct {
 	Type, ID, Actor, ActorID, Method, Input, ClientID    json.RawMessage
 	Result, Error, Chunk, Event, Payload, State, Patches json.RawMessage
+	TraceParent, TraceState                              json.RawMessage
 }
 
 // scanObject splits already validated JSON into the members Parse needs.
@@ -77,6 +78,10 @@ func (r *rawMessage) member(key []byte) *json.RawMessage {
 		return &r.State
 	case "patches":
 		return &r.Patches
+	case "traceparent":
+		return &r.TraceParent
+	case "tracestate":
+		return &r.TraceState
 	}
 	return nil
 }

@@ -23,6 +23,12 @@
 // DEPLOYMENT_ID (required with a control plane; "local" otherwise) and
 // API_PORT (runtime /health, default 8080).
 //
+// Metrics: the gateway's port and the runtime's API port serve /metrics,
+// in Prometheus's text format, next to /health: package otelzocket's
+// metrics (calls, their durations, mailbox depths, JetStream publish-to-ack
+// times, slow consumers, …) through the OpenTelemetry Prometheus exporter.
+// -metrics=false runs without an observer, as for a benchmark.
+//
 // Actors are compiled in: the TypeScript runtime's bundle download
 // (/api/internal/runtime/active) has no Go counterpart.
 package main
@@ -82,6 +88,7 @@ type config struct {
 	ProjectID    string
 	DeploymentID string
 	CPUProfile   string
+	Metrics      bool     // serve /metrics (OpenTelemetry, Prometheus format)
 	Origins      []string // the gateway's OriginPatterns; none admits every origin
 }
 
@@ -115,6 +122,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.WorkspaceID, "workspace", env("WORKSPACE_ID", "local-workspace"), "workspace id (WORKSPACE_ID)")
 	fs.StringVar(&c.ProjectID, "project", env("PROJECT_ID", "local-project"), "project id (PROJECT_ID)")
 	fs.StringVar(&c.DeploymentID, "deployment", getenv("DEPLOYMENT_ID"), "deployment id (DEPLOYMENT_ID)")
+	fs.BoolVar(&c.Metrics, "metrics", true, "serve Prometheus /metrics next to each /health (false: no observer at all)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile (NATS server included) to this file until exit")
 	if err := fs.Parse(args); err != nil {
 		return c, err

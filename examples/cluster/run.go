@@ -23,6 +23,7 @@ import (
 type addrs struct {
 	Gateway string // ws:// URL, "" without the gateway role
 	Health  string // runtime /health URL, "" without the runtime role
+	Metrics string // a /metrics URL, "" with -metrics=false
 	NATS    string
 }
 
@@ -71,6 +72,14 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 	defer nc.Close()
 	scope := natscluster.Namespace{WorkspaceID: cfg.WorkspaceID, ProjectID: cfg.ProjectID}
 
+	var m *metrics // every port that serves /health serves /metrics too
+	if cfg.Metrics {
+		if m, err = newMetrics(); err != nil {
+			return err
+		}
+		defer m.Close(context.Background())
+	}
+
 	var servers []*http.Server
 	serve := func(port int, h http.Handler) (string, error) {
 		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(port)))
@@ -91,8 +100,17 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 	}()
 
 	if runtime {
-		app := benchapp.NewApp(zocket.WithLogger(log))
-		rt, err := natscluster.NewRuntime(nc, app, natscluster.RuntimeOptions{Namespace: scope, DeploymentID: cfg.DeploymentID, Logger: log})
+		appOpts := []zocket.Option{zocket.WithLogger(log)}
+		rtOpts := natscluster.RuntimeOptions{Namespace: scope, DeploymentID: cfg.DeploymentID, Logger: log}
+		if m != nil {
+			appOpts = append(appOpts, zocket.WithObserver(m.obs))
+			rtOpts.Observer = m.obs
+		}
+		app := benchapp.NewApp(appOpts...)
+		if m != nil {
+			defer m.obs.WatchMailboxes(app)()
+		}
+		rt, err := natscluster.NewRuntime(nc, app, rtOpts)
 		if err != nil {
 			return err
 		}
@@ -111,11 +129,17 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 		}
 		mux := http.NewServeMux()
 		mux.Handle("GET /health", rt.HealthHandler())
+		if m != nil {
+			mux.Handle("GET /metrics", m.handler)
+		}
 		addr, err := serve(cfg.APIPort, mux)
 		if err != nil {
 			return err
 		}
 		a.Health = "http://" + addr + "/health"
+		if m != nil {
+			a.Metrics = "http://" + addr + "/metrics"
+		}
 		log.Info("runtime ready", "health", a.Health, "actors", app.ActorNames(), "namespace", scope)
 	}
 	if cfg.Role == "gateway" || cfg.Role == "both" {
@@ -123,7 +147,11 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 		if cp != nil {
 			auth = &natscluster.HTTPAuthorizer{URL: cfg.ControlPlane, Token: cfg.Token}
 		}
-		g, err := natscluster.NewGateway(ctx, nc, natscluster.GatewayOptions{Authorizer: auth, Logger: log, OriginPatterns: cfg.Origins})
+		gOpts := natscluster.GatewayOptions{Authorizer: auth, Logger: log, OriginPatterns: cfg.Origins}
+		if m != nil {
+			gOpts.Observer = m.obs
+		}
+		g, err := natscluster.NewGateway(ctx, nc, gOpts)
 		if err != nil {
 			return err
 		}
@@ -132,11 +160,21 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 			defer cancel()
 			g.Shutdown(sctx)
 		}()
-		addr, err := serve(cfg.Port, g)
+		var h http.Handler = g
+		if m != nil {
+			mux := http.NewServeMux()
+			mux.Handle("GET /metrics", m.handler)
+			mux.Handle("/", g)
+			h = mux
+		}
+		addr, err := serve(cfg.Port, h)
 		if err != nil {
 			return err
 		}
 		a.Gateway = "ws://" + addr
+		if m != nil {
+			a.Metrics = "http://" + addr + "/metrics"
+		}
 		log.Info("gateway listening", "url", a.Gateway)
 	}
 	if ready != nil {

@@ -38,6 +38,10 @@ type GatewayOptions struct {
 	// core NATS for runtimes (default 30 s; negative: never). See
 	// SessionsAliveNotice.
 	AliveInterval time.Duration
+	// Observer hears each publish to INBOUND and its acknowledgement, each
+	// forwarded rpc (whose trace context it sends along in the message's
+	// headers) and each slow consumer closed (default: none).
+	Observer Observer
 	// Logger receives the gateway's logs (default: discard).
 	Logger *slog.Logger
 }

@@ -32,6 +32,13 @@
 //     crashed gateway no longer leaks a session. Sessions of
 //     TypeScript gateways, which send no lists, are never closed this way.
 //
+// An Observer (GatewayOptions.Observer, RuntimeOptions.Observer; package
+// otelzocket implements it) hears JetStream publishes and their
+// acknowledgement times, forwarded rpcs and slow consumers; the gateway
+// sends each forwarded rpc's W3C trace context in NATS headers
+// (HeaderTraceParent, HeaderTraceState), which the runtime hands to the
+// App, so one trace runs from the client to the actor.
+//
 // What stays as in TypeScript (documented limitations): delivery is
 // at-least-once across a runtime crash; INBOUND and OUTBOUND live in
 // memory, so a NATS restart loses what was not consumed; a runtime restart

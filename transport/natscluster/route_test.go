@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 )
@@ -18,6 +19,10 @@ import (
 type failingJS struct{ jetstream.JetStream }
 
 func (failingJS) PublishAsync(string, []byte, ...jetstream.PublishOpt) (jetstream.PubAckFuture, error) {
+	return nil, errors.New("nats: connection closed")
+}
+
+func (failingJS) PublishMsgAsync(*nats.Msg, ...jetstream.PublishOpt) (jetstream.PubAckFuture, error) {
 	return nil, errors.New("nats: connection closed")
 }
 

@@ -37,6 +37,9 @@ type RuntimeOptions struct {
 	// open may go unlisted before it counts as disconnected (default 90
 	// s, three gateway intervals; see SessionsAliveNotice).
 	AliveTimeout time.Duration
+	// Observer hears each outbound publish and its acknowledgement
+	// (default: none).
+	Observer Observer
 	// Logger receives the runtime's logs (default: discard).
 	Logger *slog.Logger
 }
@@ -69,6 +72,7 @@ type Runtime struct {
 	failures map[string]string // actor type → why its consume loop is down
 
 	outboundFailures atomic.Int64
+	clock            *pubClock // nil without an Observer
 	stop             chan struct{}
 	done             sync.WaitGroup
 }
@@ -99,9 +103,15 @@ func NewRuntime(nc *nats.Conn, app *zocket.App, opts RuntimeOptions) (*Runtime, 
 	r := &Runtime{nc: nc, app: app, h: zocket.NewHandler(app), opts: opts,
 		sessions: map[string]*vconn{}, tombs: map[string]time.Time{}, seen: map[string]time.Time{},
 		failures: map[string]string{}, stop: make(chan struct{})}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
+	jsOpts := []jetstream.JetStreamOpt{jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
 		r.outboundFailed(m.Subject, err)
-	}))
+		r.clock.done(m, err)
+	})}
+	if opts.Observer != nil {
+		r.clock = &pubClock{o: opts.Observer}
+		jsOpts = append(jsOpts, r.clock.ackHandler())
+	}
+	js, err := jetstream.New(nc, jsOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -297,6 +307,10 @@ func (r *Runtime) handle(msg jetstream.Msg) {
 	// reports the answer through vconn.RPCDone, which acks msg.
 	m, perr := protocol.Parse(env.Message)
 	answered := m.Type == protocol.TypeRPC && m.ID != nil
+	if h := msg.Headers(); m.Type == protocol.TypeRPC && h.Get(HeaderTraceParent) != "" {
+		// The gateway's span: the call continues it, not the client's.
+		m.TraceParent, m.TraceState = h.Get(HeaderTraceParent), h.Get(HeaderTraceState)
+	}
 
 	r.mu.Lock()
 	if _, gone := r.tombs[env.SessionID]; gone {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/zocket-go/zocket/protocol"
@@ -136,6 +137,9 @@ func (s *session) send(frame []byte) {
 	default:
 		s.g.opts.Logger.Warn("natscluster: gateway closed a slow consumer", "sessionId", s.id)
 		s.close(websocket.StatusPolicyViolation, ReasonSlowConsumer)
+		if o := s.g.opts.Observer; o != nil {
+			o.SlowConsumerClosed(s.id)
+		}
 	}
 }
 
@@ -195,12 +199,44 @@ func (s *session) route(ctx context.Context, data []byte) {
 		return
 	}
 	env := append(append(append(make([]byte, 0, len(s.head)+len(data)+1), s.head...), data...), '}')
-	fut, err := g.js.PublishAsync(InboundSubject(s.auth.Namespace, *head.Actor, *head.ActorID), env)
+	msg := &nats.Msg{Subject: InboundSubject(s.auth.Namespace, *head.Actor, *head.ActorID), Data: env}
+	p := inflight{head: head}
+	if o := g.opts.Observer; o != nil {
+		p.at = time.Now()
+		if head.isRPC() {
+			p.fwd = s.forward(ctx, o, data)
+			msg.Header = traceHeader(o, p.fwd)
+		}
+	}
+	fut, err := g.js.PublishMsgAsync(msg)
 	if err != nil {
-		s.publishFailed(ctx, head, nil, err)
+		s.published(p, s.publishFailed(ctx, head, nil, err))
 		return
 	}
-	s.acks <- inflight{fut: fut, head: head} // waits while maxInflight frames are unacknowledged
+	p.fut = fut
+	s.acks <- p // waits while maxInflight frames are unacknowledged
+}
+
+// forward starts observing an rpc: frame is the client's, whose method
+// and trace context the Observer learns.
+func (s *session) forward(ctx context.Context, o Observer, frame []byte) *forward {
+	m, _ := protocol.Parse(frame) // the head was read: what is malformed is the runtime's to answer
+	rpc := RPC{SessionID: s.id, Actor: m.Actor, ActorID: m.ActorID, Method: m.Method,
+		TraceParent: m.TraceParent, TraceState: m.TraceState}
+	return &forward{ctx: o.ForwardStart(ctx, rpc), rpc: rpc}
+}
+
+// published reports a publish that was acknowledged (err nil) or failed.
+func (s *session) published(p inflight, err error) {
+	o := s.g.opts.Observer
+	if o == nil {
+		return
+	}
+	pub := Publish{Role: RoleGateway, Duration: time.Since(p.at), Err: err}
+	o.PublishDone(pub)
+	if p.fwd != nil {
+		o.ForwardEnd(p.fwd.ctx, p.fwd.rpc, pub)
+	}
 }
 
 // maxInflight is how many of a session's frames may wait for their PubAck
@@ -211,6 +247,9 @@ const maxInflight = 64
 type inflight struct {
 	fut  jetstream.PubAckFuture
 	head frameHead
+	// Set only when the gateway has an Observer.
+	at  time.Time // when it was published
+	fwd *forward  // an rpc's
 }
 
 // ackLoop waits for the PubAcks of the session's frames, in publish order,
@@ -220,13 +259,15 @@ func (s *session) ackLoop(ctx context.Context) {
 	defer timer.Stop()
 	for p := range s.acks {
 		timer.Reset(s.g.opts.PublishTimeout)
+		var err error
 		select {
 		case <-p.fut.Ok():
-		case err := <-p.fut.Err():
-			s.publishFailed(ctx, p.head, p.fut, err)
+		case err = <-p.fut.Err():
+			err = s.publishFailed(ctx, p.head, p.fut, err)
 		case <-timer.C:
-			s.publishFailed(ctx, p.head, p.fut, jetstream.ErrAsyncPublishTimeout)
+			err = s.publishFailed(ctx, p.head, p.fut, jetstream.ErrAsyncPublishTimeout)
 		}
+		s.published(p, err)
 	}
 }
 
@@ -234,15 +275,16 @@ func (s *session) ackLoop(ctx context.Context) {
 // answered (the streams live in memory: a NATS restart loses them) it
 // re-creates the streams and publishes the frame once more, waiting;
 // otherwise, and if that fails too, an rpc gets an error answer instead of
-// a timeout.
-func (s *session) publishFailed(ctx context.Context, head frameHead, fut jetstream.PubAckFuture, err error) {
+// a timeout. It returns nil when the frame was published after all, else
+// why it was not.
+func (s *session) publishFailed(ctx context.Context, head frameHead, fut jetstream.PubAckFuture, err error) error {
 	g := s.g
 	if fut != nil && errors.Is(err, jetstream.ErrNoStreamResponse) {
 		pctx, cancel := context.WithTimeout(ctx, g.opts.PublishTimeout)
 		defer cancel()
 		if _, err = EnsureStreams(pctx, g.js); err == nil {
 			if _, err = g.js.PublishMsg(pctx, fut.Msg()); err == nil {
-				return
+				return nil
 			}
 		}
 	}
@@ -250,6 +292,7 @@ func (s *session) publishFailed(ctx context.Context, head frameHead, fut jetstre
 	if head.isRPC() {
 		s.send(protocol.AppendError(nil, head.ID, "Gateway could not route the message"))
 	}
+	return err
 }
 
 func firstErr(errs ...error) error {

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/zocket-go/zocket"
@@ -35,8 +36,11 @@ func (c *vconn) Identity() zocket.Identity { return c.identity }
 // order.
 func (c *vconn) Send(frame []byte) error {
 	env := appendOutbound(make([]byte, 0, len(frame)+128), c.r.opts.Namespace, c.id, frame)
-	_, err := c.r.js.PublishAsync(c.subject, env)
+	m := &nats.Msg{Subject: c.subject, Data: env}
+	c.r.clock.start(m)
+	_, err := c.r.js.PublishMsgAsync(m)
 	if err != nil {
+		c.r.clock.done(m, err)
 		c.r.outboundFailed(c.subject, err)
 	}
 	return err
