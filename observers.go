@@ -4,7 +4,7 @@ import "context"
 
 // Observers returns an Observer that tells each of obs, in order, what an
 // App does: to use several (otelzocket's and an inspector's, say) with
-// WithObserver. Nil observers are skipped; with none left it returns nil
+// WithObserver. Nil interface values are skipped; with none left it returns nil
 // (no observer), and with one it returns that one as is, at no extra cost.
 //
 // CallStart is chained: each observer's CallStart gets the context the

@@ -61,6 +61,11 @@ type Options struct {
 	// the App's middleware and OnSubscribe hooks see it (default:
 	// anonymous).
 	Identity zocket.Identity
+	// OriginPatterns lists the host patterns of other origins whose pages
+	// may open the inspector's socket (see wscore.Options); empty means
+	// the page's own origin only, which is what the inspector's page
+	// needs unless a proxy changes the Host header.
+	OriginPatterns []string
 	// MaxInstances bounds how many instances a Snapshot lists, the first
 	// ones by actor then id (default DefaultMaxInstances).
 	MaxInstances int
@@ -109,7 +114,7 @@ func New(app *zocket.App, opts Options) (*Inspector, error) {
 	}
 	identity := opts.Identity
 	socket, err := wshttp.New(zocket.NewHandler(app), wshttp.Options{
-		Logger: log,
+		Logger: log, OriginPatterns: opts.OriginPatterns,
 		// ServeHTTP has authorized the request already.
 		Authenticate: func(*http.Request) (zocket.Identity, error) { return identity, nil },
 	})

@@ -3,6 +3,7 @@ package inspector_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -149,4 +150,24 @@ func TestInspector_ListsAtMostMaxInstancesAndCountsThemAll(t *testing.T) {
 	assert.Equal(t, []string{"a", "b"}, []string{snap.Instances[0].ID, snap.Instances[1].ID})
 	assert.False(t, snap.Recording, "no Recorder")
 	assert.Nil(t, snap.Instances[0].LastCall)
+}
+
+func TestInspector_SocketRefusesOtherOriginsUnlessAllowed(t *testing.T) {
+	app := zocket.NewApp().Register("counter", counterActor())
+	defer app.Close(context.Background())
+	dial := func(patterns []string) int {
+		insp, err := inspector.New(app, inspector.Options{Authorize: byToken, OriginPatterns: patterns})
+		require.NoError(t, err)
+		defer insp.Shutdown(context.Background())
+		srv := httptest.NewServer(insp)
+		defer srv.Close()
+		c, res, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http")+"/socket?token="+token,
+			&websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"http://dev.example:5173"}}})
+		if err == nil {
+			c.CloseNow()
+		}
+		return res.StatusCode
+	}
+	assert.Equal(t, http.StatusForbidden, dial(nil), "same origin only by default")
+	assert.Equal(t, http.StatusSwitchingProtocols, dial([]string{"dev.example:*"}))
 }

@@ -64,3 +64,10 @@ func TestRecorder_CallsToUndeclaredMethodsShareOneEntry(t *testing.T) {
 	last, _ := s.rec.LastCall("counter", "a")
 	assert.Equal(t, inspector.UnknownMethod, last.Method)
 }
+
+func TestRecorder_RecordingAKnownMethodsCallDoesNotAllocate(t *testing.T) {
+	rec := inspector.NewRecorder()
+	calls(rec, 1, time.Microsecond) // the method's and the instance's entries exist
+	allocs := testing.AllocsPerRun(100, func() { calls(rec, 1, time.Microsecond) })
+	assert.Zero(t, allocs)
+}
