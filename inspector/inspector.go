@@ -20,12 +20,14 @@
 //	/socket       a WebSocket to the App (transport/wshttp)
 //
 // Every request, the WebSocket upgrade included, must first pass
-// Options.Authorize: the inspector works even when the App's own socket
-// requires an app-level identity. The page forwards its own query string
-// to every request it makes, so a token in the page's URL reaches them
-// all; cookies work as well. The socket is a full connection to the App:
-// the page only subscribes to state, but an authorized client may call
-// methods like any other, as Options.Identity.
+// Options.Authorize and nothing else: the socket is the inspector's own,
+// so the page works even when the App's socket requires an app-level
+// identity. The page forwards its own query string to every request it
+// makes, so a token in the page's URL reaches them all; cookies work as
+// well. The socket is a full connection to the App: the page only
+// subscribes to the chosen instance's state (which activates it, if it
+// was not live), but an authorized client may call methods like any
+// other, as Options.Identity.
 package inspector
 
 import (
