@@ -4,6 +4,7 @@
 //
 //	go run ./examples/chat            # open http://127.0.0.1:3000 in two tabs
 //	go run ./examples/chat -addr 127.0.0.1:4000
+//	go run ./examples/chat -inspect -inspect-token s3cret   # and http://127.0.0.1:3000/inspect/?token=s3cret
 //
 // The page uses zocket.js, the browser client served at /zocket/zocket.js.
 // A browser app written against @zocket/client works unchanged:
@@ -23,15 +24,21 @@ import (
 	"github.com/zocket-go/zocket/transport/wshttp"
 )
 
-func main() { exampleserver.Main("chat", serve) }
+func main() { exampleserver.Main("chat", inspectFlags().around(serve)) }
 
 func serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
-	app := zocket.NewApp(zocket.WithLogger(log)).Register("chat", chatroom.Actor())
+	inspect := inspecting(ctx)
+	app := zocket.NewApp(inspect.appOptions(zocket.WithLogger(log))...).Register("chat", chatroom.Actor())
 	defer app.Close(context.Background()) // after the server: onDeactivate runs, bounded by the App's grace
 	ws, err := wshttp.New(zocket.NewHandler(app), wshttp.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
 	if err != nil {
 		return err
 	}
+	site, err := inspect.mount(app, exampleserver.Site(ws, pages()), log)
+	if err != nil {
+		return err
+	}
+	defer inspect.shutdown()
 	log.Info("chat page: open it in two browser tabs", "url", "http://"+ln.Addr().String())
-	return ws.Serve(ctx, ln, exampleserver.Site(ws, pages()))
+	return ws.Serve(ctx, ln, site)
 }
