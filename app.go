@@ -335,6 +335,8 @@ func (a *App) Invoke(ctx context.Context, actor, actorID, method string, input j
 // Destroy deactivates instance (actor, id): onDeactivate runs after
 // everything already queued, its changes are not broadcast, subscribers are
 // not told, and the next message for the pair creates a fresh instance.
+// A durable instance's stored state stays (Destroy then waits until it is
+// written): the fresh instance loads it.
 // It waits for onDeactivate or ctx; ErrNotFound if the instance is not live.
 //
 // Called from a method or hook of the instance itself (with its

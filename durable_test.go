@@ -102,6 +102,7 @@ func TestDurable_BytesWrittenPerCallDoNotGrowWithTheState(t *testing.T) {
 		}
 		_, after := st.Stats()
 		perCall[n] = (after - before) / calls
+		t.Logf("n=%d: %d bytes stored per call", n, perCall[n])
 		closeApp(t, app)
 	}
 	for n, b := range perCall {

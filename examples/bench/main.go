@@ -6,6 +6,10 @@
 //
 //	PORT=3000 go run ./examples/bench
 //	PORT=3000 TRANSPORT=wsepoll go run ./examples/bench
+//	PORT=3000 DATA=/tmp/zocket-bench go run ./examples/bench
+//
+// With DATA set the actors are durable (Gated), stored with
+// storage/diskstore in that folder.
 //	go run ./examples/loadgen rtt -url ws://127.0.0.1:3000 -pid <server pid>
 package main
 
@@ -19,6 +23,7 @@ import (
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/examples/bench/benchapp"
 	"github.com/zocket-go/zocket/examples/internal/exampleserver"
+	"github.com/zocket-go/zocket/storage/diskstore"
 	"github.com/zocket-go/zocket/transport/wsepoll"
 	"github.com/zocket-go/zocket/transport/wshttp"
 )
@@ -29,7 +34,17 @@ func main() { exampleserver.Main("bench", serve(os.Getenv("TRANSPORT"))) }
 // "wshttp" or "wsepoll").
 func serve(transport string) func(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 	return func(ctx context.Context, ln net.Listener, log *slog.Logger) error {
-		app := benchapp.NewApp(zocket.WithLogger(log))
+		opts := []zocket.Option{zocket.WithLogger(log)}
+		if dir := os.Getenv("DATA"); dir != "" {
+			store, err := diskstore.Open(dir, diskstore.Options{Logger: log})
+			if err != nil {
+				ln.Close()
+				return err
+			}
+			defer store.Close() // after the App: deferred first, runs last
+			opts = append(opts, zocket.WithStorage(store))
+		}
+		app := benchapp.NewApp(opts...)
 		defer app.Close(context.Background()) // after the server stops
 		switch transport {
 		case "", "wshttp", "websocket":

@@ -45,3 +45,8 @@ func checkActors(t *testing.T, url string) {
 	assert.Contains(t, c.Call("big", "b", "touch", map[string]any{"i": 9})["error"], "out of range")
 	assert.Equal(t, 4.0, c.MustCall("big", "b", "append", nil))
 }
+
+func TestBenchActorsMatchLoadgen_Durable(t *testing.T) {
+	t.Setenv("DATA", t.TempDir())
+	checkActors(t, wstest.Serve(t, serve("")))
+}
