@@ -72,3 +72,13 @@ func (f fanOut) Published(actor, id string, frames, bytes int) {
 		o.Published(actor, id, frames, bytes)
 	}
 }
+
+// Stored hands a storage write to the observers that hear of them
+// (StorageObserver).
+func (f fanOut) Stored(info StoreInfo) {
+	for _, o := range f {
+		if so, ok := o.(StorageObserver); ok {
+			so.Stored(info)
+		}
+	}
+}

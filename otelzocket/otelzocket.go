@@ -110,6 +110,10 @@ type Observer struct {
 
 	natsPublish metric.Float64Histogram
 
+	storeDuration metric.Float64Histogram
+	storeSize     metric.Int64Counter
+	storeWrites   metric.Int64Counter
+
 	gauges gauges
 	mu     sync.Mutex
 	apps   []*zocket.App // watched for the gauges (WatchMailboxes)
@@ -127,7 +131,7 @@ func New(opts ...Option) (*Observer, error) {
 	}
 	m := c.mp.Meter(ScopeName)
 	o := &Observer{tracer: c.tp.Tracer(ScopeName)}
-	var errs [9]error
+	var errs [12]error
 	o.calls, errs[0] = m.Int64Counter("zocket.calls",
 		metric.WithDescription("Method calls, by actor, method and outcome."), metric.WithUnit("{call}"))
 	o.duration, errs[1] = m.Float64Histogram("zocket.call.duration",
@@ -146,6 +150,12 @@ func New(opts ...Option) (*Observer, error) {
 		metric.WithDescription("Connections closed because they fell too far behind."), metric.WithUnit("{connection}"))
 	o.natsPublish, errs[8] = m.Float64Histogram("zocket.nats.publish.duration",
 		metric.WithDescription("How long JetStream took to acknowledge a publish, by role (gateway, runtime)."), metric.WithUnit("s"))
+	o.storeDuration, errs[9] = m.Float64Histogram("zocket.storage.write.duration",
+		metric.WithDescription("How long each Storage.Write (the commits of many instances together) took."), metric.WithUnit("s"))
+	o.storeSize, errs[10] = m.Int64Counter("zocket.storage.write.size",
+		metric.WithDescription("Bytes of snapshots and records written to the Storage."), metric.WithUnit("By"))
+	o.storeWrites, errs[11] = m.Int64Counter("zocket.storage.writes",
+		metric.WithDescription("Instance writes to the Storage, by outcome (ok, error)."), metric.WithUnit("{write}"))
 	if err := errors.Join(append(errs[:], o.newGauges(m))...); err != nil {
 		return nil, fmt.Errorf("otelzocket: %w", err)
 	}
@@ -219,4 +229,18 @@ func (o *Observer) Published(actor, _ string, frames, bytes int) {
 //	wshttp.Options{OnSlowConsumer: obs.SlowConsumerClosed}
 func (o *Observer) SlowConsumerClosed(string) {
 	o.slow.Add(context.Background(), 1)
+}
+
+// Stored implements zocket.StorageObserver: storage write latency, bytes
+// and instance writes by outcome.
+func (o *Observer) Stored(info zocket.StoreInfo) {
+	ctx := context.Background()
+	o.storeDuration.Record(ctx, info.Duration.Seconds())
+	o.storeSize.Add(ctx, int64(info.Bytes))
+	if ok := info.Writes - info.Failed; ok > 0 {
+		o.storeWrites.Add(ctx, int64(ok), metric.WithAttributes(KeyOutcome.String("ok")))
+	}
+	if info.Failed > 0 {
+		o.storeWrites.Add(ctx, int64(info.Failed), metric.WithAttributes(KeyOutcome.String("error")))
+	}
 }

@@ -10,6 +10,7 @@
 //
 // With DATA set the actors are durable (Gated), stored with
 // storage/diskstore in that folder.
+//
 //	go run ./examples/loadgen rtt -url ws://127.0.0.1:3000 -pid <server pid>
 package main
 
