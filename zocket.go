@@ -138,6 +138,27 @@ type Flusher interface {
 	Flush(inline bool)
 }
 
+// StateQueuer is optionally implemented by a Flusher whose outbound queue
+// can refuse state frames rather than overflow. The App then drops the
+// state frames a slow subscriber cannot take, marks its subscription stale
+// and, once the queue has drained, brings it up to date with the patches
+// since the last frame it took (or a snapshot): a slow subscriber is
+// resynchronised, not disconnected. Results and events, which cannot be
+// sent again, still close a connection whose queue overflows.
+type StateQueuer interface {
+	// QueueState queues a state frame (state:snapshot or state:patch) like
+	// Queue, unless the queue is at or above its high-water mark (half of
+	// its bound in frames or in bytes); it reports whether it queued it.
+	// A refused frame changes nothing.
+	QueueState(frame []byte) bool
+	// OnDrained calls fn once when the queue is below its low-water mark
+	// (a quarter of its bounds), or the connection closed: at once, on
+	// the calling goroutine, when it already is; later on any goroutine,
+	// with no lock of the connection held. The App holds no lock when it
+	// calls OnDrained.
+	OnDrained(fn func())
+}
+
 // TryFlusher is optionally implemented by a Flusher that can write without
 // blocking: TryFlush writes what the socket accepts at once and hands the
 // rest to the connection's writer. The App uses it to wake no goroutine when

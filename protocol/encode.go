@@ -148,6 +148,25 @@ func AppendPatch(dst []byte, actor, actorID string, ops []byte) []byte {
 	return append(dst, '}')
 }
 
+// AppendVersion closes a state:snapshot or state:patch frame built by
+// AppendSnapshot or AppendPatch with its place in the instance's history:
+// it replaces the final '}' with the "version" and "epoch" members.
+// Clients that do not know them ignore them.
+func AppendVersion(frame []byte, version uint64, epoch string) []byte {
+	frame = append(frame[:len(frame)-1], `,"version":`...)
+	frame = strconv.AppendUint(frame, version, 10)
+	frame = append(frame, `,"epoch":`...)
+	frame = AppendString(frame, epoch)
+	return append(frame, '}')
+}
+
+// AppendResume appends a state:sub that names the state the client has,
+// so that the server can answer with the patches after it instead of a
+// snapshot (a server that does not resume ignores the members).
+func AppendResume(dst []byte, actor, actorID string, version uint64, epoch string) []byte {
+	return AppendVersion(AppendSub(dst, TypeStateSub, actor, actorID), version, epoch)
+}
+
 // AppendOp appends one patch operation object. A nil value leaves out "value"
 // (only valid for remove).
 func AppendOp(dst []byte, op, path string, value json.RawMessage) []byte {

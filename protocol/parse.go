@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -60,7 +61,20 @@ func Parse(data []byte) (Message, error) {
 	if !ok {
 		return m, fmt.Errorf("%w: %s: addressing members must be strings", ErrField, typ)
 	}
+	switch typ {
+	case TypeStateSub, TypeStateSnapshot, TypeStatePatch:
+		if raw.Version != nil { // optional: a value of another kind is ignored
+			m.Version, m.HasVersion = version(raw.Version)
+			str(raw.Epoch, &m.Epoch)
+		}
+	}
 	return m, nil
+}
+
+// version decodes a non-negative JSON integer.
+func version(raw json.RawMessage) (uint64, bool) {
+	v, err := strconv.ParseUint(string(raw), 10, 64)
+	return v, err == nil
 }
 
 func decodeOps(raw json.RawMessage) ([]Op, bool) {

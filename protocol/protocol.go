@@ -112,4 +112,14 @@ type Message struct {
 	// State belongs to state:snapshot; Patches to state:patch.
 	State   json.RawMessage
 	Patches []Op
+
+	// Version and Epoch place a state:snapshot or state:patch in the
+	// instance's history, and on state:sub name the state the client has
+	// (resume). Both are optional members, a Go extension that clients and
+	// servers not knowing them ignore: HasVersion is false when "version"
+	// is absent or not a non-negative integer; Epoch is "" when absent or
+	// not a string.
+	Version    uint64
+	HasVersion bool
+	Epoch      string
 }

@@ -13,6 +13,7 @@ type rawMessage struct {
 	Type, ID, Actor, ActorID, Method, Input, ClientID    json.RawMessage
 	Result, Error, Chunk, Event, Payload, State, Patches json.RawMessage
 	TraceParent, TraceState                              json.RawMessage
+	Version, Epoch                                       json.RawMessage
 }
 
 // scanObject splits already validated JSON into the members Parse needs.
@@ -78,6 +79,10 @@ func (r *rawMessage) member(key []byte) *json.RawMessage {
 		return &r.State
 	case "patches":
 		return &r.Patches
+	case "version":
+		return &r.Version
+	case "epoch":
+		return &r.Epoch
 	case "traceparent":
 		return &r.TraceParent
 	case "tracestate":
