@@ -36,6 +36,7 @@ type App struct {
 	maxSubs      int
 	publicOnly   bool
 	maxInstances int
+	historyBytes int // history.go
 
 	storage     Storage // nil: every actor type is ephemeral (durable.go)
 	writeBehind time.Duration
@@ -44,6 +45,7 @@ type App struct {
 	bg          sync.WaitGroup // the idle clock and the alarms' first load
 	idleTick    time.Duration  // the idle clock's period (passivate.go)
 	ticks       atomic.Uint64  // the idle clock: ticks so far
+	uses        atomic.Uint64  // messages queued so far, for the LRU order
 
 	regMu  sync.Mutex                           // serialises Register
 	actors atomic.Pointer[map[string]actorType] // copy-on-write registry
@@ -74,6 +76,9 @@ func NewApp(opts ...Option) *App {
 	a.alarms.app = a
 	for _, o := range opts {
 		o(a)
+	}
+	if a.historyBytes == 0 {
+		a.historyBytes = DefaultResumeHistory
 	}
 	if a.storage != nil {
 		a.committer = newCommitter(a)
@@ -172,7 +177,7 @@ func (a *App) instance(k key, at actorType) (*instance, error) {
 		a.mu.Unlock()
 		return nil, &CallError{Message: "Too many active actors", Kind: ErrTooManyInstances}
 	}
-	in := &instance{app: a, key: k, kind: at, known: map[string]Connection{}}
+	in := &instance{app: a, key: k, kind: at, known: map[string]Connection{}, epoch: newEpoch()}
 	in.state = at.newState()
 	if d := at.durability(); a.storage != nil && d != Ephemeral {
 		in.dur = &durable{mode: d}

@@ -117,6 +117,15 @@ func (in *instance) load(ctx context.Context) error {
 	in.version = st.Version
 	d.durable = st.Version
 	d.alarms = st.Alarms
+	if st.Snapshot != nil && st.Snapshot.Epoch != "" {
+		in.epoch = st.Snapshot.Epoch
+	}
+	// The records since the snapshot are the history subscribers resume
+	// from, after a restart too.
+	in.forgetHistoryLocked(st.Version - uint64(len(st.Records)))
+	for _, r := range st.Records {
+		in.recordLocked(r.Version, r.Patch)
+	}
 	in.mu.Unlock()
 	d.snapBytes, d.logBytes = size, 0
 	for _, r := range st.Records {
@@ -183,18 +192,27 @@ func (in *instance) logCommit(ops []byte) {
 		}
 	}
 	d.alarmsTouched = false
+	var rec []byte
+	if ops != nil {
+		rec = append([]byte(nil), ops...)
+	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.version = version
+	if rec != nil {
+		in.recordLocked(version, rec)
+	} else {
+		in.forgetHistoryLocked(version)
+	}
 	if d.broken {
 		return // the instance reloads its durable state next; this commit is lost with the failed ones
 	}
 	if snap != nil {
-		d.snap, d.pending = &Snapshot{Version: version, State: snap}, nil
+		d.snap, d.pending = &Snapshot{Version: version, State: snap, Epoch: in.epoch}, nil
 		d.snapBytes, d.logBytes = len(snap), 0
 	} else {
-		d.pending = append(d.pending, Record{Version: version, Patch: append([]byte(nil), ops...)})
-		d.logBytes += len(ops)
+		d.pending = append(d.pending, Record{Version: version, Patch: rec})
+		d.logBytes += len(rec)
 	}
 	in.app.committer.addLocked(in)
 }
@@ -292,14 +310,18 @@ func (in *instance) reload() {
 	}
 	in.mu.Lock()
 	in.dur.broken = false
-	subs := in.stateSubs
+	subs, versions, v := in.stateSubs, in.versions, in.version
 	frame, err := in.snapshotLocked()
 	in.mu.Unlock()
 	if err != nil {
 		return
 	}
 	for _, c := range subs {
-		in.deliver(c, frame)
+		f := frame
+		if _, ok := versions[c.ID()]; ok {
+			f = in.versioned(frame, v)
+		}
+		in.stateFrame(c, f, v, true)
 	}
 }
 

@@ -17,6 +17,11 @@ import "encoding/json"
 type heldOutput struct {
 	conn   Connection
 	frame  []byte
+	// A state frame (resync.go): its version, whether it is a snapshot.
+	state   bool
+	version uint64
+	snap    bool
+
 	call   *callItem
 	result json.RawMessage
 	err    error
@@ -72,7 +77,7 @@ func (in *instance) seal() {
 	}
 	in.mu.Unlock()
 	for i := range outs {
-		outs[i].deliver(in.app, &in.out)
+		outs[i].deliver(in, &in.out)
 	}
 }
 
@@ -85,14 +90,16 @@ type errorString string
 func (e errorString) Error() string { return string(e) }
 
 // deliver sends one held output through o.
-func (h *heldOutput) deliver(app *App, o *outbox) {
+func (h *heldOutput) deliver(in *instance, o *outbox) {
 	switch {
 	case h.call != nil:
 		h.call.answer(o, h.result, h.err)
 	case h.fn != nil:
 		h.fn()
+	case h.state:
+		in.stateTo(o, h.conn, h.frame, h.version, h.snap)
 	default:
-		o.deliver(app, h.conn, h.frame)
+		o.deliver(in.app, h.conn, h.frame)
 	}
 }
 
@@ -120,7 +127,7 @@ func (in *instance) release() {
 		in.mu.Unlock()
 		for _, b := range batches {
 			for i := range b.outs {
-				b.outs[i].deliver(in.app, &o)
+				b.outs[i].deliver(in, &o)
 			}
 		}
 		o.flushAll()

@@ -231,7 +231,11 @@ func (h *Handler) subscribe(s *session, m *protocol.Message) {
 		s.subs[sk] = struct{}{}
 	}
 	if err := h.app.withInstance(sk.k, at, func(in *instance) {
-		in.subscribeLocked(s.conn, sk.state)
+		var resume *resumePoint
+		if sk.state && m.HasVersion {
+			resume = &resumePoint{version: m.Version, epoch: m.Epoch}
+		}
+		in.subscribeLocked(s.conn, sk.state, resume)
 		h.trackLocked(s, in)
 	}); err != nil && !errors.Is(err, ErrClosed) {
 		delete(s.subs, sk)

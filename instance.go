@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zocket-go/zocket/internal/jsonvalue"
@@ -36,13 +37,19 @@ type instance struct {
 	activated bool
 	closing   bool
 	stateSubs []Connection           // copy-on-write, in subscription order
-	waitSubs  map[waitKey]Connection // subscriptions queued in the mailbox, nil when cancelled (subscribe.go)
+	waitSubs  map[waitKey]waitSub // subscriptions queued in the mailbox (subscribe.go)
 	eventSubs []Connection           // copy-on-write, in subscription order
 	known     map[string]Connection
 	connCtx   map[string]connCtx // known connections' middleware contexts (conndata.go)
 	timers    map[TimerID]*instanceTimer
 	timerSeq  uint64
-	version   uint64 // one more per commit (durable.go keeps it across activations)
+	version   uint64 // one more per state change (durable.go keeps it across activations)
+	epoch     string // names the history the versions belong to (history.go)
+	hist      history
+	tracking  bool                // diff every commit: it has had state subscribers (history.go)
+	versions  map[string]struct{} // state subscribers that asked for versions; copy-on-write
+	stale     map[string]staleSub // slow subscribers waiting for a resync (resync.go)
+	staleN    atomic.Int32        // len(stale), read without mu
 
 	// Durable instances only (durable.go); nil for ephemeral ones. gone
 	// closes when the instance, taken out of the App, wrote its last
@@ -55,6 +62,7 @@ type instance struct {
 	// lastUse is the App's idle tick at the instance's last use
 	// (passivate.go); guarded by mu.
 	lastUse uint64
+	lastSeq uint64 // the App's use count at its last use: the LRU order
 
 	// Mailbox only: the reused patch buffer; the frames of the current
 	// item; whether they are held for the output gate (gate.go).
@@ -90,6 +98,12 @@ func (o *outbox) deliver(app *App, c Connection, frame []byte) (queued bool) {
 		app.log.Debug("zocket: send failed", "clientId", c.ID(), "err", err)
 		return false
 	}
+	o.touch(f)
+	return true
+}
+
+// touch records that f has frames queued by this outbox.
+func (o *outbox) touch(f Flusher) {
 	if o.touchedSet == nil {
 		o.touchedSet = map[Flusher]struct{}{}
 	}
@@ -97,7 +111,6 @@ func (o *outbox) deliver(app *App, c Connection, frame []byte) (queued bool) {
 		o.touchedSet[f] = struct{}{}
 		o.touched = append(o.touched, f)
 	}
-	return true
 }
 
 // flushAll gets every touched connection's frames moving, the owed caller
@@ -135,6 +148,7 @@ func (in *instance) pushLocked(w work) {
 		w.call.enqueued = time.Now() // for CallInfo.Queued
 	}
 	in.lastUse = in.app.ticks.Load()
+	in.lastSeq = in.app.uses.Add(1)
 	in.queue = append(in.queue, w)
 	if !in.running {
 		in.running = true
@@ -379,6 +393,15 @@ func (in *instance) snapshotLocked() ([]byte, error) {
 	return append(frame, '}'), nil
 }
 
+// versioned returns a copy of a state frame (as snapshotLocked or
+// plainPatch build it) with its version and the instance's epoch, for the
+// subscribers that asked for versions.
+func (in *instance) versioned(frame []byte, v uint64) []byte {
+	out := make([]byte, len(frame), len(frame)+48)
+	copy(out, frame)
+	return protocol.AppendVersion(out, v, in.epoch)
+}
+
 // snapshot encodes the committed state as a state:snapshot, or logs and
 // returns nil.
 func (in *instance) snapshot() []byte {
@@ -452,29 +475,40 @@ func (in *instance) protect(fn func() error) (err error) {
 }
 
 // commit makes draft the state, broadcasts the patch, records it for
-// storage when the instance is durable, and returns the replaced state,
-// whose memory the next draft may reuse.
+// storage when the instance is durable and in the history when someone
+// may resume, and returns the replaced state, whose memory the next draft
+// may reuse.
 func (in *instance) commit(draft reflect.Value) (old reflect.Value) {
 	in.mu.Lock()
 	old = in.state
 	in.state = draft
 	subs := in.stateSubs
 	size := in.stateSize
-	if in.dur == nil {
+	track := in.dur != nil || in.tracking
+	if !track {
+		// Nobody ever watched: no diff, no encoding, and the version
+		// moves on without a history.
 		in.version++
+		in.forgetHistoryLocked(in.version)
 	}
 	in.mu.Unlock()
-	if len(subs) == 0 && in.dur == nil {
-		return old // pay for what is used: no diff, no encoding
+	if !track {
+		return old
 	}
 	p := &in.patch
 	p.Reset()
 	var frame []byte
+	snap := false
 	if err := in.kind.stateType().Diff(p, old.Elem(), draft.Elem()); err != nil {
 		in.app.log.Error("zocket: cannot encode state patch; sending a snapshot", "actor", in.key.actor,
 			"actorId", in.key.id, "err", err)
 		if in.dur != nil {
 			in.logCommit(nil)
+		} else {
+			in.mu.Lock()
+			in.version++
+			in.forgetHistoryLocked(in.version)
+			in.mu.Unlock()
 		}
 		if len(subs) == 0 {
 			return old
@@ -482,33 +516,49 @@ func (in *instance) commit(draft reflect.Value) (old reflect.Value) {
 		if frame = in.snapshot(); frame == nil {
 			return old
 		}
+		snap = true
 	} else if p.Len() == 0 {
 		if in.dur != nil && in.dur.alarmsTouched {
 			in.logCommit([]byte("[]")) // the alarms changed: a version of its own
 		}
 		return old
 	} else {
+		ops := p.JSON()
 		if in.dur != nil {
-			in.logCommit(p.JSON())
+			in.logCommit(ops)
+		} else {
+			in.mu.Lock()
+			in.version++
+			in.recordLocked(in.version, append([]byte(nil), ops...))
+			in.mu.Unlock()
 		}
 		if len(subs) == 0 {
 			return old
 		}
-		if ops := p.JSON(); len(ops) > size && len(ops) > minSnapshotSwap {
+		if len(ops) > size && len(ops) > minSnapshotSwap {
 			// The patch may outweigh the state (e.g. removing the head of a long
 			// list replaces every element): then a fresh snapshot is cheaper.
-			if snap := in.snapshot(); snap != nil && len(snap) < len(ops) {
-				frame = snap
+			if s := in.snapshot(); s != nil && len(s) < len(ops) {
+				frame, snap = s, true
 			}
 		}
+		if frame == nil {
+			frame = in.plainPatch(ops)
+		}
 	}
-	if frame == nil {
-		ops := p.JSON()
-		frame = protocol.AppendPatch(make([]byte, 0, len(ops)+len(in.key.actor)+len(in.key.id)+64),
-			in.key.actor, in.key.id, ops)
-	}
+	in.mu.Lock()
+	versions := in.versions
+	in.mu.Unlock()
+	var withVersion []byte
 	for _, c := range subs {
-		in.deliver(c, frame)
+		f := frame
+		if _, ok := versions[c.ID()]; ok {
+			if withVersion == nil {
+				withVersion = in.versioned(frame, in.version)
+			}
+			f = withVersion
+		}
+		in.stateFrame(c, f, in.version, snap)
 	}
 	if o := in.app.obs; o != nil {
 		o.Published(in.key.actor, in.key.id, len(subs), len(subs)*len(frame))

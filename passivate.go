@@ -159,7 +159,7 @@ func (a *App) evictLocked() (victims []*instance, ok bool) {
 		in := v.(*instance)
 		in.mu.Lock()
 		if in.idleLocked() {
-			idle = append(idle, candidate{in, in.lastUse})
+			idle = append(idle, candidate{in, in.lastSeq})
 		}
 		in.mu.Unlock()
 		return true

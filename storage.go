@@ -66,6 +66,10 @@ type Snapshot struct {
 	Version uint64
 	// State is the state as a JSON object.
 	State json.RawMessage
+	// Epoch names the instance's history: the App draws a new one when an
+	// instance starts from nothing, and keeps it in every snapshot, so
+	// that clients can tell versions of one history from another's.
+	Epoch string
 }
 
 // Record is one commit: the change from version Version-1 to Version.

@@ -58,17 +58,35 @@ type waitKey struct {
 // A durable instance whose outputs are gated always queues a state
 // subscription: its snapshot then leaves through the output gate, so a
 // subscriber never sees state that is not yet durable.
-func (in *instance) subscribeLocked(c Connection, state bool) {
+//
+// A state subscription that names the version the client has (resume)
+// is answered with the patches after it when the instance's history
+// holds them, with nothing when the client is current, else with a
+// snapshot.
+func (in *instance) subscribeLocked(c Connection, state bool, resume *resumePoint) {
 	if in.kind.guardsSubs() || (state && (!in.activated || in.gated())) {
-		in.queueSubLocked(c, state)
+		in.queueSubLocked(c, state, resume)
 		return
 	}
-	in.addSubLocked(c, state, false)
+	in.addSubLocked(c, state, false, resume)
+}
+
+// resumePoint is the state a resubscribing client has.
+type resumePoint struct {
+	version uint64
+	epoch   string
+}
+
+// waitSub is a subscription waiting in the mailbox; conn is nil once it
+// was cancelled.
+type waitSub struct {
+	conn   Connection
+	resume *resumePoint
 }
 
 // addSubLocked makes the subscription; the caller holds in.mu. From the
 // mailbox (inMailbox), the snapshot goes through the item's outbox.
-func (in *instance) addSubLocked(c Connection, state, inMailbox bool) {
+func (in *instance) addSubLocked(c Connection, state, inMailbox bool, resume *resumePoint) {
 	if in.loadErrorLocked() != nil {
 		return // the instance is given up; a new one serves the next message
 	}
@@ -77,16 +95,32 @@ func (in *instance) addSubLocked(c Connection, state, inMailbox bool) {
 		return
 	}
 	in.stateSubs = in.addSub(in.stateSubs, c, SubscriptionState)
+	in.tracking = true
+	in.setVersionedLocked(c.ID(), resume != nil)
+	send := func(frame []byte, v uint64, snap bool) {
+		if inMailbox {
+			in.stateFrame(c, frame, v, snap)
+		} else {
+			in.send(c, frame)
+		}
+	}
+	if resume != nil {
+		if frames, ok := in.resumeFramesLocked(resume.version, resume.epoch); ok {
+			for i, f := range frames {
+				send(f, resume.version+1+uint64(i), false)
+			}
+			return
+		}
+	}
 	frame, err := in.snapshotLocked()
 	if err != nil {
 		in.app.log.Error("zocket: cannot encode state", "actor", in.key.actor, "actorId", in.key.id, "err", err)
 		return
 	}
-	if inMailbox {
-		in.deliver(c, frame)
-		return
+	if resume != nil {
+		frame = in.versioned(frame, in.version)
 	}
-	in.send(c, frame)
+	send(frame, in.version, true)
 }
 
 // queueSubLocked queues the subscription behind the mailbox's work, where
@@ -94,16 +128,16 @@ func (in *instance) addSubLocked(c Connection, state, inMailbox bool) {
 // most: subscribing again while one waits (even after unsubscribing)
 // revives the waiting one instead of queueing more work. The caller holds
 // in.mu.
-func (in *instance) queueSubLocked(c Connection, state bool) {
+func (in *instance) queueSubLocked(c Connection, state bool, resume *resumePoint) {
 	wk := waitKey{c.ID(), state}
 	if _, queued := in.waitSubs[wk]; queued {
-		in.waitSubs[wk] = c // revived if it was cancelled
+		in.waitSubs[wk] = waitSub{c, resume} // revived if it was cancelled
 		return
 	}
 	if in.waitSubs == nil {
-		in.waitSubs = map[waitKey]Connection{}
+		in.waitSubs = map[waitKey]waitSub{}
 	}
-	in.waitSubs[wk] = c
+	in.waitSubs[wk] = waitSub{c, resume}
 	in.pushFunc(func() {
 		if in.kind.guardsSubs() {
 			typ := protocol.TypeEventSub
@@ -123,20 +157,22 @@ func (in *instance) queueSubLocked(c Connection, state bool) {
 		defer in.mu.Unlock()
 		want := in.waitSubs[wk]
 		delete(in.waitSubs, wk)
-		if want == nil {
+		if want.conn == nil {
 			return // unsubscribed or closed meanwhile
 		}
-		in.addSubLocked(want, state, true)
+		in.addSubLocked(want.conn, state, true, want.resume)
 	})
 }
 
 // unsubscribeLocked removes a subscription of the connection id, including
 // one still queued in the mailbox. The caller holds in.mu.
 func (in *instance) unsubscribeLocked(id string, state bool) {
-	if wk := (waitKey{id, state}); in.waitSubs[wk] != nil {
-		in.waitSubs[wk] = nil // cancelled: the queued work finds nil and drops it
+	if wk := (waitKey{id, state}); in.waitSubs[wk].conn != nil {
+		in.waitSubs[wk] = waitSub{} // cancelled: the queued work finds no connection and drops it
 	}
 	if state {
+		in.forgetStaleLocked(id)
+		in.setVersionedLocked(id, false)
 		in.stateSubs = in.removeSub(in.stateSubs, id, SubscriptionState)
 	} else {
 		in.eventSubs = in.removeSub(in.eventSubs, id, SubscriptionEvents)

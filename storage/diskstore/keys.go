@@ -23,7 +23,7 @@ const (
 // formatKey holds formatVersion, the layout of this file and values.go.
 var formatKey = []byte{kindFormat, 'f', 'o', 'r', 'm', 'a', 't'}
 
-const formatVersion = 1
+const formatVersion = 2
 
 // instance is the encoded (actor, id) of one instance.
 type instance []byte

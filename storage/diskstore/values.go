@@ -26,15 +26,25 @@ func decodeVersion(b []byte) (uint64, error) {
 	return binary.BigEndian.Uint64(b), nil
 }
 
+// A snapshot value is its version (8 bytes), its epoch (a uvarint length
+// and the bytes), then the state.
 func encodeSnapshot(s *zocket.Snapshot) []byte {
-	return append(encodeVersion(s.Version), s.State...)
+	b := binary.AppendUvarint(encodeVersion(s.Version), uint64(len(s.Epoch)))
+	b = append(b, s.Epoch...)
+	return append(b, s.State...)
 }
 
 func decodeSnapshot(b []byte) (*zocket.Snapshot, error) {
-	if len(b) < 8 {
+	if len(b) < 9 {
 		return nil, errShort
 	}
-	return &zocket.Snapshot{Version: binary.BigEndian.Uint64(b), State: append([]byte(nil), b[8:]...)}, nil
+	n, k := binary.Uvarint(b[8:])
+	if k <= 0 || n > uint64(len(b)-8-k) {
+		return nil, errShort
+	}
+	epoch := b[8+k : 8+k+int(n)]
+	return &zocket.Snapshot{Version: binary.BigEndian.Uint64(b), Epoch: string(epoch),
+		State: append([]byte(nil), b[8+k+int(n):]...)}, nil
 }
 
 func encodeAlarms(as []zocket.Alarm) []byte {

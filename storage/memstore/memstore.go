@@ -64,7 +64,7 @@ func (s *Store) Load(ctx context.Context, actor, id string) (zocket.Stored, erro
 	}
 	out := zocket.Stored{Version: st.version, Records: cloneRecords(st.records), Alarms: cloneAlarms(st.alarms)}
 	if st.snapshot != nil {
-		out.Snapshot = &zocket.Snapshot{Version: st.snapshot.Version, State: bytes.Clone(st.snapshot.State)}
+		out.Snapshot = &zocket.Snapshot{Version: st.snapshot.Version, State: bytes.Clone(st.snapshot.State), Epoch: st.snapshot.Epoch}
 	}
 	return out, nil
 }
@@ -115,7 +115,7 @@ func (s *Store) write(ctx context.Context, w *zocket.Write) error {
 		s.instances[k] = st
 	}
 	if w.Snapshot != nil {
-		st.snapshot = &zocket.Snapshot{Version: w.Snapshot.Version, State: bytes.Clone(w.Snapshot.State)}
+		st.snapshot = &zocket.Snapshot{Version: w.Snapshot.Version, State: bytes.Clone(w.Snapshot.State), Epoch: w.Snapshot.Epoch}
 		st.records = nil
 		s.bytes += len(w.Snapshot.State)
 	}

@@ -26,7 +26,7 @@ func untoken(t string) (string, error) {
 
 // logFormat is the first byte of every log message, so that a later
 // layout can be told apart.
-const logFormat = 1
+const logFormat = 2
 
 // Flags of a log message.
 const (
@@ -38,7 +38,7 @@ const (
 // logMsg is the body of one message on an instance's log subject: one
 // Write. Its layout, in order: the format byte, the flags byte, the
 // instance's version after the Write (uvarint), then if flagSnapshot the
-// snapshot's version and state, then the records as a count, the first
+// snapshot's version, epoch and state, then the records as a count, the first
 // record's version (versions are consecutive) and each patch, then if
 // flagAlarms the alarm list. Byte strings are a uvarint length then the
 // bytes.
@@ -66,6 +66,7 @@ func (m *logMsg) encode() []byte {
 	b = binary.AppendUvarint(b, m.version)
 	if m.snapshot != nil {
 		b = binary.AppendUvarint(b, m.snapshot.Version)
+		b = appendBytes(b, []byte(m.snapshot.Epoch))
 		b = appendBytes(b, m.snapshot.State)
 	}
 	b = binary.AppendUvarint(b, uint64(len(m.records)))
@@ -95,7 +96,7 @@ func decodeLog(b []byte) (*logMsg, error) {
 	d := decoder{b: b[2:]}
 	m := &logMsg{version: d.uvarint(), hasAlarms: flags&flagAlarms != 0, tombstone: flags&flagTombstone != 0}
 	if flags&flagSnapshot != 0 {
-		m.snapshot = &zocket.Snapshot{Version: d.uvarint(), State: d.bytes()}
+		m.snapshot = &zocket.Snapshot{Version: d.uvarint(), Epoch: string(d.bytes()), State: d.bytes()}
 	}
 	if n := d.uvarint(); n > 0 && d.err == nil {
 		if n > uint64(len(d.b)) { // every record takes at least one byte

@@ -103,7 +103,7 @@ func loadUnknown(t *testing.T, s zocket.Storage) {
 }
 
 func recordsInOrder(t *testing.T, s zocket.Storage) {
-	snap := &zocket.Snapshot{Version: 1, State: json.RawMessage(`{"n":1}`)}
+	snap := &zocket.Snapshot{Version: 1, State: json.RawMessage(`{"n":1}`), Epoch: "e-1"}
 	write(t, s, zocket.Write{Actor: "room", ID: "a", Snapshot: snap})
 	write(t, s, zocket.Write{Actor: "room", ID: "a", Expect: 1, Records: records(2, 3)})
 	write(t, s, zocket.Write{Actor: "room", ID: "a", Expect: 3, Records: records(4, 12)})
@@ -111,6 +111,7 @@ func recordsInOrder(t *testing.T, s zocket.Storage) {
 	require.EqualValues(t, 12, st.Version)
 	require.NotNil(t, st.Snapshot)
 	require.EqualValues(t, 1, st.Snapshot.Version)
+	require.Equal(t, "e-1", st.Snapshot.Epoch, "the epoch is kept with the snapshot")
 	require.JSONEq(t, `{"n":1}`, string(st.Snapshot.State))
 	requireRecords(t, records(2, 12), st.Records)
 }

@@ -1,0 +1,143 @@
+package zocket
+
+import "slices"
+
+// Slow subscribers. A connection whose transport is a StateQueuer may
+// refuse a state frame when its outbound queue is high; its subscription
+// is then stale: it gets no state frames until the queue has drained,
+// then the patches since the version it has (from the history), or a
+// snapshot. Results and events are never dropped.
+
+// staleSub is what a stale subscriber has: the version of its last state
+// frame, or nothing usable (snapshot).
+type staleSub struct {
+	have     uint64
+	snapshot bool
+}
+
+// queueState queues a state frame for c; it reports false when c's
+// transport refused it (StateQueuer).
+func (o *outbox) queueState(app *App, c Connection, frame []byte) bool {
+	sq, ok := c.(StateQueuer)
+	if !ok {
+		o.deliver(app, c, frame)
+		return true
+	}
+	if !sq.QueueState(frame) {
+		return false
+	}
+	o.touch(c.(Flusher))
+	return true
+}
+
+// stateFrame sends a state frame of version v (snap: a snapshot) to c from
+// the mailbox: held for the output gate, or queued in the item's outbox.
+func (in *instance) stateFrame(c Connection, frame []byte, v uint64, snap bool) {
+	if in.holding {
+		in.held = append(in.held, heldOutput{conn: c, frame: frame, state: true, version: v, snap: snap})
+		return
+	}
+	in.stateTo(&in.out, c, frame, v, snap)
+}
+
+// stateTo queues a state frame for c through o unless c is stale, and
+// makes c stale when its transport refuses the frame. The caller holds no
+// lock.
+func (in *instance) stateTo(o *outbox, c Connection, frame []byte, v uint64, snap bool) {
+	if in.staleN.Load() > 0 {
+		in.mu.Lock()
+		_, stale := in.stale[c.ID()]
+		in.mu.Unlock()
+		if stale {
+			return
+		}
+	}
+	if o.queueState(in.app, c, frame) {
+		return
+	}
+	in.mu.Lock()
+	in.markStaleLocked(c, v, snap)
+	in.mu.Unlock()
+	in.armResync(c)
+}
+
+// markStaleLocked records that c refused the state frame of version v.
+// The caller holds in.mu.
+func (in *instance) markStaleLocked(c Connection, v uint64, snap bool) {
+	if _, ok := in.stale[c.ID()]; ok {
+		return
+	}
+	if in.stale == nil {
+		in.stale = map[string]staleSub{}
+	}
+	in.stale[c.ID()] = staleSub{have: v - 1, snapshot: snap || v == 0}
+	in.staleN.Add(1)
+	in.app.log.Info("zocket: slow subscriber: state frames held back until its queue drains",
+		"clientId", c.ID(), "actor", in.key.actor, "actorId", in.key.id, "version", v-1)
+}
+
+// armResync asks c's transport to tell when its queue drained, then
+// brings c up to date through the mailbox. The caller holds no lock.
+func (in *instance) armResync(c Connection) {
+	c.(StateQueuer).OnDrained(func() {
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		if !in.closing {
+			in.pushFunc(func() { in.resync(c) })
+		}
+	})
+}
+
+// resync sends a stale subscriber what it missed: the patches after the
+// version it has, or a snapshot. Mailbox only.
+func (in *instance) resync(c Connection) {
+	id := c.ID()
+	in.mu.Lock()
+	st, ok := in.stale[id]
+	if !ok {
+		in.mu.Unlock()
+		return
+	}
+	delete(in.stale, id)
+	in.staleN.Add(-1)
+	if !slices.ContainsFunc(in.stateSubs, func(s Connection) bool { return s == c }) {
+		in.mu.Unlock()
+		return // unsubscribed or closed meanwhile
+	}
+	var frames [][]byte
+	_, versioned := in.versions[id]
+	snap := st.snapshot || !versioned
+	if !snap {
+		frames, ok = in.resumeFramesLocked(st.have, in.epoch)
+		snap = !ok
+	}
+	if snap {
+		frame, err := in.snapshotLocked()
+		if err != nil {
+			in.mu.Unlock()
+			return
+		}
+		if versioned {
+			frame = in.versioned(frame, in.version)
+		}
+		frames = [][]byte{frame}
+	}
+	v := in.version
+	in.mu.Unlock()
+	for i, f := range frames {
+		fv := v
+		if !snap {
+			fv = v - uint64(len(frames)-1-i)
+		}
+		in.stateFrame(c, f, fv, snap)
+	}
+}
+
+// forgetStaleLocked drops c's stale mark (it unsubscribed or closed). The
+// caller holds in.mu.
+func (in *instance) forgetStaleLocked(id string) {
+	if _, ok := in.stale[id]; ok {
+		delete(in.stale, id)
+		in.staleN.Add(-1)
+	}
+}
