@@ -15,8 +15,8 @@ import "encoding/json"
 // heldOutput is one output of an item, held until the state it saw is
 // durable: a frame for a connection, the call's answer, or a side effect.
 type heldOutput struct {
-	conn   Connection
-	frame  []byte
+	conn  Connection
+	frame []byte
 	// A state frame (resync.go): its version, whether it is a snapshot.
 	state   bool
 	version uint64

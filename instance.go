@@ -36,9 +36,9 @@ type instance struct {
 	stateSize int           // bytes of the last full encoding of state
 	activated bool
 	closing   bool
-	stateSubs []Connection           // copy-on-write, in subscription order
+	stateSubs []Connection        // copy-on-write, in subscription order
 	waitSubs  map[waitKey]waitSub // subscriptions queued in the mailbox (subscribe.go)
-	eventSubs []Connection           // copy-on-write, in subscription order
+	eventSubs []Connection        // copy-on-write, in subscription order
 	known     map[string]Connection
 	connCtx   map[string]connCtx // known connections' middleware contexts (conndata.go)
 	timers    map[TimerID]*instanceTimer
