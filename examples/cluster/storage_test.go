@@ -48,3 +48,10 @@ func TestStorage_WithNATSDirACounterKeepsItsStateAcrossRunsOfTheWholeProcess(t *
 	a = start(t, cfg)
 	assert.Equal(t, 2.0, wstest.DialWelcome(t, a.Gateway).MustCall("counter", "kept", "increment", nil))
 }
+
+// The big actor's seeded state is larger than a NATS message: it is
+// ephemeral, so seeding it works with the default storage.
+func TestStorage_TheBigActorIsEphemeral(t *testing.T) {
+	a := start(t, testConfig(t))
+	assert.Equal(t, 60000.0, wstest.DialWelcome(t, a.Gateway).MustCall("big", "b", "seed", map[string]any{"n": 60000}))
+}
