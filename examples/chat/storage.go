@@ -28,7 +28,7 @@ func storageFlags() *storageSettings {
 	s := &storageSettings{}
 	flag.StringVar(&s.dir, "data", defaultDataDir(), "directory where the rooms are kept across restarts (one chat server at a time)")
 	flag.BoolVar(&s.memory, "memory", false, "keep the rooms in memory only: they start empty at every start, and -data is not used")
-	flag.BoolVar(&s.relaxed, "relaxed", false, "write the rooms behind (zocket.Relaxed): results leave at once, and a crash loses the messages of the last "+
+	flag.BoolVar(&s.relaxed, "relaxed", false, "write the rooms behind (zocket.Relaxed): results leave at once, and a crash may lose the messages of the last "+
 		zocket.DefaultWriteBehind.String())
 	return s
 }
