@@ -54,7 +54,7 @@ type childLog struct {
 	sent bool
 }
 
-var listening = regexp.MustCompile(`msg="chat listening" url=(\S+)`)
+var listening = regexp.MustCompile(`msg="chat listening" url=(\S+)\n`)
 
 func (l *childLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
