@@ -86,7 +86,7 @@ func TestPage_RecoversAfterServerRestartOnSamePort(t *testing.T) {
 	stop()
 	require.NoError(t, browsertest.Until(ann, `document.body.dataset.status === "reconnecting"`), "the page notices the server is gone")
 
-	server(t, addr) // a new process: the room starts empty
+	server(t, addr) // a new server without storage (as with -memory): the room starts empty
 	require.NoError(t, chromedp.Do(ann, connected()), "the page reconnects by itself")
 	require.NoError(t, shows(ann, ""), "the state is the new server's snapshot")
 	bob := open(t, browser, "http://"+addr+"/?name=Bob")

@@ -23,6 +23,16 @@
 // DEPLOYMENT_ID (required with a control plane; "local" otherwise) and
 // API_PORT (runtime /health, default 8080).
 //
+// State: the runtime's actors are durable (zocket.WithStorage): their
+// state is kept in NATS JetStream by storage/natsstore, so it survives a
+// restart of the runtime, or a move to another runtime on the same NATS.
+// The embedded NATS server keeps its files in a temporary directory
+// removed at exit, so state outlives the runtime role but not the
+// process, unless -nats-dir DIR names a directory to keep (or -nats an
+// external server). -storage=memory keeps state in the runtime's memory
+// only, as for a benchmark of the transport alone. (The big actor, whose
+// state outgrows a NATS message, is ephemeral either way.)
+//
 // Metrics: the gateway's port and the runtime's API port serve /metrics,
 // in Prometheus's text format, next to /health: package otelzocket's
 // metrics (calls, their durations, mailbox depths, JetStream publish-to-ack
@@ -82,12 +92,14 @@ type config struct {
 	APIPort      int
 	NATSURL      string // "" runs an embedded server
 	NATSPort     int    // embedded server's port; 0 picks one
+	NATSDir      string // embedded server's files; "" for a temporary directory
 	ControlPlane string
 	Token        string
 	WorkspaceID  string
 	ProjectID    string
 	DeploymentID string
 	CPUProfile   string
+	Storage      string   // where the runtime keeps state: jetstream or memory
 	Metrics      bool     // serve /metrics (OpenTelemetry, Prometheus format)
 	Origins      []string // the gateway's OriginPatterns; none admits every origin
 }
@@ -117,12 +129,14 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&c.APIPort, "api-port", envInt("API_PORT", 8080), "runtime /health port (API_PORT)")
 	fs.StringVar(&c.NATSURL, "nats", getenv("NATS_URL"), "NATS server URL (NATS_URL); empty embeds one")
 	fs.IntVar(&c.NATSPort, "nats-port", 4222, "port of the embedded NATS server (0: any)")
+	fs.StringVar(&c.NATSDir, "nats-dir", "", "directory of the embedded NATS server's files, kept across runs (default: a temporary one, removed at exit)")
 	fs.StringVar(&c.ControlPlane, "control-plane", getenv("CONTROL_PLANE_URL"), "control plane URL (CONTROL_PLANE_URL)")
 	fs.StringVar(&c.Token, "token", env("CONTROL_PLANE_INTERNAL_TOKEN", "zocket-internal-dev-token"), "control plane bearer token (CONTROL_PLANE_INTERNAL_TOKEN)")
 	fs.StringVar(&c.WorkspaceID, "workspace", env("WORKSPACE_ID", "local-workspace"), "workspace id (WORKSPACE_ID)")
 	fs.StringVar(&c.ProjectID, "project", env("PROJECT_ID", "local-project"), "project id (PROJECT_ID)")
 	fs.StringVar(&c.DeploymentID, "deployment", getenv("DEPLOYMENT_ID"), "deployment id (DEPLOYMENT_ID)")
 	fs.BoolVar(&c.Metrics, "metrics", true, "serve Prometheus /metrics next to each /health (false: no observer at all)")
+	fs.StringVar(&c.Storage, "storage", storageJetStream, "where the runtime keeps its actors' state: jetstream (durable, in NATS) or memory (lost when the runtime stops)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile (NATS server included) to this file until exit")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -144,6 +158,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	case "gateway", "runtime", "both":
 	default:
 		return c, fmt.Errorf("-role must be gateway, runtime or both, not %q", c.Role)
+	}
+	if c.Storage != storageJetStream && c.Storage != storageMemory {
+		return c, fmt.Errorf("-storage must be %s or %s, not %q", storageJetStream, storageMemory, c.Storage)
 	}
 	if c.DeploymentID == "" && c.ControlPlane == "" {
 		c.DeploymentID = "local"

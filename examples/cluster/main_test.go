@@ -19,11 +19,24 @@ import (
 // start runs the cluster with cfg until the test ends.
 func start(t *testing.T, cfg config) addrs {
 	t.Helper()
+	a, _ := startStoppable(t, cfg)
+	return a
+}
+
+// startStoppable runs the cluster with cfg until stop, which waits for it
+// to shut down, or until the test ends.
+func startStoppable(t *testing.T, cfg config) (a addrs, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	got := make(chan addrs, 1)
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, cfg, slog.New(slog.DiscardHandler), func(a addrs) { got <- a }) }()
-	t.Cleanup(func() {
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
 		cancel()
 		select {
 		case err := <-done:
@@ -31,16 +44,17 @@ func start(t *testing.T, cfg config) addrs {
 		case <-time.After(15 * time.Second):
 			t.Error("cluster did not stop")
 		}
-	})
+	}
+	t.Cleanup(stop)
 	select {
-	case a := <-got:
-		return a
+	case a = <-got:
+		return a, stop
 	case err := <-done:
 		t.Fatalf("cluster did not start: %v", err)
 	case <-time.After(10 * time.Second):
 		t.Fatal("cluster did not start")
 	}
-	return addrs{}
+	return addrs{}, stop
 }
 
 func testConfig(t *testing.T, args ...string) config {

@@ -52,11 +52,13 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 	var a addrs
 	a.NATS = cfg.NATSURL
 	if a.NATS == "" {
-		dir, err := os.MkdirTemp("", "zocket-nats-*")
-		if err != nil {
-			return err
+		dir := cfg.NATSDir
+		if dir == "" {
+			if dir, err = os.MkdirTemp("", "zocket-nats-*"); err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
 		}
-		defer os.RemoveAll(dir)
 		srv, err := natsserver.Start(natsserver.Options{Port: cfg.NATSPort, StoreDir: dir})
 		if err != nil {
 			return fmt.Errorf("embedded NATS: %w", err)
@@ -101,6 +103,14 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 
 	if runtime {
 		appOpts := []zocket.Option{zocket.WithLogger(log)}
+		store, err := openStorage(ctx, cfg.Storage, nc, log)
+		if err != nil {
+			return err
+		}
+		if store != nil {
+			defer func() { err = errors.Join(err, store.Close()) }() // after the App's last writes (deferred below)
+			appOpts = append(appOpts, zocket.WithStorage(store))
+		}
 		rtOpts := natscluster.RuntimeOptions{Namespace: scope, DeploymentID: cfg.DeploymentID, Logger: log}
 		if m != nil {
 			appOpts = append(appOpts, zocket.WithObserver(m.obs))

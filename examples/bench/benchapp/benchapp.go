@@ -77,7 +77,9 @@ func NewApp(opts ...zocket.Option) *zocket.App {
 				return sent{N: len(c.State.Messages)}, nil
 			}),
 		)).
-		Register("big", zocket.NewActor[bigState]().Methods(
+		// big is ephemeral even with a Storage: a seeded state outgrows a
+		// NATS message (natsstore), and it measures patches, not storage.
+		Register("big", zocket.NewActor[bigState]().Durability(zocket.Ephemeral).Methods(
 			zocket.Method("seed", func(c *bc, in count) (int, error) {
 				c.State.Items = make([]item, in.N)
 				for i := range c.State.Items {
