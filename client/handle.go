@@ -226,10 +226,11 @@ func OnEvent[P any](h *Handle, ev *zocket.EventDef[P], fn func(P)) (off func()) 
 }
 
 // Subscribe registers fn for the instance's state (the decoded JSON; do not
-// modify it). The first state subscriber sends state:sub; fn is called at
-// once if a state is known (possibly stale, until the fresh snapshot
-// arrives), then after every update. Removing the last subscriber sends
-// state:unsub but keeps the last state (State still returns it).
+// modify it). The first state subscriber sends state:sub (resuming from
+// the state's version when known); fn is called at once if a state is
+// known (possibly stale, until the server's answer brings it up to date),
+// then after every update. Removing the last subscriber sends state:unsub
+// but keeps the last state (State still returns it).
 func (h *Handle) Subscribe(fn func(state any)) (off func()) {
 	return h.subscribe(func(s *statestore.Store) func() { return s.Subscribe(fn) })
 }

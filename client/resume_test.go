@@ -159,3 +159,12 @@ func TestSubscribe_AgainAfterUnsubscribingResumes(t *testing.T) {
 		assert.Equal(t, []string{subV, `{"type":"state:unsub","actor":"v","actorId":"x"}`, resumeV5}, s.frames())
 	})
 }
+
+func TestVersionedPatch_ThatFailsAsksForASnapshot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		_, log, s, _ := subscribedAt5(t)
+		feed(s, `{"type":"state:patch","actor":"v","actorId":"x","patches":[{"op":"replace","path":"/missing","value":1}],"version":6,"epoch":"e1"}`)
+		assert.Equal(t, []string{subV, subV}, s.frames(), "no version to resume from: the state left the history")
+		assert.Equal(t, []string{`{"n":5}`}, log.all(), "the failed patch changed nothing")
+	})
+}
