@@ -16,6 +16,15 @@
 // fresh snapshot. RPCs that were in flight are rejected (never re-sent);
 // RPCs issued while reconnecting wait up to their timeout.
 //
+// Resume (Go servers): a Go server sends state with a version and an
+// epoch. A handle that has a versioned state resubscribes naming it, and
+// the server sends only the patches it missed (or a snapshot when it
+// cannot, or nothing when the handle is current); events missed while
+// disconnected are not replayed. A versioned patch that does not follow
+// the state (a gap, or another epoch) is never applied: the handle asks
+// for the missing versions the same way. With a TypeScript server, which
+// sends no versions, nothing changes.
+//
 // Deviation from TS: with reconnect disabled, a drop
 // moves the status to Disconnected and new RPCs fail at once with
 // "WebSocket is not connected" (TS stays "reconnecting").

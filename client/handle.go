@@ -2,7 +2,6 @@ package client
 
 import (
 	"encoding/json"
-	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -39,6 +38,7 @@ type handleCore struct {
 	wantsEvents bool
 	wantsState  bool
 	store       *statestore.Store
+	resuming    bool // a state:sub for a gap is unanswered: send no other
 	dead        bool
 }
 
@@ -138,46 +138,32 @@ func (c *Client) orderedHandlesLocked() []*handleCore {
 	return hs
 }
 
-// resubscribe re-sends this handle's subscriptions after a socket opened.
+// resubscribe re-sends this handle's subscriptions after a socket opened;
+// the state subscription resumes from the version the handle has.
 func (h *handleCore) resubscribe() {
 	h.mu.Lock()
 	events, state := h.wantsEvents, h.wantsState
+	h.resuming = false // a new connection: a gap may ask again
 	h.mu.Unlock()
 	if events {
 		h.sendSub(protocol.TypeEventSub)
 	}
 	if state {
-		h.sendSub(protocol.TypeStateSub)
+		h.sendStateSub()
 	}
 }
 
 // receive routes an event, snapshot or patch for this pair.
 func (h *handleCore) receive(m *protocol.Message) {
+	if m.Type != protocol.TypeEvent {
+		h.receiveState(m)
+		return
+	}
 	h.mu.Lock()
-	store := h.store
 	ls := h.listeners[m.Event]
 	h.mu.Unlock()
-	switch m.Type {
-	case protocol.TypeEvent:
-		for _, l := range ls {
-			l.fn(m.Payload)
-		}
-	case protocol.TypeStateSnapshot:
-		if err := store.ApplySnapshot(m.State); err != nil {
-			h.c.opts.Logger.Warn("client: bad snapshot", "actor", h.key.actor, "actorId", h.key.id, "err", err)
-		}
-	case protocol.TypeStatePatch:
-		if _, err := store.ApplyPatch(m.Patches); err != nil {
-			// Never diverge silently: ask for a fresh snapshot.
-			h.c.opts.Logger.Warn("client: patch failed; re-subscribing for a snapshot", "actor", h.key.actor,
-				"actorId", h.key.id, "err", err)
-			h.mu.Lock()
-			want := h.wantsState
-			h.mu.Unlock()
-			if want && errors.Is(err, statestore.ErrPatch) {
-				h.sendSub(protocol.TypeStateSub)
-			}
-		}
+	for _, l := range ls {
+		l.fn(m.Payload)
 	}
 }
 
@@ -240,10 +226,11 @@ func OnEvent[P any](h *Handle, ev *zocket.EventDef[P], fn func(P)) (off func()) 
 }
 
 // Subscribe registers fn for the instance's state (the decoded JSON; do not
-// modify it). The first state subscriber sends state:sub; fn is called at
-// once if a state is known (possibly stale, until the fresh snapshot
-// arrives), then after every update. Removing the last subscriber sends
-// state:unsub but keeps the last state (State still returns it).
+// modify it). The first state subscriber sends state:sub (resuming from
+// the state's version when known); fn is called at once if a state is
+// known (possibly stale, until the server's answer brings it up to date),
+// then after every update. Removing the last subscriber sends state:unsub
+// but keeps the last state (State still returns it).
 func (h *Handle) Subscribe(fn func(state any)) (off func()) {
 	return h.subscribe(func(s *statestore.Store) func() { return s.Subscribe(fn) })
 }
@@ -262,7 +249,7 @@ func (h *Handle) subscribe(add func(*statestore.Store) func()) (off func()) {
 	store := core.store
 	core.mu.Unlock()
 	if first {
-		core.sendSub(protocol.TypeStateSub)
+		core.sendStateSub()
 	}
 	unsub := add(store)
 	var once sync.Once

@@ -10,6 +10,11 @@
 // owner can ask the server for a fresh snapshot: the state never silently
 // diverges.
 //
+// A Go server also sends each snapshot and patch with a version and an
+// epoch; ApplyVersionedSnapshot and ApplyVersionedPatch keep them, so that
+// the owner can resume after a reconnect (Version) and notice patches it
+// missed (a Gap outcome) instead of applying them out of order.
+//
 // Documents are immutable once published: applying a patch copies only the
 // containers on each operation's path, so a one-operation patch on a
 // 1,000-item list costs microseconds and never re-parses or re-encodes the
@@ -37,9 +42,10 @@ type Store struct {
 	mu        sync.Mutex
 	doc       any
 	has       bool
-	version   uint64
+	at        position // the state's place in the instance's history
+	gen       uint64   // counts updates
 	listeners []*listener
-	typed     map[reflect.Type]typedValue // decoded once per version
+	typed     map[reflect.Type]typedValue // decoded once per update
 }
 
 type listener struct {
@@ -47,47 +53,69 @@ type listener struct {
 }
 
 type typedValue struct {
-	version uint64
-	value   any
-	err     error
+	gen   uint64
+	value any
+	err   error
 }
 
 // New returns an empty Store: no state until the first snapshot.
 func New() *Store { return &Store{} }
 
-// ApplySnapshot replaces the state and notifies every listener.
+// ApplySnapshot replaces the state and notifies every listener. The
+// snapshot carries no version: the Store forgets the one it had (see
+// ApplyVersionedSnapshot).
 func (s *Store) ApplySnapshot(state json.RawMessage) error {
+	return s.applySnapshot(state, position{})
+}
+
+func (s *Store) applySnapshot(state json.RawMessage, at position) error {
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
 	doc, err := decode(state)
 	if err != nil {
 		return fmt.Errorf("statestore: snapshot: %w", err)
 	}
-	s.publish(doc)
+	s.publish(doc, at)
 	return nil
 }
 
 // ApplyPatch applies the operations of one state:patch message and, if
 // they all apply, notifies every listener once. A patch before any
 // snapshot is ignored (applied == false, nil error). If an operation fails
-// nothing changes and the error wraps ErrPatch.
+// nothing changes and the error wraps ErrPatch. The patch carries no
+// version: the Store forgets the one it had (see ApplyVersionedPatch).
 func (s *Store) ApplyPatch(ops []protocol.Op) (applied bool, err error) {
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
-	s.mu.Lock()
-	if !s.has {
-		s.mu.Unlock()
+	doc, has, _ := s.current()
+	if !has {
 		return false, nil
 	}
-	doc := s.doc
-	s.mu.Unlock()
+	if doc, err = patched(doc, ops); err != nil {
+		return false, err
+	}
+	s.publish(doc, position{})
+	return true, nil
+}
+
+// current returns the state and its place in the history.
+func (s *Store) current() (doc any, has bool, at position) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.doc, s.has, s.at
+}
+
+// patched returns doc with the operations of one message applied, or an
+// error wrapping ErrPatch; doc itself never changes.
+func patched(doc any, ops []protocol.Op) (any, error) {
+	var err error
 	a := applier{owned: map[unsafe.Pointer]bool{}}
 	for _, op := range ops {
 		var value any
 		hasValue := op.Value != nil
 		if hasValue {
 			if value, err = decode(op.Value); err != nil {
-				return false, fmt.Errorf("%w: %s %s: value: %v", ErrPatch, op.Op, op.Path, err)
+				return nil, fmt.Errorf("%w: %s %s: value: %v", ErrPatch, op.Op, op.Path, err)
 			}
 		}
 		switch op.Op {
@@ -96,18 +124,18 @@ func (s *Store) ApplyPatch(ops []protocol.Op) (applied bool, err error) {
 			continue // move, copy, test: never emitted by servers; ignored as TS does
 		}
 		if doc, err = a.apply(doc, op, value, hasValue); err != nil {
-			return false, err
+			return nil, err
 		}
 	}
-	s.publish(doc)
-	return true, nil
+	return doc, nil
 }
 
-// publish makes doc the state and calls the listeners with it.
-func (s *Store) publish(doc any) {
+// publish makes doc the state, at its place in the history, and calls the
+// listeners with it.
+func (s *Store) publish(doc any, at position) {
 	s.mu.Lock()
-	s.doc, s.has = doc, true
-	s.version++
+	s.doc, s.has, s.at = doc, true, at
+	s.gen++
 	ls := s.listeners
 	s.mu.Unlock()
 	for _, l := range ls {
@@ -177,12 +205,12 @@ func Typed[S any](s *Store) (S, bool, error) {
 	var zero S
 	t := reflect.TypeFor[S]()
 	s.mu.Lock()
-	doc, has, version := s.doc, s.has, s.version
+	doc, has, gen := s.doc, s.has, s.gen
 	if !has {
 		s.mu.Unlock()
 		return zero, false, nil
 	}
-	if tv, ok := s.typed[t]; ok && tv.version == version {
+	if tv, ok := s.typed[t]; ok && tv.gen == gen {
 		s.mu.Unlock()
 		v, _ := tv.value.(S)
 		return v, true, tv.err
@@ -194,11 +222,11 @@ func Typed[S any](s *Store) (S, bool, error) {
 		err = json.Unmarshal(b, &v)
 	}
 	s.mu.Lock()
-	if s.version == version {
+	if s.gen == gen {
 		if s.typed == nil {
 			s.typed = map[reflect.Type]typedValue{}
 		}
-		s.typed[t] = typedValue{version: version, value: v, err: err}
+		s.typed[t] = typedValue{gen: gen, value: v, err: err}
 	}
 	s.mu.Unlock()
 	return v, true, err

@@ -29,7 +29,10 @@ export interface ActorHandleBase<State = unknown> {
   /** Listens to one event; the first listener subscribes the connection to events. */
   on(event: string, listener: (payload: any) => void): Unsubscribe;
   state: {
-    /** The first listener subscribes to state; a known state is delivered at once. */
+    /**
+     * The first listener subscribes to state (with a Go server, resuming from the
+     * version of the state the handle has); a known state is delivered at once.
+     */
     subscribe(listener: (state: State) => void): Unsubscribe;
     /** The latest state, undefined before the first snapshot. */
     getSnapshot(): State | undefined;

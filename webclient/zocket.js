@@ -11,6 +11,17 @@
 // A method call's optional second argument { onChunk } receives the
 // partial results ("rpc:stream" messages) a streaming method sends before
 // its result.
+//
+// Resume: a Go server sends state with a "version" and an "epoch". A
+// handle that has a versioned state re-subscribes naming it (after a
+// reconnect, or when its state listeners come back), and the server sends
+// only the patches it missed, a snapshot when it cannot, or nothing when
+// the handle is current. A versioned patch that does not follow the state
+// (missed versions, another epoch) is never applied: the handle asks the
+// same way, once until a snapshot or the next patch arrives or the
+// connection is re-established; an older one is a duplicate, ignored.
+// Events missed while disconnected are not replayed. A TypeScript server
+// sends no versions: nothing changes.
 
 const RESERVED_CLIENT = new Set(["connection", "clientId", "$close", "$ready", "$status", "on", "then"]);
 let rpcCounter = 0; // shared by every client of the page, as in @zocket/client
@@ -98,6 +109,14 @@ function arrayIndex(arr, seg, add, op) {
   return i;
 }
 
+// versionOf returns the { version, epoch } a state message carries, or
+// null: "version" counts only as a non-negative integer, "epoch" is "" when
+// absent or not a string.
+function versionOf(msg) {
+  if (!Number.isSafeInteger(msg.version) || msg.version < 0) return null;
+  return { version: msg.version, epoch: typeof msg.epoch === "string" ? msg.epoch : "" };
+}
+
 function isObject(v) {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
@@ -128,6 +147,9 @@ class Actor {
     this.stateListeners = new Set();
     this.state = undefined;
     this.hasState = false;
+    this.version = undefined; // of the state, when the server sent one
+    this.epoch = "";
+    this.resuming = false; // a state:sub for a gap is unanswered: send no other
   }
 
   get wantsEvents() {
@@ -157,7 +179,7 @@ class Actor {
   subscribe(fn) {
     const entry = (s) => fn(s);
     this.stateListeners.add(entry);
-    if (this.stateListeners.size === 1) this.send("state:sub");
+    if (this.stateListeners.size === 1) this.sendStateSub();
     if (this.hasState) notify([entry], this.state);
     return () => {
       if (!this.stateListeners.delete(entry)) return;
@@ -165,9 +187,18 @@ class Actor {
     };
   }
 
+  // sendStateSub sends state:sub, naming the version and epoch of the
+  // state when they are known (resume).
+  sendStateSub() {
+    if (this.version === undefined) return this.send("state:sub");
+    const msg = { type: "state:sub", actor: this.name, actorId: this.id, version: this.version, epoch: this.epoch };
+    this.client.sendIfOpen(msg);
+  }
+
   resubscribe() {
+    this.resuming = false; // a new connection: a gap may ask again
     if (this.wantsEvents) this.send("event:sub");
-    if (this.wantsState) this.send("state:sub");
+    if (this.wantsState) this.sendStateSub();
   }
 
   receive(msg) {
@@ -176,24 +207,48 @@ class Actor {
         notify(this.events.get(msg.event) ?? [], msg.payload);
         break;
       case "state:snapshot":
-        this.setState(msg.state);
+        this.resuming = false;
+        this.setState(msg.state, versionOf(msg));
         break;
       case "state:patch":
-        if (!this.hasState || !Array.isArray(msg.patches)) return;
-        try {
-          this.setState(applyPatch(this.state, msg.patches));
-        } catch (err) {
-          // Keep the last good state and ask for a fresh snapshot.
-          console.warn("zocket:", err.message);
-          if (this.wantsState) this.send("state:sub");
-        }
+        this.patch(msg);
         break;
     }
   }
 
-  setState(state) {
+  patch(msg) {
+    if (!this.hasState || !Array.isArray(msg.patches)) return;
+    const at = versionOf(msg);
+    if (at && (this.version === undefined || at.epoch !== this.epoch || at.version > this.version + 1)) {
+      if (this.wantsState && !this.resuming) {
+        this.resuming = true;
+        this.sendStateSub();
+      }
+      return; // a gap, or another epoch: never applied
+    }
+    if (at && at.version <= this.version) return; // a duplicate
+    let state;
+    try {
+      state = applyPatch(this.state, msg.patches);
+    } catch (err) {
+      // Keep the last good state, which no longer follows the history,
+      // and ask for a fresh snapshot.
+      console.warn("zocket:", err.message);
+      this.version = undefined;
+      if (this.wantsState) this.send("state:sub");
+      return;
+    }
+    if (at) this.resuming = false;
+    this.setState(state, at);
+  }
+
+  // setState publishes state, at its place in the instance's history
+  // ({ version, epoch }, or null when the message had no version).
+  setState(state, at) {
     this.state = state;
     this.hasState = true;
+    this.version = at ? at.version : undefined;
+    this.epoch = at ? at.epoch : "";
     notify(this.stateListeners, state);
   }
 
@@ -223,6 +278,8 @@ class Actor {
     this.stateListeners.clear();
     this.state = undefined;
     this.hasState = false;
+    this.version = undefined;
+    this.resuming = false;
     this.client.actors.delete(this.client.key(this.name, this.id));
   }
 
