@@ -49,7 +49,7 @@ func TestReconnect_ReplaysSubscriptionsInOrder(t *testing.T) {
 		h.On("message", func(json.RawMessage) {})
 		h.Subscribe(func(any) {})
 		want := []string{`{"type":"event:sub","actor":"chat","actorId":"room-reconnect"}`,
-			`{"type":"state:sub","actor":"chat","actorId":"room-reconnect"}`}
+			`{"type":"state:sub","actor":"chat","actorId":"room-reconnect","version":0,"epoch":""}`}
 		assert.Equal(t, want, s1.frames())
 		s1.drop("dropped")
 		s2 := n.next(t)
@@ -220,7 +220,7 @@ func TestHandle_SubscribesLazily(t *testing.T) {
 		u1 := h.Subscribe(func(any) { got.Add(1) })
 		u2 := h.Subscribe(func(any) {})
 		assert.Len(t, s.frames(), 3)
-		assert.Equal(t, `{"type":"state:sub","actor":"chat","actorId":"lazy"}`, s.frames()[2])
+		assert.Equal(t, `{"type":"state:sub","actor":"chat","actorId":"lazy","version":0,"epoch":""}`, s.frames()[2])
 		s.receive(`{"type":"state:snapshot","actor":"chat","actorId":"lazy","state":{"n":1}}`)
 		synctest.Wait()
 		require.Equal(t, int32(1), got.Load(), "snapshot delivered")
@@ -233,7 +233,7 @@ func TestHandle_SubscribesLazily(t *testing.T) {
 		var stale any
 		h.Subscribe(func(v any) { stale = v })
 		assert.Equal(t, st, stale, "a new subscriber gets the stale state at once")
-		assert.Equal(t, `{"type":"state:sub","actor":"chat","actorId":"lazy"}`, s.frames()[4])
+		assert.Equal(t, `{"type":"state:sub","actor":"chat","actorId":"lazy","version":0,"epoch":""}`, s.frames()[4])
 	})
 }
 
@@ -343,7 +343,7 @@ func TestPatchFailureResubscribes(t *testing.T) {
 		s.receive(`{"type":"state:patch","actor":"p","actorId":"x","patches":[{"op":"replace","path":"/missing/deep","value":1}]}`)
 		synctest.Wait()
 		require.Len(t, s.frames(), 2, "re-subscribed")
-		assert.Equal(t, `{"type":"state:sub","actor":"p","actorId":"x"}`, s.frames()[1])
+		assert.Equal(t, `{"type":"state:sub","actor":"p","actorId":"x","version":0,"epoch":""}`, s.frames()[1])
 		s.receive(`{"type":"state:snapshot","actor":"p","actorId":"x","state":{"a":[1,2]}}`)
 		synctest.Wait()
 		mu.Lock()

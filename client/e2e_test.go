@@ -156,7 +156,7 @@ func TestHandle_RefCountedWithDeferredRelease(t *testing.T) {
 		_, err := h2.Call(context.Background(), "addMember", map[string]any{"name": "a"})
 		require.NoError(t, err)
 		settle()
-		assert.Equal(t, []string{`{"type":"state:sub","actor":"chat","actorId":"r"}`}, subs(), "releasing one of two references sends nothing")
+		assert.Equal(t, []string{`{"type":"state:sub","actor":"chat","actorId":"r","version":0,"epoch":""}`}, subs(), "releasing one of two references sends nothing")
 
 		// Release and re-acquire at once: no traffic, subscriptions keep working.
 		h2.Release()
@@ -173,7 +173,7 @@ func TestHandle_RefCountedWithDeferredRelease(t *testing.T) {
 		// The last release unsubscribes after the delay.
 		h3.Release()
 		settle()
-		assert.Equal(t, []string{`{"type":"state:sub","actor":"chat","actorId":"r"}`,
+		assert.Equal(t, []string{`{"type":"state:sub","actor":"chat","actorId":"r","version":0,"epoch":""}`,
 			`{"type":"state:unsub","actor":"chat","actorId":"r"}`}, subs())
 	})
 }

@@ -18,16 +18,15 @@ import (
 // patch arrives, or the connection is re-established.
 
 // sendStateSub sends state:sub for this pair, with the version and epoch
-// of the state the handle has, if it knows them.
+// of the state the handle has; version 0 and no epoch when it has none,
+// which asks a Go server for versioned frames (it sends them only to
+// subscribers that ask) and gets a snapshot.
 func (h *handleCore) sendStateSub() {
 	h.mu.Lock()
 	store := h.store
 	h.mu.Unlock()
-	frame := protocol.AppendSub(nil, protocol.TypeStateSub, h.key.actor, h.key.id)
-	if v, epoch, ok := store.Version(); ok {
-		frame = protocol.AppendResume(nil, h.key.actor, h.key.id, v, epoch)
-	}
-	h.c.sendBestEffort(frame)
+	v, epoch, _ := store.Version()
+	h.c.sendBestEffort(protocol.AppendResume(nil, h.key.actor, h.key.id, v, epoch))
 }
 
 // receiveState applies a state:snapshot or state:patch to the store.

@@ -33,7 +33,7 @@ func (l *stateLog) all() []string {
 
 // Frames of instance v/x, as a Go server sends them.
 const (
-	subV     = `{"type":"state:sub","actor":"v","actorId":"x"}`
+	subV     = `{"type":"state:sub","actor":"v","actorId":"x","version":0,"epoch":""}`
 	snapV5   = `{"type":"state:snapshot","actor":"v","actorId":"x","state":{"n":5},"version":5,"epoch":"e1"}`
 	resumeV5 = `{"type":"state:sub","actor":"v","actorId":"x","version":5,"epoch":"e1"}`
 )

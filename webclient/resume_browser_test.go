@@ -96,7 +96,7 @@ func (s *scripted) subscribe(t *testing.T) *websocket.Conn {
 		return true;`)
 	ws := s.accept(t)
 	s.expect(t, ws, `{"type":"event:sub","actor":"v","actorId":"x"}`)
-	s.expect(t, ws, `{"type":"state:sub","actor":"v","actorId":"x"}`)
+	s.expect(t, ws, `{"type":"state:sub","actor":"v","actorId":"x","version":0,"epoch":""}`)
 	return ws
 }
 
@@ -153,5 +153,5 @@ func TestClient_ResumesFromTheVersionItHasAfterAReconnect(t *testing.T) {
 	require.NoError(t, ws.Close(websocket.StatusGoingAway, "restart"))
 	ws = s.accept(t)
 	s.expect(t, ws, `{"type":"event:sub","actor":"v","actorId":"x"}`)
-	s.expect(t, ws, `{"type":"state:sub","actor":"v","actorId":"x"}`)
+	s.expect(t, ws, `{"type":"state:sub","actor":"v","actorId":"x","version":0,"epoch":""}`)
 }

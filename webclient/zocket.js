@@ -188,10 +188,12 @@ class Actor {
   }
 
   // sendStateSub sends state:sub, naming the version and epoch of the
-  // state when they are known (resume).
+  // state it has (resume); version 0 and no epoch when it has none, which
+  // asks a Go server for versioned frames and gets a snapshot.
   sendStateSub() {
-    if (this.version === undefined) return this.send("state:sub");
-    const msg = { type: "state:sub", actor: this.name, actorId: this.id, version: this.version, epoch: this.epoch };
+    const known = this.version !== undefined;
+    const msg = { type: "state:sub", actor: this.name, actorId: this.id,
+      version: known ? this.version : 0, epoch: known ? this.epoch : "" };
     this.client.sendIfOpen(msg);
   }
 
@@ -235,7 +237,7 @@ class Actor {
       // and ask for a fresh snapshot.
       console.warn("zocket:", err.message);
       this.version = undefined;
-      if (this.wantsState) this.send("state:sub");
+      if (this.wantsState) this.sendStateSub();
       return;
     }
     if (at) this.resuming = false;
