@@ -1,0 +1,102 @@
+package wscore_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/zocket-go/zocket/transport/wscore"
+)
+
+// fill returns a Backlog holding frames frames of size bytes each.
+func fill(frames, size int) *wscore.Backlog {
+	var b wscore.Backlog
+	for range frames {
+		b.Add(size)
+	}
+	return &b
+}
+
+func TestBacklog_FullAtEitherBoundCheckedBeforeTheFrame(t *testing.T) {
+	o := &wscore.Options{SendQueue: 8, SendQueueBytes: 1000}
+	assert.False(t, fill(0, 0).Full(o), "an empty queue takes a frame of any size")
+	assert.False(t, fill(1, 999).Full(o), "below the byte bound a big frame still fits")
+	assert.True(t, fill(1, 1000).Full(o), "at the byte bound")
+	assert.False(t, fill(7, 1).Full(o))
+	assert.True(t, fill(8, 1).Full(o), "at the frame bound")
+}
+
+func TestBacklog_HighWaterIsHalfOfEitherBound(t *testing.T) {
+	o := &wscore.Options{SendQueue: 8, SendQueueBytes: 1000}
+	assert.False(t, fill(3, 100).High(o))
+	assert.True(t, fill(4, 1).High(o), "half the frames")
+	assert.True(t, fill(1, 500).High(o), "half the bytes")
+}
+
+func TestBacklog_LowWaterIsAQuarterOfBothBounds(t *testing.T) {
+	o := &wscore.Options{SendQueue: 8, SendQueueBytes: 1000}
+	assert.True(t, fill(1, 249).Low(o))
+	assert.False(t, fill(2, 1).Low(o), "a quarter of the frames")
+	assert.False(t, fill(1, 250).Low(o), "a quarter of the bytes")
+}
+
+func TestBacklog_SmallBoundsStillDrainAndAcceptAnEmptyQueue(t *testing.T) {
+	o := &wscore.Options{SendQueue: 1, SendQueueBytes: 1}
+	assert.False(t, fill(0, 0).High(o), "QueueState takes a frame into an empty queue")
+	assert.True(t, fill(0, 0).Low(o), "an empty queue is drained")
+	assert.False(t, fill(1, 0).Low(o))
+}
+
+func TestBacklog_RemoveUncountsWrittenFrames(t *testing.T) {
+	b := fill(3, 10)
+	b.Remove([][]byte{make([]byte, 10), make([]byte, 10)})
+	frames, bytes := b.Len()
+	assert.Equal(t, 1, frames)
+	assert.Equal(t, 10, bytes)
+	b.RemoveN(1, 10)
+	frames, bytes = b.Len()
+	assert.Zero(t, frames)
+	assert.Zero(t, bytes)
+}
+
+func TestBacklog_OnDrainedIsDueAtOnceWhenLowOrClosed(t *testing.T) {
+	o := &wscore.Options{SendQueue: 8, SendQueueBytes: 1000}
+	assert.True(t, fill(1, 1).OnDrained(o, false, func() {}), "below the low-water mark")
+	assert.True(t, fill(8, 1).OnDrained(o, true, func() {}), "closed")
+	assert.False(t, fill(8, 1).OnDrained(o, false, func() {}), "registered")
+}
+
+func TestBacklog_DrainedHandsEachCallbackBackOnceBelowLowWater(t *testing.T) {
+	o := &wscore.Options{SendQueue: 8, SendQueueBytes: 1000}
+	b := fill(4, 1)
+	calls := 0
+	assert.False(t, b.OnDrained(o, false, func() { calls++ }))
+	assert.Nil(t, b.Drained(o, false), "still above the low-water mark")
+	b.RemoveN(3, 3)
+	fns := b.Drained(o, false)
+	assert.Len(t, fns, 1)
+	for _, fn := range fns {
+		fn()
+	}
+	assert.Nil(t, b.Drained(o, true), "handed back once")
+	assert.Equal(t, 1, calls)
+}
+
+func TestBacklog_DrainedHandsEverythingBackOnClose(t *testing.T) {
+	o := &wscore.Options{SendQueue: 8, SendQueueBytes: 1000}
+	b := fill(8, 1)
+	b.OnDrained(o, false, func() {})
+	b.OnDrained(o, false, func() {})
+	assert.Len(t, b.Drained(o, true), 2)
+}
+
+func TestBacklog_DrainedAllocatesNothingWithoutCallbacks(t *testing.T) {
+	o := &wscore.Options{SendQueue: 8, SendQueueBytes: 1000}
+	b := fill(1, 1)
+	assert.Zero(t, testing.AllocsPerRun(100, func() {
+		b.Add(10)
+		_ = b.High(o)
+		b.RemoveN(1, 10)
+		_ = b.Drained(o, false)
+	}))
+}
