@@ -1,5 +1,7 @@
 package wscore
 
+import "sync"
+
 // Backlog counts the frames and payload bytes of a connection's outbound
 // queue, from the moment each is queued until it is written, against the
 // bounds of Options, and keeps the callbacks registered with
@@ -22,10 +24,12 @@ package wscore
 //
 // The zero value is an empty Backlog. It is not safe for concurrent use:
 // the transport guards it with its connection's lock, and calls the
-// callbacks that Drained and OnDrained hand back after releasing it.
+// callbacks that Drained hands back after releasing it. QueueState and
+// OnDrained take that lock themselves.
 type Backlog struct {
 	frames  int
 	bytes   int
+	closed  bool
 	drained []func()
 }
 
@@ -56,6 +60,21 @@ func (b *Backlog) Add(n int) {
 	b.bytes += n
 }
 
+// QueueState is zocket.StateQueuer.QueueState for a connection whose lock
+// is mu and whose frames waiting to be written are *queue: it appends
+// frame to *queue and counts it, unless the connection is closed or the
+// queue is at its high-water mark.
+func (b *Backlog) QueueState(mu sync.Locker, o *Options, queue *[][]byte, frame []byte) bool {
+	mu.Lock()
+	defer mu.Unlock()
+	if b.closed || b.High(o) {
+		return false
+	}
+	*queue = append(*queue, frame)
+	b.Add(len(frame))
+	return true
+}
+
 // Remove uncounts frames that left the queue, written or discarded.
 func (b *Backlog) Remove(frames [][]byte) {
 	n := 0
@@ -71,24 +90,32 @@ func (b *Backlog) RemoveN(frames, n int) {
 	b.bytes -= n
 }
 
-// OnDrained registers fn to be handed back by Drained. When fn is due at
-// once, because the connection is closed or the queue is below its
-// low-water mark, it is not registered and OnDrained reports true: the
-// caller calls fn after releasing its lock.
-func (b *Backlog) OnDrained(o *Options, closed bool, fn func()) (due bool) {
-	if closed || b.Low(o) {
-		return true
+// Close records that the connection is closing: QueueState refuses from
+// now on and every OnDrained callback is due.
+func (b *Backlog) Close() { b.closed = true }
+
+// OnDrained is zocket.StateQueuer.OnDrained for a connection whose lock is
+// mu: it calls fn at once, after releasing mu, when the connection is
+// closed or the queue is below its low-water mark, and otherwise keeps it
+// for Drained.
+func (b *Backlog) OnDrained(mu sync.Locker, o *Options, fn func()) {
+	mu.Lock()
+	due := b.closed || b.Low(o)
+	if !due {
+		b.drained = append(b.drained, fn)
 	}
-	b.drained = append(b.drained, fn)
-	return false
+	mu.Unlock()
+	if due {
+		fn()
+	}
 }
 
 // Drained returns the registered callbacks that are due, forgetting them:
 // all of them when the connection is closed or the queue is below its
 // low-water mark, none otherwise. The caller calls them after releasing
 // its lock. It allocates nothing.
-func (b *Backlog) Drained(o *Options, closed bool) []func() {
-	if len(b.drained) == 0 || !closed && !b.Low(o) {
+func (b *Backlog) Drained(o *Options) []func() {
+	if len(b.drained) == 0 || !b.closed && !b.Low(o) {
 		return nil
 	}
 	fns := b.drained

@@ -1,6 +1,7 @@
 package wscore_test
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -59,44 +60,75 @@ func TestBacklog_RemoveUncountsWrittenFrames(t *testing.T) {
 	assert.Zero(t, bytes)
 }
 
-func TestBacklog_OnDrainedIsDueAtOnceWhenLowOrClosed(t *testing.T) {
+func TestBacklog_QueueStateRefusesAtHighWaterAndOnceClosed(t *testing.T) {
 	o := &wscore.Options{SendQueue: 8, SendQueueBytes: 1000}
-	assert.True(t, fill(1, 1).OnDrained(o, false, func() {}), "below the low-water mark")
-	assert.True(t, fill(8, 1).OnDrained(o, true, func() {}), "closed")
-	assert.False(t, fill(8, 1).OnDrained(o, false, func() {}), "registered")
+	var mu sync.Mutex
+	var queue [][]byte
+	b := fill(3, 1)
+	assert.True(t, b.QueueState(&mu, o, &queue, []byte("abc")))
+	assert.Len(t, queue, 1)
+	frames, bytes := b.Len()
+	assert.Equal(t, 4, frames)
+	assert.Equal(t, 6, bytes)
+	assert.False(t, b.QueueState(&mu, o, &queue, []byte("d")), "at the high-water mark")
+	assert.Len(t, queue, 1, "a refused frame changes nothing")
+	b.RemoveN(4, 6)
+	b.Close()
+	assert.False(t, b.QueueState(&mu, o, &queue, []byte("d")), "closed")
+}
+
+func TestBacklog_OnDrainedRunsAtOnceWhenLowOrClosed(t *testing.T) {
+	o := &wscore.Options{SendQueue: 8, SendQueueBytes: 1000}
+	var mu sync.Mutex
+	ran := 0
+	fill(1, 1).OnDrained(&mu, o, func() { ran++ })
+	assert.Equal(t, 1, ran, "below the low-water mark")
+	closed := fill(8, 1)
+	closed.Close()
+	closed.OnDrained(&mu, o, func() { ran++ })
+	assert.Equal(t, 2, ran, "closed")
+	assert.True(t, mu.TryLock(), "the lock is released")
+	mu.Unlock()
+	fill(8, 1).OnDrained(&mu, o, func() { ran++ })
+	assert.Equal(t, 2, ran, "kept for later")
 }
 
 func TestBacklog_DrainedHandsEachCallbackBackOnceBelowLowWater(t *testing.T) {
 	o := &wscore.Options{SendQueue: 8, SendQueueBytes: 1000}
+	var mu sync.Mutex
 	b := fill(4, 1)
 	calls := 0
-	assert.False(t, b.OnDrained(o, false, func() { calls++ }))
-	assert.Nil(t, b.Drained(o, false), "still above the low-water mark")
+	b.OnDrained(&mu, o, func() { calls++ })
+	assert.Nil(t, b.Drained(o), "still above the low-water mark")
 	b.RemoveN(3, 3)
-	fns := b.Drained(o, false)
+	fns := b.Drained(o)
 	assert.Len(t, fns, 1)
 	for _, fn := range fns {
 		fn()
 	}
-	assert.Nil(t, b.Drained(o, true), "handed back once")
+	b.Close()
+	assert.Nil(t, b.Drained(o), "handed back once")
 	assert.Equal(t, 1, calls)
 }
 
-func TestBacklog_DrainedHandsEverythingBackOnClose(t *testing.T) {
+func TestBacklog_DrainedHandsEverythingBackOnceClosed(t *testing.T) {
 	o := &wscore.Options{SendQueue: 8, SendQueueBytes: 1000}
+	var mu sync.Mutex
 	b := fill(8, 1)
-	b.OnDrained(o, false, func() {})
-	b.OnDrained(o, false, func() {})
-	assert.Len(t, b.Drained(o, true), 2)
+	b.OnDrained(&mu, o, func() {})
+	b.OnDrained(&mu, o, func() {})
+	assert.Nil(t, b.Drained(o))
+	b.Close()
+	assert.Len(t, b.Drained(o), 2)
 }
 
-func TestBacklog_DrainedAllocatesNothingWithoutCallbacks(t *testing.T) {
+func TestBacklog_CountingAllocatesNothingWithoutCallbacks(t *testing.T) {
 	o := &wscore.Options{SendQueue: 8, SendQueueBytes: 1000}
 	b := fill(1, 1)
 	assert.Zero(t, testing.AllocsPerRun(100, func() {
 		b.Add(10)
-		_ = b.High(o)
+		_ = b.Full(o)
 		b.RemoveN(1, 10)
-		_ = b.Drained(o, false)
+		_ = b.Drained(o)
 	}))
 }
