@@ -114,9 +114,9 @@ type size struct {
 // Shouted is the event of the contract's test actor: n bytes of text.
 var Shouted = zocket.Event[string]("shouted")
 
-// App returns the contract's app, built with opts: actor "blob" with add({n}) (appends n
-// bytes to the state), echoSize({n}) (returns n bytes), shout({n})
-// (broadcasts Shouted with n bytes), hold() (returns at
+// App returns the contract's app, built with opts: actor "blob" with
+// add({n}) (appends n bytes to the state), echoSize({n}) (returns n
+// bytes), shout({n}) (broadcasts Shouted with n bytes), hold() (returns at
 // once here; see holdingApp), who() (the caller's identity), and
 // onConnect/onDisconnect hooks that record client ids in Seen ("gone:" + id
 // when it leaves).
