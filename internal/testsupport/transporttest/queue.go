@@ -106,18 +106,35 @@ func (d *drainCounter) await(t *testing.T, what string) {
 	}
 }
 
-// State frames are refused from the high-water mark (half of SendQueue)
-// without closing anything; OnDrained's callback runs once, after the
-// client read the queue down; then state frames are taken again.
+// State frames are refused from the high-water mark (half of SendQueue
+// frames, or half of SendQueueBytes bytes) without closing anything;
+// OnDrained's callback runs once, after the client read the queue down;
+// then state frames are taken again.
 func stateFramesRefusedAtHighWaterWithoutClosing(t *testing.T, h harness) {
-	s, url := h.start(t, App(), wscore.Options{SendQueue: 8, SendQueueBytes: 1 << 30, PingInterval: -1})
+	for name, bound := range map[string]struct {
+		opts wscore.Options
+		high int // frames at the high-water mark
+	}{
+		"Frames": {wscore.Options{SendQueue: 8, SendQueueBytes: 1 << 30}, 4},
+		"Bytes":  {wscore.Options{SendQueue: 1 << 20, SendQueueBytes: 4 * bigFrame}, 2},
+	} {
+		t.Run(name, func(t *testing.T) {
+			bound.opts.PingInterval = -1
+			refusedAtHighWater(t, h, bound.opts, bound.high)
+		})
+	}
+}
+
+func refusedAtHighWater(t *testing.T, h harness, opts wscore.Options, high int) {
+	s, url := h.start(t, App(), opts)
 	p := dialPaused(t, url)
 	q := p.queuer(s)
 
 	n := fillUntilRefused(t, q)
-	assert.GreaterOrEqual(t, n, 4, "half of 8 frames is the high-water mark")
+	assert.GreaterOrEqual(t, n, high, "taken up to the high-water mark")
 	assert.False(t, q.QueueState([]byte(`{"type":"state:patch"}`)), "still at the high-water mark")
 	require.NoError(t, q.Queue([]byte(`{"type":"event","n":1}`)), "other frames are still taken")
+	q.Flush(false)
 	assert.Equal(t, 1, s.Len(), "refusing closes nothing")
 
 	drained := newDrainCounter()
@@ -164,7 +181,7 @@ func onDrainedRunsWhenTheConnectionCloses(t *testing.T, h harness) {
 func byteBoundClosesASlowConsumer(t *testing.T, h harness) {
 	closed := make(chan string, 1)
 	_, url := h.start(t, App(), wscore.Options{
-		SendQueue: 1 << 20, SendQueueBytes: 1 << 20, PingInterval: -1,
+		SendQueue: 1 << 20, SendQueueBytes: 1 << 20, PingInterval: -1, WriteTimeout: wstest.Patience,
 		OnSlowConsumer: func(id string) { closed <- id },
 	})
 	slow := dialPaused(t, url)
@@ -199,7 +216,7 @@ func byteBoundClosesASlowConsumer(t *testing.T, h harness) {
 // A frame larger than SendQueueBytes still goes out when the queue is
 // below its bound (a big snapshot could never be sent otherwise), and the
 // connection stays open.
-func frameOverTheByteBoundGoesOutAlone(t *testing.T, h harness) {
+func frameOverTheByteBoundStillGoesOut(t *testing.T, h harness) {
 	s, url := h.start(t, App(), wscore.Options{SendQueueBytes: 64 << 10})
 	c := wstest.DialWelcome(t, url)
 	got := c.MustCall("blob", "big", "echoSize", map[string]any{"n": 256 << 10})

@@ -98,7 +98,7 @@ var contract = []struct {
 	{"StateFramesRefusedAtHighWaterWithoutClosing", stateFramesRefusedAtHighWaterWithoutClosing},
 	{"OnDrainedRunsWhenTheConnectionCloses", onDrainedRunsWhenTheConnectionCloses},
 	{"ByteBoundClosesASlowConsumer", byteBoundClosesASlowConsumer},
-	{"FrameOverTheByteBoundGoesOutAlone", frameOverTheByteBoundGoesOutAlone},
+	{"FrameOverTheByteBoundStillGoesOut", frameOverTheByteBoundStillGoesOut},
 }
 
 // BlobState is the state of the contract's test actor.
