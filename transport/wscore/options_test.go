@@ -11,9 +11,9 @@ import (
 )
 
 func TestValidate_ReportsEveryNegativeField(t *testing.T) {
-	err := wscore.Options{ReadLimit: -1, PingTimeout: -1, SendQueue: -1, WriteTimeout: -1}.Validate()
+	err := wscore.Options{ReadLimit: -1, PingTimeout: -1, SendQueue: -1, SendQueueBytes: -1, WriteTimeout: -1}.Validate()
 	require.ErrorIs(t, err, wscore.ErrInvalidOptions)
-	for _, field := range []string{"ReadLimit", "PingTimeout", "SendQueue", "WriteTimeout"} {
+	for _, field := range []string{"ReadLimit", "PingTimeout", "SendQueue", "SendQueueBytes", "WriteTimeout"} {
 		assert.ErrorContains(t, err, field)
 	}
 }
@@ -29,6 +29,7 @@ func TestWithDefaults_ReplacesZeroFieldsOnly(t *testing.T) {
 	assert.Equal(t, time.Duration(-1), o.PingInterval, "pings stay disabled")
 	assert.Equal(t, wscore.DefaultPingTimeout, o.PingTimeout)
 	assert.Equal(t, 7, o.SendQueue)
+	assert.Equal(t, wscore.DefaultSendQueueBytes, o.SendQueueBytes)
 	assert.Equal(t, wscore.DefaultWriteTimeout, o.WriteTimeout)
 	assert.NotNil(t, o.Logger)
 }

@@ -2,8 +2,8 @@
 // whatever library does its framing: the common Options with their
 // defaults and validation, admission (origin check and authentication
 // before the upgrade), the close codes and reasons a server sends, the
-// errors a connection's Send returns, client ids, and the lifecycle of
-// Serve.
+// errors a connection's Send returns, client ids, the accounting of a
+// connection's outbound queue (Backlog), and the lifecycle of Serve.
 //
 // transport/wshttp (github.com/coder/websocket) and transport/wsepoll
 // (github.com/gobwas/ws) are built on it; a transport of your own can be
@@ -35,7 +35,10 @@ const (
 	DefaultPingInterval = 30 * time.Second
 	DefaultPingTimeout  = 15 * time.Second
 	DefaultSendQueue    = 1024
-	DefaultWriteTimeout = 10 * time.Second
+	// DefaultSendQueueBytes leaves room for a few state snapshots of
+	// several megabytes while bounding what a stalled client holds.
+	DefaultSendQueueBytes = 16 << 20
+	DefaultWriteTimeout   = 10 * time.Second
 )
 
 // Options are the settings every WebSocket server transport has. A zero
@@ -63,9 +66,24 @@ type Options struct {
 	// PingTimeout is how long a pinged peer has to answer (default 15s).
 	PingTimeout time.Duration
 	// SendQueue bounds a connection's outbound queue in frames (default
-	// 1024). A client that falls further behind is closed with 1008
-	// (policy violation) and ReasonSlowConsumer.
+	// 1024). A frame queued while the queue holds SendQueue frames closes
+	// the connection with 1008 (policy violation) and ReasonSlowConsumer.
+	// A frame counts from the moment it is queued until it is written to
+	// the socket.
 	SendQueue int
+	// SendQueueBytes bounds a connection's outbound queue in bytes of
+	// payload (default 16 MiB): a frame queued while the queue holds
+	// SendQueueBytes bytes or more closes the connection like SendQueue.
+	// The bound is checked before the frame is added, so the queue may
+	// exceed it by one frame, and a single frame larger than the bound
+	// (a big state snapshot) still goes out when the queue is below it.
+	//
+	// State frames queued with zocket.StateQueuer.QueueState are refused,
+	// and the connection stays open, from the high-water mark on: half
+	// of SendQueue frames or half of SendQueueBytes bytes. OnDrained
+	// callbacks run once the queue is below its low-water mark, a quarter
+	// of both bounds (Backlog).
+	SendQueueBytes int
 	// OnSlowConsumer, if set, is called with the client id of each
 	// connection closed as a slow consumer, for metrics (otelzocket's
 	// Observer.SlowConsumerClosed fits). It must not block.
@@ -88,6 +106,7 @@ func (o Options) Validate() error {
 		NotNegative("ReadLimit", o.ReadLimit),
 		NotNegative("PingTimeout", o.PingTimeout),
 		NotNegative("SendQueue", o.SendQueue),
+		NotNegative("SendQueueBytes", o.SendQueueBytes),
 		NotNegative("WriteTimeout", o.WriteTimeout),
 	)
 }
@@ -108,6 +127,7 @@ func (o Options) WithDefaults() Options {
 	o.PingInterval = Default(o.PingInterval, DefaultPingInterval)
 	o.PingTimeout = Default(o.PingTimeout, DefaultPingTimeout)
 	o.SendQueue = Default(o.SendQueue, DefaultSendQueue)
+	o.SendQueueBytes = Default(o.SendQueueBytes, DefaultSendQueueBytes)
 	o.WriteTimeout = Default(o.WriteTimeout, DefaultWriteTimeout)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -140,8 +160,9 @@ const (
 
 // Errors returned by a connection's Send.
 var (
-	// ErrSlowConsumer: the outbound queue overflowed; the connection is
-	// being closed with StatusPolicyViolation.
+	// ErrSlowConsumer: the outbound queue was full (Options.SendQueue or
+	// Options.SendQueueBytes); the connection is being closed with
+	// StatusPolicyViolation.
 	ErrSlowConsumer = errors.New("wscore: slow consumer")
 	// ErrClosed: the connection is closed or closing.
 	ErrClosed = errors.New("wscore: connection closed")

@@ -40,14 +40,15 @@ type conn struct {
 	pingSent     atomic.Int64 // when an unanswered ping was queued; 0: none
 
 	mu        sync.Mutex
-	writing   bool        // a goroutine holds the writer role
-	room      bool        // the writer role waits for room in the socket
-	writable  bool        // the socket reported room since the last write
-	closeSent bool        // the close frame is written (or being written)
-	queue     [][]byte    // text frames waiting to be written
-	ctrl      []byte      // encoded control frames due (pong, ping), written first
-	wr        *writeState // the batch being written; non-nil only while writing
-	cl        *closing    // non-nil once a close is under way: no more data frames
+	writing   bool           // a goroutine holds the writer role
+	room      bool           // the writer role waits for room in the socket
+	writable  bool           // the socket reported room since the last write
+	closeSent bool           // the close frame is written (or being written)
+	queue     [][]byte       // text frames waiting to be written
+	backlog   wscore.Backlog // queue and the batch being written
+	ctrl      []byte         // encoded control frames due (pong, ping), written first
+	wr        *writeState    // the batch being written; non-nil only while writing
+	cl        *closing       // non-nil once a close is under way: no more data frames
 }
 
 // closing is the close under way on a connection.
@@ -68,6 +69,8 @@ func newConn(s *Server, sock socket, id string, identity zocket.Identity) *conn 
 	return c
 }
 
+var _ zocket.StateQueuer = (*conn)(nil)
+
 func (c *conn) ID() string { return c.id }
 func (c *conn) Identity() zocket.Identity {
 	if c.identity == nil {
@@ -77,8 +80,9 @@ func (c *conn) Identity() zocket.Identity {
 }
 
 // Send queues frame and writes what the socket takes at once; the rest is
-// written by a goroutine that lives while output waits. A full queue closes
-// the connection as a slow consumer.
+// written by a goroutine that lives while output waits. A full queue
+// (SendQueue frames or SendQueueBytes bytes queued and not yet written)
+// closes the connection as a slow consumer.
 func (c *conn) Send(frame []byte) error {
 	if err := c.Queue(frame); err != nil {
 		return err
@@ -94,8 +98,8 @@ func (c *conn) Queue(frame []byte) error {
 		c.mu.Unlock()
 		return wscore.ErrClosed
 	}
-	if len(c.queue) >= c.s.opts.SendQueue {
-		c.queue = nil // nothing more will be written; the close says why
+	if c.backlog.Full(&c.s.opts.Options) {
+		c.discardLocked() // nothing more will be written; the close says why
 		c.closeLocked(ws.StatusPolicyViolation, wscore.ReasonSlowConsumer, false)
 		c.mu.Unlock()
 		c.s.opts.Logger.Warn("wsepoll: slow consumer closed", "clientId", c.id)
@@ -106,8 +110,27 @@ func (c *conn) Queue(frame []byte) error {
 		return wscore.ErrSlowConsumer
 	}
 	c.queue = append(c.queue, frame)
+	c.backlog.Add(len(frame))
 	c.mu.Unlock()
 	return nil
+}
+
+// QueueState queues frame like Queue unless the queue is at its
+// high-water mark or the connection is closing; see zocket.StateQueuer.
+func (c *conn) QueueState(frame []byte) bool {
+	return c.backlog.QueueState(&c.mu, &c.s.opts.Options, &c.queue, frame)
+}
+
+// OnDrained calls fn once the queue is below its low-water mark or the
+// connection closed; see zocket.StateQueuer. The goroutine whose write
+// takes the queue below the mark calls it, which may be a caller of Send,
+// Flush or TryFlush.
+func (c *conn) OnDrained(fn func()) { c.backlog.OnDrained(&c.mu, &c.s.opts.Options, fn) }
+
+// discardLocked drops the queued frames.
+func (c *conn) discardLocked() {
+	c.backlog.Remove(c.queue)
+	c.queue = nil
 }
 
 // Flush writes queued frames, without blocking: what the socket does not
@@ -138,6 +161,7 @@ func (c *conn) closeLocked(code ws.StatusCode, reason string, drop bool) {
 		return
 	}
 	c.cl = &closing{code: code, reason: reason, drop: drop, kill: time.AfterFunc(c.s.opts.WriteTimeout, c.drop)}
+	c.backlog.Close()
 }
 
 // control makes the encoded control frame f due and writes it.
@@ -165,18 +189,24 @@ func (c *conn) drop() {
 	if c.cl == nil {
 		c.cl = &closing{}
 	}
+	c.backlog.Close()
 	if c.cl.kill != nil {
 		c.cl.kill.Stop()
 	}
-	c.queue, c.ctrl = nil, nil
+	c.discardLocked()
+	c.ctrl = nil
 	if c.room { // the writer role waited for room: no event will come
 		c.room, c.writing = false, false
 		c.releaseOutLocked()
 		c.s.writers.Add(-1)
 	}
+	due := c.backlog.Drained(&c.s.opts.Options)
 	c.mu.Unlock()
 	c.s.poll.remove(c)
 	c.sock.close()
+	for _, fn := range due {
+		fn()
+	}
 	if c.reading.CompareAndSwap(false, true) {
 		c.releaseInput() // no reader holds it; none will start
 	}

@@ -15,8 +15,10 @@ const maxBatch = 64 << 10
 // writeState is a batch being written: lent from a pool while a
 // connection writes.
 type writeState struct {
-	out []byte
-	off int // how much of out is written
+	out    []byte
+	off    int // how much of out is written
+	frames int // data frames in out
+	bytes  int // their payload bytes
 }
 
 var writeStates = sync.Pool{New: func() any { return &writeState{out: make([]byte, 0, 16<<10)} }}
@@ -71,6 +73,13 @@ func (c *conn) roomReported() bool {
 func (c *conn) drain() {
 	for {
 		c.mu.Lock()
+		if due := c.backlog.Drained(&c.s.opts.Options); due != nil {
+			c.mu.Unlock()
+			for _, fn := range due {
+				fn() // still the writer: frames they queue go out in this loop
+			}
+			continue
+		}
 		if c.wr == nil && !c.batchLocked() {
 			c.writing = false
 			finished := c.closeSent && c.cl.drop
@@ -120,8 +129,9 @@ func (c *conn) releaseOutLocked() {
 		return
 	}
 	c.wr = nil
+	c.backlog.RemoveN(wr.frames, wr.bytes)
 	if cap(wr.out) <= maxBatch {
-		wr.out, wr.off = wr.out[:0], 0
+		wr.out, wr.off, wr.frames, wr.bytes = wr.out[:0], 0, 0, 0
 		writeStates.Put(wr)
 	}
 }
@@ -136,11 +146,12 @@ func (c *conn) batchLocked() bool {
 	wr := writeStates.Get().(*writeState)
 	b := append(wr.out[:0], c.ctrl...)
 	c.ctrl = nil
-	n := 0
+	n, size := 0, 0
 	for n < len(c.queue) && !c.closeSent && (n == 0 || len(b)+len(c.queue[n]) <= maxBatch) {
 		f := c.queue[n]
 		b = append(wsframe.AppendHeader(b, wsframe.OpText, len(f)), f...)
 		n++
+		size += len(f)
 	}
 	if n > 0 {
 		rest := copy(c.queue, c.queue[n:])
@@ -158,7 +169,7 @@ func (c *conn) batchLocked() bool {
 		b = append(wsframe.AppendHeader(b, wsframe.OpClose, len(body)), body...)
 		c.closeSent = true
 	}
-	wr.out, wr.off = b, 0
+	wr.out, wr.off, wr.frames, wr.bytes = b, 0, n, size
 	c.wr = wr
 	return true
 }

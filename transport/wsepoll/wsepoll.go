@@ -5,8 +5,9 @@
 //
 // The contract is that of transport/wshttp: allowed origins, an
 // authentication hook, a read limit (1009 beyond it), pings that drop dead
-// peers, a bounded outbound queue that closes a slow consumer with 1008,
-// and a graceful shutdown (1001). A Server plugs into the same
+// peers, an outbound queue bounded in frames and in bytes that closes a
+// slow consumer with 1008 and refuses state frames from its high-water
+// mark on (zocket.StateQueuer), and a graceful shutdown (1001). A Server plugs into the same
 // zocket.Handler and passes the same conformance suite.
 //
 // # How it works
@@ -86,6 +87,8 @@ type Options struct {
 	PingInterval time.Duration // see wscore.Options (default 30s); counted from the peer's last frame
 	PingTimeout  time.Duration // see wscore.Options (default 15s)
 	SendQueue    int           // see wscore.Options (default 1024)
+	// SendQueueBytes: see wscore.Options (default 16 MiB).
+	SendQueueBytes int
 	// WriteTimeout: see wscore.Options; it also bounds the wait for the
 	// peer's close frame (default 10s).
 	WriteTimeout time.Duration
@@ -109,7 +112,7 @@ func (o Options) common() wscore.Options {
 	return wscore.Options{
 		OriginPatterns: o.OriginPatterns, Authenticate: o.Authenticate, ReadLimit: o.ReadLimit,
 		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, SendQueue: o.SendQueue,
-		WriteTimeout: o.WriteTimeout, Logger: o.Logger, OnSlowConsumer: o.OnSlowConsumer,
+		SendQueueBytes: o.SendQueueBytes, WriteTimeout: o.WriteTimeout, Logger: o.Logger, OnSlowConsumer: o.OnSlowConsumer,
 	}
 }
 

@@ -31,7 +31,7 @@ func options(o wscore.Options) wsepoll.Options {
 	return wsepoll.Options{
 		OriginPatterns: o.OriginPatterns, Authenticate: o.Authenticate, ReadLimit: o.ReadLimit,
 		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, SendQueue: o.SendQueue,
-		WriteTimeout: o.WriteTimeout, Logger: o.Logger, OnSlowConsumer: o.OnSlowConsumer,
+		SendQueueBytes: o.SendQueueBytes, WriteTimeout: o.WriteTimeout, Logger: o.Logger, OnSlowConsumer: o.OnSlowConsumer,
 	}
 }
 
@@ -45,6 +45,13 @@ func (v viaHTTP) Serve(ctx context.Context, ln net.Listener) error {
 		func(ctx context.Context) error { return errors.Join(srv.Shutdown(ctx), v.Server.Shutdown(ctx)) })
 }
 
+func (v viaHTTP) Conn(clientID string) zocket.Connection { return wsepoll.ConnOf(v.Server, clientID) }
+
+// raw is a Server serving raw listeners itself.
+type raw struct{ *wsepoll.Server }
+
+func (r raw) Conn(clientID string) zocket.Connection { return wsepoll.ConnOf(r.Server, clientID) }
+
 // TestContract runs the transport contract (internal/testsupport/transporttest) from
 // an http.Handler, from a raw listener, and with a goroutine per
 // connection.
@@ -57,14 +64,16 @@ func TestContract(t *testing.T) {
 	})
 	t.Run("RawListener", func(t *testing.T) {
 		transporttest.Run(t, func(h *zocket.Handler, o wscore.Options) (transporttest.Server, error) {
-			return wsepoll.New(h, options(o))
+			s, err := wsepoll.New(h, options(o))
+			return raw{s}, err
 		})
 	})
 	t.Run("GoroutinePerConn", func(t *testing.T) {
 		transporttest.Run(t, func(h *zocket.Handler, o wscore.Options) (transporttest.Server, error) {
 			opts := options(o)
 			opts.GoroutinePerConn = true
-			return wsepoll.New(h, opts)
+			s, err := wsepoll.New(h, opts)
+			return raw{s}, err
 		})
 	})
 }

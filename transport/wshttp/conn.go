@@ -27,8 +27,9 @@ type conn struct {
 
 	mu          sync.Mutex
 	queue       [][]byte
-	spare       [][]byte // the previous batch's array, reused
-	writing     bool     // a goroutine is writing; it drains the queue
+	spare       [][]byte       // the previous batch's array, reused
+	backlog     wscore.Backlog // queue and batches being written
+	writing     bool           // a goroutine is writing; it drains the queue
 	closed      bool
 	closeCode   websocket.StatusCode
 	closeReason string
@@ -54,11 +55,14 @@ func newConn(s *Server, ws *websocket.Conn, sock *corkConn, id string, identity 
 	return c
 }
 
+var _ zocket.StateQueuer = (*conn)(nil)
+
 func (c *conn) ID() string                { return c.id }
 func (c *conn) Identity() zocket.Identity { return c.identity }
 
 // Send queues frame without blocking and wakes the writer. When the queue
-// is full the connection is closed as a slow consumer.
+// is full (SendQueue frames or SendQueueBytes bytes queued and not yet
+// written) the connection is closed as a slow consumer.
 func (c *conn) Send(frame []byte) error {
 	err := c.Queue(frame)
 	if err == nil {
@@ -74,9 +78,9 @@ func (c *conn) Queue(frame []byte) error {
 		c.mu.Unlock()
 		return wscore.ErrClosed
 	}
-	if len(c.queue) >= c.s.opts.SendQueue {
+	if c.backlog.Full(&c.s.opts) {
 		c.closeLocked(websocket.StatusPolicyViolation, wscore.ReasonSlowConsumer)
-		c.queue = nil // nothing more will be written; the close says why
+		c.discardLocked() // nothing more will be written; the close says why
 		c.mu.Unlock()
 		c.s.opts.Logger.Warn("wshttp: slow consumer closed", "clientId", c.id)
 		if f := c.s.opts.OnSlowConsumer; f != nil {
@@ -85,8 +89,43 @@ func (c *conn) Queue(frame []byte) error {
 		return wscore.ErrSlowConsumer
 	}
 	c.queue = append(c.queue, frame)
+	c.backlog.Add(len(frame))
 	c.mu.Unlock()
 	return nil
+}
+
+// QueueState queues frame like Queue unless the queue is at its
+// high-water mark or the connection is closing; see zocket.StateQueuer.
+func (c *conn) QueueState(frame []byte) bool {
+	return c.backlog.QueueState(&c.mu, &c.s.opts, &c.queue, frame)
+}
+
+// OnDrained calls fn once the queue is below its low-water mark or the
+// connection closed; see zocket.StateQueuer. The goroutine that writes the
+// frames taking the queue below the mark calls it: the writer, or a caller
+// of Flush or TryFlush.
+func (c *conn) OnDrained(fn func()) { c.backlog.OnDrained(&c.mu, &c.s.opts, fn) }
+
+// discardLocked drops the queued frames.
+func (c *conn) discardLocked() {
+	c.backlog.Remove(c.queue)
+	c.queue = nil
+}
+
+// writtenLocked uncounts batch, written or failed, and returns the
+// OnDrained callbacks now due, which the caller calls after unlocking.
+func (c *conn) writtenLocked(batch [][]byte) []func() {
+	c.backlog.Remove(batch)
+	clear(batch)
+	c.spare = batch
+	return c.backlog.Drained(&c.s.opts)
+}
+
+// run calls the OnDrained callbacks fns.
+func run(fns []func()) {
+	for _, fn := range fns {
+		fn()
+	}
 }
 
 // Flush writes queued frames on the calling goroutine when inline is true,
@@ -151,14 +190,14 @@ func (c *conn) TryFlush() {
 	if err == nil {
 		done, err = c.sock.tryUncork()
 	}
-	clear(batch)
 	c.mu.Lock()
-	c.spare = batch
+	due := c.writtenLocked(batch)
 	c.writing = false
 	// A close asked for meanwhile was left to the writer goroutine, which
 	// found the role taken: it must look again.
 	more := len(c.queue) > 0 || c.closed && c.closeCode != 0
 	c.mu.Unlock()
+	run(due)
 	if err != nil {
 		c.s.opts.Logger.Debug("wshttp: write failed", "clientId", c.id, "err", err)
 		c.ws.CloseNow()
@@ -199,6 +238,7 @@ func (c *conn) closeLocked(code websocket.StatusCode, reason string) {
 		return
 	}
 	c.closed, c.closeCode, c.closeReason = true, code, reason
+	c.backlog.Close()
 	// The writer may be stuck writing to a peer that does not read: give
 	// the close WriteTimeout, then drop the socket.
 	c.kill = time.AfterFunc(c.s.opts.WriteTimeout, func() { c.ws.CloseNow() })
@@ -256,11 +296,14 @@ func (c *conn) ResumeReading() { c.readLoop() }
 func (c *conn) finish() {
 	c.mu.Lock()
 	c.closed = true
-	c.queue = nil
+	c.backlog.Close()
+	c.discardLocked()
 	if c.kill != nil {
 		c.kill.Stop()
 	}
+	due := c.backlog.Drained(&c.s.opts)
 	c.mu.Unlock()
+	run(due)
 	c.cancel()
 	<-c.writerDone
 	c.ws.CloseNow()
@@ -373,9 +416,12 @@ func (c *conn) writeQueued() bool {
 		c.queue = c.spare[:0]
 		c.mu.Unlock()
 		err := c.writeBatch(batch)
-		clear(batch)
 		c.mu.Lock()
-		c.spare = batch
+		if due := c.writtenLocked(batch); due != nil {
+			c.mu.Unlock()
+			run(due) // still the writer: frames they queue go out in this loop
+			c.mu.Lock()
+		}
 		if err != nil {
 			c.writing = false
 			c.mu.Unlock()

@@ -12,9 +12,12 @@
 // when such a call runs longer than 500 µs. Frames for other subscribers
 // are written with one non-blocking system call where the socket has room
 // (TryFlush); the writer goroutine takes the rest. A client that falls
-// behind by more than Options.SendQueue frames is closed with 1008 (policy
-// violation) and the reason "slow consumer"; nothing else slows down and
-// nothing is dropped silently. Pings detect dead peers, so a vanished
+// behind by more than Options.SendQueue frames or Options.SendQueueBytes
+// bytes is closed with 1008 (policy violation) and the reason "slow
+// consumer"; nothing else slows down and nothing is dropped silently.
+// State frames are refused instead from half of those bounds on
+// (zocket.StateQueuer), so that the App resynchronises a slow subscriber
+// rather than lose it. Pings detect dead peers, so a vanished
 // client still gets its onDisconnect.
 package wshttp
 
@@ -46,6 +49,7 @@ type Options struct {
 	PingInterval   time.Duration                                // see wscore.Options (default 30s)
 	PingTimeout    time.Duration                                // see wscore.Options (default 15s)
 	SendQueue      int                                          // see wscore.Options (default 1024)
+	SendQueueBytes int                                          // see wscore.Options (default 16 MiB)
 	WriteTimeout   time.Duration                                // see wscore.Options (default 10s)
 	Logger         *slog.Logger                                 // see wscore.Options (default: discard)
 	OnSlowConsumer func(clientID string)                        // see wscore.Options
@@ -58,7 +62,7 @@ func (o Options) common() wscore.Options {
 	return wscore.Options{
 		OriginPatterns: o.OriginPatterns, Authenticate: o.Authenticate, ReadLimit: o.ReadLimit,
 		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, SendQueue: o.SendQueue,
-		WriteTimeout: o.WriteTimeout, Logger: o.Logger, OnSlowConsumer: o.OnSlowConsumer,
+		SendQueueBytes: o.SendQueueBytes, WriteTimeout: o.WriteTimeout, Logger: o.Logger, OnSlowConsumer: o.OnSlowConsumer,
 	}
 }
 

@@ -23,7 +23,7 @@ func options(o wscore.Options) wshttp.Options {
 	return wshttp.Options{
 		OriginPatterns: o.OriginPatterns, Authenticate: o.Authenticate, ReadLimit: o.ReadLimit,
 		PingInterval: o.PingInterval, PingTimeout: o.PingTimeout, SendQueue: o.SendQueue,
-		WriteTimeout: o.WriteTimeout, Logger: o.Logger, OnSlowConsumer: o.OnSlowConsumer,
+		SendQueueBytes: o.SendQueueBytes, WriteTimeout: o.WriteTimeout, Logger: o.Logger, OnSlowConsumer: o.OnSlowConsumer,
 	}
 }
 
@@ -31,6 +31,8 @@ func options(o wscore.Options) wshttp.Options {
 type alone struct{ *wshttp.Server }
 
 func (a alone) Serve(ctx context.Context, ln net.Listener) error { return a.Server.Serve(ctx, ln, nil) }
+
+func (a alone) Conn(clientID string) zocket.Connection { return wshttp.ConnOf(a.Server, clientID) }
 
 // TestContract runs the transport contract (internal/testsupport/transporttest).
 func TestContract(t *testing.T) {

@@ -33,13 +33,15 @@ func slowConsumerIsClosedOthersUnaffected(t *testing.T, h harness) {
 	closed := make(chan string, 1)
 	_, url := h.start(t, App(), wscore.Options{SendQueue: 4, OnSlowConsumer: func(id string) { closed <- id }})
 	slow := rawDial(t, url, nil)
-	require.NoError(t, slow.Write(t.Context(), websocket.MessageText, []byte(`{"type":"state:sub","actor":"blob","actorId":"b"}`)))
+	require.NoError(t, slow.Write(t.Context(), websocket.MessageText, []byte(`{"type":"event:sub","actor":"blob","actorId":"b"}`)))
 	writer := wstest.DialWelcome(t, url)
-	// Each call appends 64 KiB, so each patch is 64 KiB: the slow client's
-	// socket buffers fill, then its queue. The slow client reads nothing
-	// until every call returned, so a writer held up by it would hang.
+	// Each call broadcasts a 64 KiB event (events, unlike state frames,
+	// cannot be sent again later: they close a slow consumer): the slow
+	// client's socket buffers fill, then its queue. The slow client reads
+	// nothing until every call returned, so a writer held up by it would
+	// hang.
 	for range 300 {
-		writer.MustCall("blob", "b", "add", map[string]any{"n": 64 << 10})
+		writer.MustCall("blob", "b", "shout", map[string]any{"n": 64 << 10})
 	}
 	// Now read: queued frames, then the close.
 	var err error

@@ -22,10 +22,11 @@ import (
 // A negative limit or timeout is an error, not silently the default.
 func invalidOptionsAreRefused(t *testing.T, h harness) {
 	for field, opts := range map[string]wscore.Options{
-		"ReadLimit":    {ReadLimit: -1},
-		"PingTimeout":  {PingTimeout: -time.Second},
-		"SendQueue":    {SendQueue: -1},
-		"WriteTimeout": {WriteTimeout: -time.Second},
+		"ReadLimit":      {ReadLimit: -1},
+		"PingTimeout":    {PingTimeout: -time.Second},
+		"SendQueue":      {SendQueue: -1},
+		"SendQueueBytes": {SendQueueBytes: -1},
+		"WriteTimeout":   {WriteTimeout: -time.Second},
 	} {
 		_, err := h.newServer(zocket.NewHandler(App()), opts)
 		require.ErrorIs(t, err, wscore.ErrInvalidOptions, field)

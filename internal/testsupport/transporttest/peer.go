@@ -24,9 +24,15 @@ type pinged struct {
 
 func dialPinged(t *testing.T, url string) *pinged {
 	t.Helper()
+	return dialPingedWith(t, ws.DefaultDialer, url)
+}
+
+// dialPingedWith is dialPinged with d.
+func dialPingedWith(t *testing.T, d ws.Dialer, url string) *pinged {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), wstest.Patience)
 	defer cancel()
-	nc, br, _, err := ws.Dial(ctx, url)
+	nc, br, _, err := d.Dial(ctx, url)
 	require.NoError(t, err)
 	t.Cleanup(func() { nc.Close() })
 	p := &pinged{t: t, nc: nc, r: bufio.NewReader(nc)}

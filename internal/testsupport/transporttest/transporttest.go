@@ -1,14 +1,17 @@
 // Package transporttest is the contract every zocket WebSocket transport
 // meets, as tests over real sockets: invalid options are refused, origins
 // and authentication are checked before the upgrade, slow consumers are
-// closed with 1008, dead peers are found by pings, shutdown says 1001,
+// closed with 1008 at either bound of the outbound queue (frames, bytes),
+// state frames are refused from the queue's high-water mark without
+// closing and OnDrained callbacks run once it drains or closes
+// (zocket.StateQueuer), dead peers are found by pings, shutdown says 1001,
 // Serve never closes the App and cleans up after a failed listener,
 // goroutines do not leak, frames of every size arrive intact, a slow method
 // does not block reading. transport/wshttp and transport/wsepoll both
 // run it:
 //
-//	transporttest.Run(t, func(app *zocket.App, opts wscore.Options) (transporttest.Server, error) {
-//		... a server for app configured from opts (an error for invalid ones)
+//	transporttest.Run(t, func(h *zocket.Handler, opts wscore.Options) (transporttest.Server, error) {
+//		... a server for h configured from opts (an error for invalid ones)
 //	})
 package transporttest
 
@@ -35,6 +38,10 @@ type Server interface {
 	Shutdown(ctx context.Context) error
 	// Len returns the number of open connections.
 	Len() int
+	// Conn returns the server side of the open connection with the client
+	// id, nil when there is none: the contract drives the outbound queue
+	// through it (zocket.Flusher, zocket.StateQueuer).
+	Conn(clientID string) zocket.Connection
 }
 
 // NewServer returns a transport's server feeding h, configured from opts;
@@ -88,6 +95,10 @@ var contract = []struct {
 	{"SlowInlineMethodDoesNotBlockOtherConnections", slowInlineMethodDoesNotBlockOthers},
 	{"FramesSurvivePartialWrites", framesSurvivePartialWrites},
 	{"DisconnectClosesWithPolicyViolation", disconnectClosesWithPolicyViolation},
+	{"StateFramesRefusedAtHighWaterWithoutClosing", stateFramesRefusedAtHighWaterWithoutClosing},
+	{"OnDrainedRunsWhenTheConnectionCloses", onDrainedRunsWhenTheConnectionCloses},
+	{"ByteBoundClosesASlowConsumer", byteBoundClosesASlowConsumer},
+	{"FrameOverTheByteBoundStillGoesOut", frameOverTheByteBoundStillGoesOut},
 }
 
 // BlobState is the state of the contract's test actor.
@@ -100,8 +111,12 @@ type size struct {
 	N int `json:"n"`
 }
 
-// App returns the contract's app, built with opts: actor "blob" with add({n}) (appends n
-// bytes to the state), echoSize({n}) (returns n bytes), hold() (returns at
+// Shouted is the event of the contract's test actor: n bytes of text.
+var Shouted = zocket.Event[string]("shouted")
+
+// App returns the contract's app, built with opts: actor "blob" with
+// add({n}) (appends n bytes to the state), echoSize({n}) (returns n
+// bytes), shout({n}) (broadcasts Shouted with n bytes), hold() (returns at
 // once here; see holdingApp), who() (the caller's identity), and
 // onConnect/onDisconnect hooks that record client ids in Seen ("gone:" + id
 // when it leaves).
@@ -157,6 +172,10 @@ func newApp(g *gate, opts ...zocket.Option) *zocket.App {
 		zocket.Method("echoSize", func(c *zocket.Context[BlobState, zocket.NoData], in size) (string, error) {
 			return strings.Repeat("y", in.N), nil
 		}),
+		zocket.MethodNoResult("shout", func(c *zocket.Context[BlobState, zocket.NoData], in size) error {
+			Shouted.Broadcast(c, strings.Repeat("z", in.N))
+			return nil
+		}),
 		zocket.MethodNoIO("hold", func(*zocket.Context[BlobState, zocket.NoData]) error {
 			g.hold()
 			return nil
@@ -164,7 +183,7 @@ func newApp(g *gate, opts ...zocket.Option) *zocket.App {
 		zocket.MethodNoInput("who", func(c *zocket.Context[BlobState, zocket.NoData]) (zocket.Identity, error) {
 			return c.Identity, nil
 		}),
-	).OnConnect(func(c *zocket.Lifecycle[BlobState]) error {
+	).Events(Shouted).OnConnect(func(c *zocket.Lifecycle[BlobState]) error {
 		c.State.Seen = append(c.State.Seen, c.ClientID)
 		return nil
 	}).OnDisconnect(func(c *zocket.Lifecycle[BlobState]) error {
