@@ -42,6 +42,7 @@ type App struct {
 	writeBehind time.Duration
 	committer   *committer // writes durable instances' changes; nil without storage
 	alarms      alarmClock
+	resyncer    resyncer // resync.go
 	bg          sync.WaitGroup // the idle clock and the alarms' first load
 	idleTick    time.Duration  // the idle clock's period (passivate.go)
 	ticks       atomic.Uint64  // the idle clock: ticks so far
@@ -74,6 +75,7 @@ func NewApp(opts ...Option) *App {
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.hookCtx, a.hookEnd = context.WithCancel(context.Background())
 	a.alarms.app = a
+	a.resyncer.app = a
 	for _, o := range opts {
 		o(a)
 	}
@@ -424,6 +426,7 @@ func (a *App) Close(ctx context.Context) error {
 			a.committer.close() // after the last commits: writes what is pending
 		}
 		a.alarms.close()
+		a.resyncer.wait()
 		a.bg.Wait()
 		close(done)
 	}()

@@ -1,6 +1,9 @@
 package zocket
 
-import "slices"
+import (
+	"slices"
+	"sync"
+)
 
 // Slow subscribers. A connection whose transport is a StateQueuer may
 // refuse a state frame when its outbound queue is high; its subscription
@@ -78,14 +81,86 @@ func (in *instance) markStaleLocked(c Connection, v uint64, snap bool) {
 
 // armResync asks c's transport to tell when its queue drained, then
 // brings c up to date through the mailbox. The caller holds no lock.
+// The transport may call back from inside a send, while the App holds an
+// instance's lock: the callback only hands the work to the App's
+// resyncer, which queues it.
 func (in *instance) armResync(c Connection) {
-	c.(StateQueuer).OnDrained(func() {
-		in.mu.Lock()
-		defer in.mu.Unlock()
-		if !in.closing {
-			in.pushFunc(func() { in.resync(c) })
+	r := &in.app.resyncer
+	c.(StateQueuer).OnDrained(func() { r.add(in, c) })
+}
+
+// resyncer queues the resyncs of drained subscribers in their instances'
+// mailboxes, from a goroutine that the App owns: started with the first
+// slow subscriber, stopped by Close.
+type resyncer struct {
+	app  *App
+	once sync.Once
+	wake chan struct{}
+	done chan struct{}
+
+	mu      sync.Mutex
+	pending []drained
+	closed  bool
+}
+
+type drained struct {
+	in *instance
+	c  Connection
+}
+
+// add hands over a drained subscriber; it takes only the resyncer's lock.
+func (r *resyncer) add(in *instance, c Connection) {
+	r.once.Do(r.start)
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return
+	}
+	r.pending = append(r.pending, drained{in, c})
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (r *resyncer) start() {
+	r.wake, r.done = make(chan struct{}, 1), make(chan struct{})
+	go r.run()
+}
+
+func (r *resyncer) run() {
+	defer close(r.done)
+	for {
+		select {
+		case <-r.wake:
+		case <-r.app.ctx.Done():
+			r.mu.Lock()
+			r.closed, r.pending = true, nil
+			r.mu.Unlock()
+			return
 		}
-	})
+		r.mu.Lock()
+		batch := r.pending
+		r.pending = nil
+		r.mu.Unlock()
+		for _, d := range batch {
+			in, c := d.in, d.c
+			in.mu.Lock()
+			if !in.closing {
+				in.pushFunc(func() { in.resync(c) })
+			}
+			in.mu.Unlock()
+		}
+	}
+}
+
+// wait waits for the resyncer to stop (after the App's context ended).
+func (r *resyncer) wait() {
+	r.once.Do(func() {}) // never started: nothing to wait for
+	if r.done != nil {
+		<-r.done
+	}
 }
 
 // resync sends a stale subscriber what it missed: the patches after the

@@ -16,6 +16,7 @@
 package transporttest
 
 import (
+	"fmt"
 	"context"
 	"log/slog"
 	"net"
@@ -98,6 +99,7 @@ var contract = []struct {
 	{"StateFramesRefusedAtHighWaterWithoutClosing", stateFramesRefusedAtHighWaterWithoutClosing},
 	{"OnDrainedRunsWhenTheConnectionCloses", onDrainedRunsWhenTheConnectionCloses},
 	{"ByteBoundClosesASlowConsumer", byteBoundClosesASlowConsumer},
+	{"PausedSubscriberIsResynchronisedNotClosed", pausedSubscriberIsResynchronised},
 	{"FrameOverTheByteBoundStillGoesOut", frameOverTheByteBoundStillGoesOut},
 }
 
@@ -105,6 +107,8 @@ var contract = []struct {
 type BlobState struct {
 	Blobs []string `json:"blobs"`
 	Seen  []string `json:"seen"`
+	Last  string   `json:"last"`
+	Sets  int      `json:"sets"`
 }
 
 type size struct {
@@ -169,6 +173,11 @@ func newApp(g *gate, opts ...zocket.Option) *zocket.App {
 			c.State.Blobs = append(c.State.Blobs, strings.Repeat("x", in.N))
 			return nil
 		}),
+		zocket.MethodNoResult("set", func(c *zocket.Context[BlobState, zocket.NoData], in size) error {
+			c.State.Sets++
+			c.State.Last = fmt.Sprintf("%09d", c.State.Sets) + strings.Repeat("v", in.N)
+			return nil
+		}),
 		zocket.Method("echoSize", func(c *zocket.Context[BlobState, zocket.NoData], in size) (string, error) {
 			return strings.Repeat("y", in.N), nil
 		}),
@@ -179,6 +188,9 @@ func newApp(g *gate, opts ...zocket.Option) *zocket.App {
 		zocket.MethodNoIO("hold", func(*zocket.Context[BlobState, zocket.NoData]) error {
 			g.hold()
 			return nil
+		}),
+		zocket.MethodNoInput("get", func(c *zocket.Context[BlobState, zocket.NoData]) (BlobState, error) {
+			return *c.State, nil
 		}),
 		zocket.MethodNoInput("who", func(c *zocket.Context[BlobState, zocket.NoData]) (zocket.Identity, error) {
 			return c.Identity, nil
