@@ -42,7 +42,7 @@ type App struct {
 	writeBehind time.Duration
 	committer   *committer // writes durable instances' changes; nil without storage
 	alarms      alarmClock
-	resyncer    resyncer // resync.go
+	resyncer    resyncer       // resync.go
 	bg          sync.WaitGroup // the idle clock and the alarms' first load
 	idleTick    time.Duration  // the idle clock's period (passivate.go)
 	ticks       atomic.Uint64  // the idle clock: ticks so far

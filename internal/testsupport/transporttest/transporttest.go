@@ -16,8 +16,8 @@
 package transporttest
 
 import (
-	"fmt"
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
