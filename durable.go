@@ -105,12 +105,19 @@ func (in *instance) load(ctx context.Context) error {
 		return fmt.Errorf("%w: load %s/%s: %w", ErrStorage, in.key.actor, in.key.id, err)
 	}
 	d := in.dur
-	if st.Version == 0 {
-		return nil
-	}
-	state, size, err := replay(in.kind, st)
-	if err != nil {
-		return fmt.Errorf("%w: %s/%s at version %d: %w", ErrStorage, in.key.actor, in.key.id, st.Version, err)
+	var state reflect.Value
+	size := 0
+	switch {
+	case st.Version > 0:
+		if state, size, err = replay(in.kind, st); err != nil {
+			return fmt.Errorf("%w: %s/%s at version %d: %w", ErrStorage, in.key.actor, in.key.id, st.Version, err)
+		}
+	case in.version == 0:
+		return nil // fresh: nothing stored, nothing committed
+	default:
+		// A reload after the first write failed: nothing is stored, so
+		// the instance goes back to its initial state.
+		state = in.kind.newState()
 	}
 	in.mu.Lock()
 	in.state = state
