@@ -211,7 +211,13 @@ func (in *instance) logCommit(ops []byte) {
 func (in *instance) takeWriteLocked() (Write, bool) {
 	d := in.dur
 	d.queued = false
-	if d.broken || (d.snap == nil && len(d.pending) == 0 && !d.setAlarms) {
+	if d.broken {
+		// Lost with the failed write (setAlarms may have marked alarms
+		// since): the reload brings back what is stored.
+		d.snap, d.pending, d.setAlarms = nil, nil, false
+		return Write{}, false
+	}
+	if d.snap == nil && len(d.pending) == 0 && !d.setAlarms {
 		return Write{}, false
 	}
 	w := Write{Actor: in.key.actor, ID: in.key.id, Expect: d.durable, Snapshot: d.snap, Records: d.pending,
