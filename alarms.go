@@ -122,12 +122,15 @@ func (in *instance) setAlarms(ops []alarmOp) {
 type alarmClock struct {
 	app *App
 
-	mu      sync.Mutex
-	byKey   map[key]map[uint64]time.Time
-	queue   alarmHeap
-	timer   *time.Timer
-	closed  bool
-	started bool
+	mu     sync.Mutex
+	byKey  map[key]map[uint64]time.Time
+	queue  alarmHeap
+	timer  *time.Timer
+	closed bool
+	// Until the stored alarms are loaded (seed), the keys whose instances
+	// told their alarms since: the stored list is older for them.
+	seeded bool
+	newer  map[key]struct{}
 }
 
 type alarmEntry struct {
@@ -149,13 +152,44 @@ func (h *alarmHeap) Pop() any {
 	return e
 }
 
-// track replaces what the clock knows of k's alarms.
+// track replaces what the clock knows of k's alarms with those of its
+// instance.
 func (c *alarmClock) track(k key, alarms []Alarm) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return
 	}
+	if !c.seeded {
+		if c.newer == nil {
+			c.newer = map[key]struct{}{}
+		}
+		c.newer[k] = struct{}{}
+	}
+	c.trackLocked(k, alarms)
+}
+
+// seed gives the clock the stored alarms, read when the App started,
+// except those of instances that told theirs since.
+func (c *alarmClock) seed(list []InstanceAlarms) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seeded = true
+	if c.closed {
+		return
+	}
+	for _, ia := range list {
+		k := key{ia.Actor, ia.ID}
+		if _, newer := c.newer[k]; !newer {
+			c.trackLocked(k, ia.Alarms)
+		}
+	}
+	c.newer = nil
+}
+
+// trackLocked replaces what the clock knows of k's alarms. The caller
+// holds c.mu.
+func (c *alarmClock) trackLocked(k key, alarms []Alarm) {
 	if len(alarms) == 0 {
 		delete(c.byKey, k)
 		return
@@ -298,9 +332,7 @@ func (a *App) loadAlarms() {
 	for {
 		list, err := a.storage.Alarms(a.hookCtx)
 		if err == nil {
-			for _, ia := range list {
-				a.alarms.track(key{ia.Actor, ia.ID}, ia.Alarms)
-			}
+			a.alarms.seed(list)
 			return
 		}
 		a.log.Error("zocket: cannot load the stored alarms; trying again", "err", err)

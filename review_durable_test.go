@@ -86,3 +86,67 @@ func TestGated_AlarmsSetWhileAWriteFailsDoNotKeepTheInstanceFromLeaving(t *testi
 		closeApp(t, app)
 	})
 }
+
+// ringer is a notes actor whose "arm" sets an alarm calling "ring" (which
+// counts in N) after the given number of seconds.
+func ringer() (*zocket.Actor[notes, zocket.NoData], *zocket.MethodDef[notes, zocket.NoData, zocket.None, zocket.None]) {
+	ring := zocket.MethodNoIO("ring", func(c *nc) error { c.State.N++; return nil })
+	arm := zocket.Method("arm", func(c *nc, secs int) (zocket.None, error) {
+		ring.At(c, time.Now().Add(time.Duration(secs)*time.Second), zocket.None{})
+		return zocket.None{}, nil
+	})
+	return notesActor().Methods(ring, arm), ring
+}
+
+func TestAlarm_WakesAPassivatedInstanceOnceAndIsThenRemoved(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := memstore.New()
+		def, _ := ringer()
+		app := zocket.NewApp(zocket.WithStorage(st)).Register("notes", def.IdleTimeout(10*time.Second))
+		defer closeApp(t, app)
+		ctx := context.Background()
+		_, err := app.Invoke(ctx, "notes", "n", "arm", []byte("60"))
+		require.NoError(t, err)
+		advance(30 * time.Second)
+		require.Zero(t, app.Size(), "passivated with its alarm stored")
+		advance(time.Minute)
+		require.Equal(t, 1, readState(t, app, "n").N, "the alarm woke it and ran")
+		advance(time.Hour)
+		require.Equal(t, 1, readState(t, app, "n").N, "once")
+		stored, err := st.Load(ctx, "notes", "n")
+		require.NoError(t, err)
+		require.Empty(t, stored.Alarms)
+	})
+}
+
+// slowAlarms is a Storage whose Alarms reads the stored alarms at once but
+// returns them only when release closes, as a slow store would.
+type slowAlarms struct {
+	zocket.Storage
+	release chan struct{}
+}
+
+func (s *slowAlarms) Alarms(ctx context.Context) ([]zocket.InstanceAlarms, error) {
+	list, err := s.Storage.Alarms(ctx)
+	<-s.release
+	return list, err
+}
+
+func TestAlarm_SetWhileTheStoredAlarmsLoadIsNotForgotten(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		mem := memstore.New()
+		require.Nil(t, mem.Write(ctx, []zocket.Write{{Actor: "notes", ID: "n",
+			Snapshot:  &zocket.Snapshot{Version: 1, State: []byte(`{"items":[],"n":0}`)},
+			SetAlarms: true, Alarms: []zocket.Alarm{{ID: 1, At: time.Now().Add(24 * time.Hour), Method: "ring"}}}}))
+		st := &slowAlarms{Storage: mem, release: make(chan struct{})}
+		def, _ := ringer()
+		app := zocket.NewApp(zocket.WithStorage(st)).Register("notes", def)
+		defer closeApp(t, app)
+		_, err := app.Invoke(ctx, "notes", "n", "arm", []byte("60"))
+		require.NoError(t, err)
+		close(st.release) // the list read before the new alarm arrives
+		advance(2 * time.Minute)
+		require.Equal(t, 1, readState(t, app, "n").N, "the new alarm rang")
+	})
+}
