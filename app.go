@@ -227,7 +227,8 @@ func (in *instance) activate(prev <-chan struct{}) {
 }
 
 // drop takes an instance that cannot go on out of the App, without
-// deactivating it; messages already queued still reach it.
+// deactivating it; messages already queued still reach it. The sessions
+// of its callers forget it, so that they do not keep it in memory.
 func (a *App) drop(in *instance) {
 	a.mu.Lock()
 	if a.lookup(in.key) == in {
@@ -238,6 +239,7 @@ func (a *App) drop(in *instance) {
 	in.mu.Lock()
 	in.closing = true
 	in.mu.Unlock()
+	in.forgetSessions()
 }
 
 // withInstance runs fn on the live instance for k (created if needed) with

@@ -2,10 +2,13 @@ package zocket_test
 
 import (
 	"context"
+	"encoding/json"
+	"runtime"
 	"errors"
 	"testing"
 	"testing/synctest"
 	"time"
+	"weak"
 
 	"github.com/stretchr/testify/require"
 
@@ -149,4 +152,37 @@ func TestAlarm_SetWhileTheStoredAlarmsLoadIsNotForgotten(t *testing.T) {
 		advance(2 * time.Minute)
 		require.Equal(t, 1, readState(t, app, "n").N, "the new alarm rang")
 	})
+}
+
+func TestDurable_AnInstanceGivenUpForItsStoredStateIsNotKeptByItsCallers(t *testing.T) {
+	synctest.Test(t, testGivenUpInstanceIsNotKept)
+}
+
+func testGivenUpInstanceIsNotKept(t *testing.T) {
+	st := memstore.New()
+	ctx := context.Background()
+	require.Nil(t, st.Write(ctx, []zocket.Write{{Actor: "notes", ID: "bad",
+		Snapshot: &zocket.Snapshot{Version: 1, State: json.RawMessage(`{"items":"not a list","n":1}`)}}}))
+	var last weak.Pointer[[1]string] // the memory of the latest instance's state
+	app := zocket.NewApp(zocket.WithStorage(st), zocket.WithSlowCallWarning(0)).
+		Register("notes", notesActor().Initial(func() notes {
+			mem := new([1]string)
+			last = weak.Make(mem)
+			return notes{Items: mem[:]}
+		}))
+	defer closeApp(t, app)
+	h := zocket.NewHandler(app)
+	c := zocket.NewLocalConn("c", zocket.Identity{})
+	h.OnConnection(c)
+	_, _ = c.Next(ctx) // welcome
+	h.OnMessage(c, []byte(`{"type":"rpc","id":1,"actor":"notes","actorId":"bad","method":"add","input":"x"}`))
+	res, err := c.Next(ctx)
+	require.NoError(t, err)
+	require.Contains(t, string(res), "Cannot load the state of notes/bad")
+	require.Zero(t, app.Size())
+
+	synctest.Wait() // its mailbox goroutine is gone
+	runtime.GC()
+	require.Nil(t, last.Value(), "the open connection does not keep the instance in memory")
+	h.OnClose(c)
 }
