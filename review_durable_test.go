@@ -3,8 +3,8 @@ package zocket_test
 import (
 	"context"
 	"encoding/json"
-	"runtime"
 	"errors"
+	"runtime"
 	"testing"
 	"testing/synctest"
 	"time"
