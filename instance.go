@@ -234,6 +234,7 @@ func (in *instance) claimIdleLocked() bool {
 		return false
 	}
 	in.running = true
+	in.lastUse = in.app.ticks.Load()
 	in.app.wg.Add(1)
 	return true
 }

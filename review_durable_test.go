@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"runtime"
 	"testing"
 	"testing/synctest"
@@ -185,4 +186,25 @@ func testGivenUpInstanceIsNotKept(t *testing.T) {
 	runtime.GC()
 	require.Nil(t, last.Value(), "the open connection does not keep the instance in memory")
 	h.OnClose(c)
+}
+
+func TestPassivation_CallsRunOnTheTransportsGoroutineKeepAnInstanceInUse(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		app := zocket.NewApp(zocket.WithStorage(memstore.New())).
+			Register("notes", notesActor().IdleTimeout(30*time.Second))
+		defer closeApp(t, app)
+		h := zocket.NewHandler(app)
+		c := zocket.NewLocalConn("c", zocket.Identity{})
+		h.OnConnection(c)
+		h.OnMessage(c, []byte(`{"type":"rpc","id":0,"actor":"notes","actorId":"n","method":"read"}`))
+		synctest.Wait()
+		for i := range 12 {
+			advance(10 * time.Second)
+			require.Equal(t, 1, app.Size(), "in use every 10 s: never idle for 30 s (after %d calls)", i)
+			run := h.Dispatch(c, fmt.Appendf(nil, `{"type":"rpc","id":%d,"actor":"notes","actorId":"n","method":"add","input":"x"}`, i+1))
+			require.NotNil(t, run, "the idle instance lends the call the transport's goroutine")
+			run()
+		}
+		h.OnClose(c)
+	})
 }
