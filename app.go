@@ -354,7 +354,6 @@ func (a *App) Destroy(ctx context.Context, actor, id string) error {
 	if in == nil {
 		return fmt.Errorf("%w: %s/%s", ErrNotFound, actor, id)
 	}
-	in.forgetSessions()
 	return in.destroy(ctx)
 }
 
@@ -449,13 +448,15 @@ func (in *instance) destroy(ctx context.Context) error {
 
 // deactivate queues onDeactivate behind the queued work; the channel
 // closes when it ran and, for a durable instance, its last changes were
-// written.
+// written. The sessions of its callers forget it from its mailbox, where
+// no session's lock is held (an eviction may run under one).
 func (in *instance) deactivate() <-chan struct{} {
 	done := make(chan struct{})
 	in.mu.Lock()
 	in.closing = true
 	in.stopTimersLocked()
 	in.pushFunc(func() {
+		in.forgetSessions()
 		in.mu.Lock()
 		in.observeUnsubscribed(in.stateSubs, SubscriptionState)
 		in.observeUnsubscribed(in.eventSubs, SubscriptionEvents)

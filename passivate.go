@@ -189,10 +189,10 @@ func (a *App) removeLocked(in *instance) {
 }
 
 // finishEviction deactivates instances taken out of the App, without
-// waiting for them.
+// waiting for them. It may run with a session's lock held (a connection's
+// message that needed a new instance).
 func (a *App) finishEviction(victims []*instance) {
 	for _, in := range victims {
-		in.forgetSessions()
 		in.deactivate()
 	}
 }

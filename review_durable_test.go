@@ -208,3 +208,32 @@ func TestPassivation_CallsRunOnTheTransportsGoroutineKeepAnInstanceInUse(t *test
 		h.OnClose(c)
 	})
 }
+
+func TestMaxInstances_AConnectionCanCallPastTheInstanceItCalledBefore(t *testing.T) {
+	app := zocket.NewApp(zocket.WithStorage(memstore.New()), zocket.WithMaxInstances(1)).Register("notes", notesActor())
+	defer closeApp(t, app)
+	h := zocket.NewHandler(app)
+	c := zocket.NewLocalConn("c", zocket.Identity{})
+	h.OnConnection(c)
+	ctx := context.Background()
+	_, _ = c.Next(ctx) // welcome
+	for i, id := range []string{"first", "second"} {
+		sent := make(chan struct{})
+		go func() {
+			defer close(sent)
+			// The second call evicts the first instance, which this
+			// connection's session knows.
+			h.OnMessage(c, fmt.Appendf(nil, `{"type":"rpc","id":%d,"actor":"notes","actorId":%q,"method":"add","input":"x"}`, i, id))
+		}()
+		select {
+		case <-sent:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("OnMessage for %s never returned", id) // deadlocked: the test cannot end cleanly
+		}
+		res, err := c.Next(ctx)
+		require.NoError(t, err)
+		require.JSONEq(t, fmt.Sprintf(`{"type":"rpc:result","id":%d,"result":1}`, i), string(res))
+	}
+	require.Equal(t, []zocket.InstanceInfo{{Actor: "notes", ID: "second"}}, app.List())
+	h.OnClose(c)
+}
