@@ -44,6 +44,7 @@ type App struct {
 	bg          sync.WaitGroup // the idle clock and the alarms' first load
 	idleTick    time.Duration  // the idle clock's period (passivate.go)
 	ticks       atomic.Uint64  // the idle clock: ticks so far
+	uses        atomic.Uint64  // instances' uses so far, counted WithMaxInstances only
 
 	regMu  sync.Mutex                           // serialises Register
 	actors atomic.Pointer[map[string]actorType] // copy-on-write registry
@@ -178,7 +179,6 @@ func (a *App) instance(k key, at actorType) (*instance, error) {
 		in.dur = &durable{mode: d}
 	}
 	prev := a.departing[k]
-	in.lastUse = a.ticks.Load()
 	a.live.Store(k, in)
 	a.count++
 	if a.idleTicks(at) > 0 && !a.reaping {

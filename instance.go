@@ -52,9 +52,11 @@ type instance struct {
 	// sessions are those of the connections that interacted with the
 	// instance (handler.go), which forget it when it leaves the App.
 	sessions map[*session]struct{}
-	// lastUse is the App's idle tick at the instance's last use
-	// (passivate.go); guarded by mu.
+	// lastUse is the App's idle tick at the instance's last use, and
+	// lastSeq the App's count of uses then (only WithMaxInstances counts
+	// them, to evict the least recently used): passivate.go. Guarded by mu.
 	lastUse uint64
+	lastSeq uint64
 
 	// Mailbox only: the reused patch buffer; the frames of the current
 	// item; whether they are held for the output gate (gate.go).
@@ -134,7 +136,7 @@ func (in *instance) pushLocked(w work) {
 	if w.call != nil && in.app.obs != nil {
 		w.call.enqueued = time.Now() // for CallInfo.Queued
 	}
-	in.lastUse = in.app.ticks.Load()
+	in.usedLocked()
 	in.queue = append(in.queue, w)
 	if !in.running {
 		in.running = true
@@ -234,7 +236,7 @@ func (in *instance) claimIdleLocked() bool {
 		return false
 	}
 	in.running = true
-	in.lastUse = in.app.ticks.Load()
+	in.usedLocked()
 	in.app.wg.Add(1)
 	return true
 }

@@ -237,3 +237,25 @@ func TestMaxInstances_AConnectionCanCallPastTheInstanceItCalledBefore(t *testing
 	require.Equal(t, []zocket.InstanceInfo{{Actor: "notes", ID: "second"}}, app.List())
 	h.OnClose(c)
 }
+
+func TestMaxInstances_EvictsTheLeastRecentlyUsedWithinAnIdleClockTick(t *testing.T) {
+	const limit = 15 // one eviction makes room
+	app := zocket.NewApp(zocket.WithStorage(memstore.New()), zocket.WithMaxInstances(limit)).Register("notes", notesActor())
+	defer closeApp(t, app)
+	ctx := context.Background()
+	for round := range 2 {
+		for i := range limit {
+			if round == 1 && i == 7 {
+				continue // 7 is the least recently used
+			}
+			_, err := addNote.Invoke(ctx, app, "notes", fmt.Sprint(i), "x")
+			require.NoError(t, err)
+		}
+	}
+	_, err := addNote.Invoke(ctx, app, "notes", "new", "x")
+	require.NoError(t, err)
+	for _, in := range app.List() {
+		require.NotEqual(t, "7", in.ID, "the least recently used instance makes room")
+	}
+	require.Equal(t, limit, app.Size())
+}
