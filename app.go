@@ -472,6 +472,7 @@ func (in *instance) deactivate() <-chan struct{} {
 			flushed := in.flushedLocked()
 			in.mu.Unlock()
 			<-flushed
+			in.dur.departed = true
 			in.app.departed(in)
 		}
 		if in.app.destroyed != nil {

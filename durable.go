@@ -83,6 +83,7 @@ type durable struct {
 	logBytes  int // bytes of records since the last snapshot
 	snapBytes int // bytes of the last snapshot
 	nextAlarm uint64
+	departed  bool // deactivated: a successor may serve the key
 }
 
 // gated reports whether the instance's outputs wait for durability.
@@ -294,6 +295,12 @@ func storageError(err error) error {
 // even that fails the instance is given up: it leaves the App, and the
 // next message loads it again.
 func (in *instance) reload() {
+	if in.dur.departed {
+		// The last write failed after deactivation: a new instance may
+		// serve the key already, and what this one loads (its alarms)
+		// would be older than that one's.
+		return
+	}
 	if err := in.load(in.app.hookCtx); err != nil {
 		in.app.log.Error("zocket: cannot reload the durable state; instance dropped", "actor", in.key.actor,
 			"actorId", in.key.id, "err", err)

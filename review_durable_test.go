@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -258,4 +259,58 @@ func TestMaxInstances_EvictsTheLeastRecentlyUsedWithinAnIdleClockTick(t *testing
 		require.NotEqual(t, "7", in.ID, "the least recently used instance makes room")
 	}
 	require.Equal(t, limit, app.Size())
+}
+
+// staleLoad is a Storage whose next Load after stall reads what is
+// stored at once but returns it only when release closes, as a slow store
+// would.
+type staleLoad struct {
+	zocket.Storage
+	mu      sync.Mutex
+	stalled bool
+	release chan struct{}
+}
+
+func (s *staleLoad) stall() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stalled = true
+}
+
+func (s *staleLoad) Load(ctx context.Context, actor, id string) (zocket.Stored, error) {
+	st, err := s.Storage.Load(ctx, actor, id)
+	s.mu.Lock()
+	stalled := s.stalled
+	s.stalled = false
+	s.mu.Unlock()
+	if stalled {
+		<-s.release
+	}
+	return st, err
+}
+
+func TestAlarm_ADepartedInstanceReloadingAfterAFailedLastWriteDoesNotHideItsSuccessorsAlarms(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fs := &failingStore{Storage: memstore.New()}
+		st := &staleLoad{Storage: fs, release: make(chan struct{})}
+		def, _ := ringer()
+		app := zocket.NewApp(zocket.WithStorage(st)).Register("notes", def.IdleTimeout(time.Hour).
+			OnDeactivate(func(l *zocket.Lifecycle[notes]) error { l.State.Items = append(l.State.Items, "bye"); return nil }))
+		defer closeApp(t, app)
+		ctx := context.Background()
+		_, err := addNote.Invoke(ctx, app, "notes", "n", "kept")
+		require.NoError(t, err)
+		fs.set("n", errors.New("no space left on device"))
+		st.stall()
+		require.NoError(t, app.Destroy(ctx, "notes", "n")) // onDeactivate's write fails
+		synctest.Wait()                                    // a reload of the departed instance would stall
+		fs.set("n", nil)
+		armed := make(chan error, 1)
+		go func() { _, err := app.Invoke(ctx, "notes", "n", "arm", []byte("60")); armed <- err }()
+		synctest.Wait() // a new instance sets an alarm (or its load stalls)
+		close(st.release)
+		require.NoError(t, <-armed)
+		advance(2 * time.Minute)
+		require.Equal(t, 2, readState(t, app, "n").N, "the new instance's alarm rang (after add)")
+	})
 }
