@@ -73,6 +73,7 @@ type durable struct {
 	setAlarms     bool      // pending: alarms changed since the last write
 	alarmsTouched bool      // mailbox: the current commit changed the alarms
 	queued        bool      // in the committer's list
+	writing       bool      // the committer is writing what it took
 	backlog       []heldBatch
 	releasing     bool            // the committer is delivering released outputs
 	broken        bool            // a write failed; a reload is queued
@@ -224,22 +225,35 @@ func (in *instance) takeWriteLocked() (Write, bool) {
 	w := Write{Actor: in.key.actor, ID: in.key.id, Expect: d.durable, Snapshot: d.snap, Records: d.pending,
 		SetAlarms: d.setAlarms, Alarms: d.alarms}
 	d.snap, d.pending, d.setAlarms = nil, nil, false
+	d.writing = true
 	return w, true
 }
 
-// written records that w is durable and delivers the outputs it released.
+// written records that w is durable and delivers the outputs it released,
+// then wakes the waiters for a flush: a successor of a departing instance
+// (App.departing) answers only after the outputs of its predecessor left.
 func (in *instance) written(w *Write) {
 	in.mu.Lock()
 	in.dur.durable = w.Version()
-	in.wakeWaitersLocked()
 	in.mu.Unlock()
 	in.release()
+	in.mu.Lock()
+	in.dur.writing = false
+	in.wakeWaitersLocked()
+	in.mu.Unlock()
+}
+
+// unwrittenLocked reports whether the instance has changes not yet
+// written, or being written. The caller holds in.mu.
+func (in *instance) unwrittenLocked() bool {
+	d := in.dur
+	return d.queued || d.writing || d.snap != nil || len(d.pending) > 0 || d.setAlarms
 }
 
 // wakeWaitersLocked wakes the waiters for a flush once nothing is pending.
 func (in *instance) wakeWaitersLocked() {
 	d := in.dur
-	if d.queued || d.snap != nil || len(d.pending) > 0 || d.setAlarms {
+	if in.unwrittenLocked() {
 		return
 	}
 	for _, ch := range d.waiters {
@@ -252,11 +266,11 @@ func (in *instance) wakeWaitersLocked() {
 // so far was written (or failed). The caller holds in.mu.
 func (in *instance) flushedLocked() <-chan struct{} {
 	ch := make(chan struct{})
-	d := in.dur
-	if !d.queued && d.snap == nil && len(d.pending) == 0 && !d.setAlarms {
+	if !in.unwrittenLocked() {
 		close(ch)
 		return ch
 	}
+	d := in.dur
 	d.waiters = append(d.waiters, ch)
 	return ch
 }
@@ -269,7 +283,7 @@ func (in *instance) writeFailed(err error) {
 		"actorId", in.key.id, "err", err)
 	in.mu.Lock()
 	d := in.dur
-	d.broken = true
+	d.broken, d.writing = true, false
 	failed := d.backlog
 	d.backlog = nil
 	d.snap, d.pending, d.setAlarms = nil, nil, false

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -312,5 +313,87 @@ func TestAlarm_ADepartedInstanceReloadingAfterAFailedLastWriteDoesNotHideItsSucc
 		require.NoError(t, <-armed)
 		advance(2 * time.Minute)
 		require.Equal(t, 2, readState(t, app, "n").N, "the new instance's alarm rang (after add)")
+	})
+}
+
+// stallConn records the frames sent to it; sending the rpc answer with id
+// stallID waits until resume closes.
+type stallConn struct {
+	mu      sync.Mutex
+	frames  []string
+	stallID string
+	resume  chan struct{}
+}
+
+func (c *stallConn) ID() string                { return "stall" }
+func (c *stallConn) Identity() zocket.Identity { return zocket.Identity{} }
+func (c *stallConn) Send(frame []byte) error {
+	if strings.Contains(string(frame), `"id":`+c.stallID+`,`) {
+		<-c.resume
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.frames = append(c.frames, string(frame))
+	return nil
+}
+
+func (c *stallConn) results() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var ids []string
+	for _, f := range c.frames {
+		if strings.Contains(f, `"rpc:result"`) {
+			var m struct{ ID json.RawMessage }
+			_ = json.Unmarshal([]byte(f), &m)
+			ids = append(ids, string(m.ID))
+		}
+	}
+	return ids
+}
+
+func TestGated_ANewActivationsAnswersDoNotOvertakeThoseItsPredecessorStillReleases(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newGateStore()
+		app := notesApp(st)
+		defer closeApp(t, app)
+		h := zocket.NewHandler(app)
+		c := &stallConn{stallID: "1", resume: make(chan struct{})}
+		h.OnConnection(c)
+		h.OnMessage(c, []byte(`{"type":"rpc","id":1,"actor":"notes","actorId":"n","method":"add","input":"x"}`))
+		<-st.started // the answer waits for this write
+		destroyed := make(chan error, 1)
+		go func() { destroyed <- app.Destroy(context.Background(), "notes", "n") }()
+		synctest.Wait()
+		st.release <- struct{}{} // the write is done: the answer to 1 is released, slowly
+		synctest.Wait()
+		h.OnMessage(c, []byte(`{"type":"rpc","id":2,"actor":"notes","actorId":"n","method":"read"}`))
+		synctest.Wait()
+		close(c.resume)
+		require.NoError(t, <-destroyed)
+		synctest.Wait()
+		require.Equal(t, []string{"1", "2"}, c.results(), "answers in the order of the calls")
+		close(st.release)
+	})
+}
+
+func TestDurable_ANewActivationLoadsTheWriteItsPredecessorHadUnderWay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := newGateStore()
+		app := notesApp(st)
+		defer closeApp(t, app)
+		ctx := context.Background()
+		added := make(chan error, 1)
+		go func() { _, err := addNote.Invoke(ctx, app, "notes", "n", "x"); added <- err }()
+		<-st.started // the write of "x" is under way
+		destroyed := make(chan error, 1)
+		go func() { destroyed <- app.Destroy(ctx, "notes", "n") }()
+		read := make(chan notes, 1)
+		go func() { n, _ := readNotes.Invoke(ctx, app, "notes", "n", zocket.None{}); read <- n }()
+		synctest.Wait()
+		st.release <- struct{}{}
+		require.NoError(t, <-added)
+		require.NoError(t, <-destroyed)
+		require.Equal(t, []string{"x"}, (<-read).Items, "the new instance loaded the change its caller was told of")
+		close(st.release)
 	})
 }
