@@ -180,7 +180,7 @@ func (in *instance) run(w work) (released bool) {
 			in.app.log.Error("zocket: internal error in mailbox", "actor", in.key.actor,
 				"actorId", in.key.id, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			in.out.reset()
-			in.holding, in.held = false, nil
+			in.sealAbandoned()
 			released = w.call != nil && in.answerAbandoned(w.call)
 		}
 	}()
@@ -196,6 +196,23 @@ func (in *instance) run(w work) (released bool) {
 	in.kind.call(in, w.call)
 	in.endHolding()
 	return in.flushTouched(w.call.lent)
+}
+
+// sealAbandoned seals what an item that panicked held, and sends what
+// may leave now: changes it committed are written, and their outputs go
+// with them. Should even that fail, they are dropped.
+func (in *instance) sealAbandoned() {
+	in.holding = false
+	defer func() {
+		if r := recover(); r != nil {
+			in.app.log.Error("zocket: outputs of a failed item dropped", "actor", in.key.actor,
+				"actorId", in.key.id, "panic", fmt.Sprint(r))
+			in.held = nil
+			in.out.reset()
+		}
+	}()
+	in.seal()
+	in.out.flushAll()
 }
 
 // answerAbandoned answers a call that failed inside the mailbox with

@@ -397,3 +397,26 @@ func TestDurable_ANewActivationLoadsTheWriteItsPredecessorHadUnderWay(t *testing
 		close(st.release)
 	})
 }
+
+// panicEnd is an Observer whose CallEnd panics.
+type panicEnd struct{ zocket.NopObserver }
+
+func (panicEnd) CallEnd(context.Context, zocket.CallInfo, zocket.CallEnd) { panic("observer bug") }
+
+func TestGated_APanicAfterTheCommitStillSendsItsPatchToSubscribers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		app := notesApp(memstore.New(), zocket.WithObserver(panicEnd{}))
+		defer closeApp(t, app)
+		h := zocket.NewHandler(app)
+		sub := zocket.NewLocalConn("sub", zocket.Identity{})
+		h.OnConnection(sub)
+		h.OnMessage(sub, []byte(`{"type":"state:sub","actor":"notes","actorId":"n"}`))
+		synctest.Wait()
+		_, err := addNote.Invoke(context.Background(), app, "notes", "n", "x")
+		require.Error(t, err, "the call's pipeline panicked")
+		synctest.Wait()
+		frames := sub.Frames()
+		require.Len(t, frames, 3, "welcome, snapshot, and the patch of the committed change")
+		require.Contains(t, string(frames[2]), `"state:patch"`)
+	})
+}
