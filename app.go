@@ -203,7 +203,7 @@ func (in *instance) activate(prev <-chan struct{}) {
 		<-prev
 	}
 	if in.dur != nil {
-		if err := in.load(a.hookCtx); err != nil {
+		if err := in.load(a.hookCtx, time.Time{}); err != nil {
 			a.log.Error("zocket: cannot activate: stored state not loaded", "actor", in.key.actor,
 				"actorId", in.key.id, "err", err)
 			in.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"time"
 
 	"github.com/zocket-go/zocket/protocol"
 	"github.com/zocket-go/zocket/statestore"
@@ -100,8 +101,9 @@ func (in *instance) loadErrorLocked() error {
 }
 
 // load reads the instance's stored state into it, replacing the state in
-// memory. A fresh instance keeps the state newState gave it.
-func (in *instance) load(ctx context.Context) error {
+// memory. A fresh instance keeps the state newState gave it. Its alarms
+// due before alarmsFrom ring at alarmsFrom (alarmClock.track).
+func (in *instance) load(ctx context.Context, alarmsFrom time.Time) error {
 	st, err := in.app.storage.Load(ctx, in.key.actor, in.key.id)
 	if err != nil {
 		return fmt.Errorf("%w: load %s/%s: %w", ErrStorage, in.key.actor, in.key.id, err)
@@ -134,7 +136,7 @@ func (in *instance) load(ctx context.Context) error {
 	for _, a := range st.Alarms {
 		d.nextAlarm = max(d.nextAlarm, a.ID)
 	}
-	in.app.alarms.track(in.key, st.Alarms)
+	in.app.alarms.track(in.key, st.Alarms, alarmsFrom)
 	return nil
 }
 
@@ -315,7 +317,7 @@ func (in *instance) reload() {
 		// would be older than that one's.
 		return
 	}
-	if err := in.load(in.app.hookCtx); err != nil {
+	if err := in.load(in.app.hookCtx, time.Now().Add(alarmRetry)); err != nil {
 		in.app.log.Error("zocket: cannot reload the durable state; instance dropped", "actor", in.key.actor,
 			"actorId", in.key.id, "err", err)
 		in.mu.Lock()

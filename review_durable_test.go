@@ -420,3 +420,62 @@ func TestGated_APanicAfterTheCommitStillSendsItsPatchToSubscribers(t *testing.T)
 		require.Contains(t, string(frames[2]), `"state:patch"`)
 	})
 }
+
+// countingFailStore fails every Write, and blocks the one after limit
+// attempts, recording when the first and the last attempts came.
+type countingFailStore struct {
+	zocket.Storage
+	limit       int
+	mu          sync.Mutex
+	attempts    int
+	first, last time.Time
+	stop        chan struct{}
+}
+
+func (s *countingFailStore) Write(ctx context.Context, batch []zocket.Write) []error {
+	s.mu.Lock()
+	s.attempts++
+	n := s.attempts
+	if n == 1 {
+		s.first = time.Now()
+	}
+	s.last = time.Now()
+	s.mu.Unlock()
+	if n == s.limit {
+		<-s.stop
+	}
+	errs := make([]error, len(batch))
+	for i := range errs {
+		errs[i] = errors.New("no space left on device")
+	}
+	return errs
+}
+
+func TestAlarm_WhoseWritesKeepFailingIsRetriedWithoutSpinning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		mem := memstore.New()
+		require.Nil(t, mem.Write(ctx, []zocket.Write{{Actor: "notes", ID: "n",
+			Snapshot:  &zocket.Snapshot{Version: 1, State: []byte(`{"items":[],"n":0}`)},
+			SetAlarms: true, Alarms: []zocket.Alarm{{ID: 1, At: time.Now().Add(time.Minute), Method: "ring"}}}}))
+		st := &countingFailStore{Storage: mem, limit: 10, stop: make(chan struct{})}
+		def, _ := ringer()
+		app := zocket.NewApp(zocket.WithStorage(st)).Register("notes", def.IdleTimeout(time.Hour))
+		advance(time.Minute) // the alarm rings; its write fails, again and again
+		for {
+			st.mu.Lock()
+			n := st.attempts
+			st.mu.Unlock()
+			if n >= st.limit {
+				break
+			}
+			time.Sleep(time.Second)
+		}
+		st.mu.Lock()
+		spent := st.last.Sub(st.first)
+		st.mu.Unlock()
+		require.GreaterOrEqual(t, spent, time.Duration(st.limit-1)*time.Second/2, "retries are spaced")
+		close(st.stop)
+		_ = app.Close(ctx)
+	})
+}
