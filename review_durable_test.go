@@ -138,13 +138,20 @@ func (s *slowAlarms) Alarms(ctx context.Context) ([]zocket.InstanceAlarms, error
 	return list, err
 }
 
+// storedRinging returns a store holding notes/n at version 1 with an
+// alarm calling "ring" at at.
+func storedRinging(t *testing.T, at time.Time) *memstore.Store {
+	mem := memstore.New()
+	require.Nil(t, mem.Write(context.Background(), []zocket.Write{{Actor: "notes", ID: "n",
+		Snapshot:  &zocket.Snapshot{Version: 1, State: []byte(`{"items":[],"n":0}`)},
+		SetAlarms: true, Alarms: []zocket.Alarm{{ID: 1, At: at, Method: "ring"}}}}))
+	return mem
+}
+
 func TestAlarm_SetWhileTheStoredAlarmsLoadIsNotForgotten(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		mem := memstore.New()
-		require.Nil(t, mem.Write(ctx, []zocket.Write{{Actor: "notes", ID: "n",
-			Snapshot:  &zocket.Snapshot{Version: 1, State: []byte(`{"items":[],"n":0}`)},
-			SetAlarms: true, Alarms: []zocket.Alarm{{ID: 1, At: time.Now().Add(24 * time.Hour), Method: "ring"}}}}))
+		mem := storedRinging(t, time.Now().Add(24*time.Hour))
 		st := &slowAlarms{Storage: mem, release: make(chan struct{})}
 		def, _ := ringer()
 		app := zocket.NewApp(zocket.WithStorage(st)).Register("notes", def)
@@ -454,10 +461,7 @@ func (s *countingFailStore) Write(ctx context.Context, batch []zocket.Write) []e
 func TestAlarm_WhoseWritesKeepFailingIsRetriedWithoutSpinning(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		mem := memstore.New()
-		require.Nil(t, mem.Write(ctx, []zocket.Write{{Actor: "notes", ID: "n",
-			Snapshot:  &zocket.Snapshot{Version: 1, State: []byte(`{"items":[],"n":0}`)},
-			SetAlarms: true, Alarms: []zocket.Alarm{{ID: 1, At: time.Now().Add(time.Minute), Method: "ring"}}}}))
+		mem := storedRinging(t, time.Now().Add(time.Minute))
 		st := &countingFailStore{Storage: mem, limit: 10, stop: make(chan struct{})}
 		def, _ := ringer()
 		app := zocket.NewApp(zocket.WithStorage(st)).Register("notes", def.IdleTimeout(time.Hour))
