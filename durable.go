@@ -312,9 +312,7 @@ func storageError(err error) error {
 // next message loads it again.
 func (in *instance) reload() {
 	if in.dur.departed {
-		// The last write failed after deactivation: a new instance may
-		// serve the key already, and what this one loads (its alarms)
-		// would be older than that one's.
+		in.retrackStored()
 		return
 	}
 	if err := in.load(in.app.hookCtx, time.Now().Add(alarmRetry)); err != nil {
@@ -337,6 +335,25 @@ func (in *instance) reload() {
 	for _, c := range subs {
 		in.deliver(c, frame)
 	}
+}
+
+// retrackStored tells the alarm clock the stored alarms of an instance
+// whose last write failed after it left the App: the clock may have
+// forgotten one that the write was to remove. A successor serving the key
+// knows better: then the stored alarms, maybe older, are ignored.
+func (in *instance) retrackStored() {
+	a := in.app
+	st, err := a.storage.Load(a.hookCtx, in.key.actor, in.key.id)
+	if err != nil {
+		a.log.Error("zocket: cannot reload the stored alarms", "actor", in.key.actor, "actorId", in.key.id, "err", err)
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, successor := a.departing[in.key]; successor || a.lookup(in.key) != nil {
+		return
+	}
+	a.alarms.track(in.key, st.Alarms, time.Now().Add(alarmRetry))
 }
 
 // pushFrontLocked queues w ahead of everything queued. The caller holds

@@ -483,3 +483,25 @@ func TestAlarm_WhoseWritesKeepFailingIsRetriedWithoutSpinning(t *testing.T) {
 		_ = app.Close(ctx)
 	})
 }
+
+func TestAlarm_WhoseCallsWriteFailedAfterItsInstanceLeftRingsAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fs := &failingStore{Storage: storedRinging(t, time.Now().Add(time.Minute))}
+		gs := &gateStore{Storage: fs, started: make(chan struct{}, 100), release: make(chan struct{})}
+		def, _ := ringer()
+		app := zocket.NewApp(zocket.WithStorage(gs)).Register("notes", def.IdleTimeout(time.Hour))
+		defer closeApp(t, app)
+		advance(time.Minute)
+		<-gs.started // the alarm rang: its call's write is under way
+		fs.set("n", errors.New("no space left on device"))
+		destroyed := make(chan error, 1)
+		go func() { destroyed <- app.Destroy(context.Background(), "notes", "n") }()
+		synctest.Wait()
+		gs.release <- struct{}{} // the write fails; the instance has left
+		require.NoError(t, <-destroyed)
+		fs.set("n", nil)
+		close(gs.release)
+		advance(time.Minute)
+		require.Equal(t, 1, readState(t, app, "n").N, "the stored alarm rang again, and its call was stored")
+	})
+}
