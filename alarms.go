@@ -112,7 +112,7 @@ func (in *instance) setAlarms(ops []alarmOp) {
 	d.alarmsTouched = true
 	in.app.committer.addLocked(in)
 	in.mu.Unlock()
-	in.app.alarms.track(in.key, next)
+	in.app.alarms.track(in.key, next, time.Time{})
 }
 
 // alarmClock wakes instances whose alarms fall due: one timer for the
@@ -122,12 +122,15 @@ func (in *instance) setAlarms(ops []alarmOp) {
 type alarmClock struct {
 	app *App
 
-	mu      sync.Mutex
-	byKey   map[key]map[uint64]time.Time
-	queue   alarmHeap
-	timer   *time.Timer
-	closed  bool
-	started bool
+	mu     sync.Mutex
+	byKey  map[key]map[uint64]time.Time
+	queue  alarmHeap
+	timer  *time.Timer
+	closed bool
+	// Until the stored alarms are loaded (seed), the keys whose instances
+	// told their alarms since: the stored list is older for them.
+	seeded bool
+	newer  map[key]struct{}
 }
 
 type alarmEntry struct {
@@ -149,13 +152,50 @@ func (h *alarmHeap) Pop() any {
 	return e
 }
 
-// track replaces what the clock knows of k's alarms.
-func (c *alarmClock) track(k key, alarms []Alarm) {
+// alarmRetry is how long an alarm that could not run waits before
+// another attempt.
+const alarmRetry = time.Second
+
+// track replaces what the clock knows of k's alarms with those of its
+// instance. Alarms due before from ring at from: an instance reloading
+// after a failed write postpones them, so that an alarm whose call cannot
+// be stored does not come back at once for as long as the Storage fails.
+func (c *alarmClock) track(k key, alarms []Alarm, from time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return
 	}
+	if !c.seeded {
+		if c.newer == nil {
+			c.newer = map[key]struct{}{}
+		}
+		c.newer[k] = struct{}{}
+	}
+	c.trackLocked(k, alarms, from)
+}
+
+// seed gives the clock the stored alarms, read when the App started,
+// except those of instances that told theirs since.
+func (c *alarmClock) seed(list []InstanceAlarms) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seeded = true
+	if c.closed {
+		return
+	}
+	for _, ia := range list {
+		k := key{ia.Actor, ia.ID}
+		if _, newer := c.newer[k]; !newer {
+			c.trackLocked(k, ia.Alarms, time.Time{})
+		}
+	}
+	c.newer = nil
+}
+
+// trackLocked replaces what the clock knows of k's alarms, those due
+// before from at from. The caller holds c.mu.
+func (c *alarmClock) trackLocked(k key, alarms []Alarm, from time.Time) {
 	if len(alarms) == 0 {
 		delete(c.byKey, k)
 		return
@@ -165,9 +205,13 @@ func (c *alarmClock) track(k key, alarms []Alarm) {
 	}
 	m := make(map[uint64]time.Time, len(alarms))
 	for _, a := range alarms {
-		m[a.ID] = a.At
-		if old, ok := c.byKey[k][a.ID]; !ok || !old.Equal(a.At) {
-			heap.Push(&c.queue, alarmEntry{at: a.At, k: k, id: a.ID})
+		at := a.At
+		if at.Before(from) {
+			at = from
+		}
+		m[a.ID] = at
+		if old, ok := c.byKey[k][a.ID]; !ok || !old.Equal(at) {
+			heap.Push(&c.queue, alarmEntry{at: at, k: k, id: a.ID})
 		}
 	}
 	c.byKey[k] = m
@@ -228,7 +272,7 @@ func (c *alarmClock) retry(e alarmEntry) {
 	if c.closed || !c.liveLocked(e) {
 		return
 	}
-	e.at = time.Now().Add(time.Second)
+	e.at = time.Now().Add(alarmRetry)
 	c.byKey[e.k][e.id] = e.at
 	heap.Push(&c.queue, e)
 	c.armLocked()
@@ -298,9 +342,7 @@ func (a *App) loadAlarms() {
 	for {
 		list, err := a.storage.Alarms(a.hookCtx)
 		if err == nil {
-			for _, ia := range list {
-				a.alarms.track(key{ia.Actor, ia.ID}, ia.Alarms)
-			}
+			a.alarms.seed(list)
 			return
 		}
 		a.log.Error("zocket: cannot load the stored alarms; trying again", "err", err)

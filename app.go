@@ -46,7 +46,7 @@ type App struct {
 	bg          sync.WaitGroup // the idle clock and the alarms' first load
 	idleTick    time.Duration  // the idle clock's period (passivate.go)
 	ticks       atomic.Uint64  // the idle clock: ticks so far
-	uses        atomic.Uint64  // messages queued so far, for the LRU order
+	uses        atomic.Uint64  // instances' uses so far, counted WithMaxInstances only
 
 	regMu  sync.Mutex                           // serialises Register
 	actors atomic.Pointer[map[string]actorType] // copy-on-write registry
@@ -185,7 +185,6 @@ func (a *App) instance(k key, at actorType) (*instance, error) {
 		in.dur = &durable{mode: d}
 	}
 	prev := a.departing[k]
-	in.lastUse = a.ticks.Load()
 	a.live.Store(k, in)
 	a.count++
 	if a.idleTicks(at) > 0 && !a.reaping {
@@ -210,7 +209,7 @@ func (in *instance) activate(prev <-chan struct{}) {
 		<-prev
 	}
 	if in.dur != nil {
-		if err := in.load(a.hookCtx); err != nil {
+		if err := in.load(a.hookCtx, time.Time{}); err != nil {
 			a.log.Error("zocket: cannot activate: stored state not loaded", "actor", in.key.actor,
 				"actorId", in.key.id, "err", err)
 			in.mu.Lock()
@@ -234,7 +233,8 @@ func (in *instance) activate(prev <-chan struct{}) {
 }
 
 // drop takes an instance that cannot go on out of the App, without
-// deactivating it; messages already queued still reach it.
+// deactivating it; messages already queued still reach it. The sessions
+// of its callers forget it, so that they do not keep it in memory.
 func (a *App) drop(in *instance) {
 	a.mu.Lock()
 	if a.lookup(in.key) == in {
@@ -245,6 +245,7 @@ func (a *App) drop(in *instance) {
 	in.mu.Lock()
 	in.closing = true
 	in.mu.Unlock()
+	in.forgetSessions()
 }
 
 // withInstance runs fn on the live instance for k (created if needed) with
@@ -361,7 +362,6 @@ func (a *App) Destroy(ctx context.Context, actor, id string) error {
 	if in == nil {
 		return fmt.Errorf("%w: %s/%s", ErrNotFound, actor, id)
 	}
-	in.forgetSessions()
 	return in.destroy(ctx)
 }
 
@@ -457,13 +457,15 @@ func (in *instance) destroy(ctx context.Context) error {
 
 // deactivate queues onDeactivate behind the queued work; the channel
 // closes when it ran and, for a durable instance, its last changes were
-// written.
+// written. The sessions of its callers forget it from its mailbox, where
+// no session's lock is held (an eviction may run under one).
 func (in *instance) deactivate() <-chan struct{} {
 	done := make(chan struct{})
 	in.mu.Lock()
 	in.closing = true
 	in.stopTimersLocked()
 	in.pushFunc(func() {
+		in.forgetSessions()
 		in.mu.Lock()
 		in.observeUnsubscribed(in.stateSubs, SubscriptionState)
 		in.observeUnsubscribed(in.eventSubs, SubscriptionEvents)
@@ -479,6 +481,7 @@ func (in *instance) deactivate() <-chan struct{} {
 			flushed := in.flushedLocked()
 			in.mu.Unlock()
 			<-flushed
+			in.dur.departed = true
 			in.app.departed(in)
 		}
 		if in.app.destroyed != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"time"
 
 	"github.com/zocket-go/zocket/protocol"
 	"github.com/zocket-go/zocket/statestore"
@@ -73,6 +74,7 @@ type durable struct {
 	setAlarms     bool      // pending: alarms changed since the last write
 	alarmsTouched bool      // mailbox: the current commit changed the alarms
 	queued        bool      // in the committer's list
+	writing       bool      // the committer is writing what it took
 	backlog       []heldBatch
 	releasing     bool            // the committer is delivering released outputs
 	broken        bool            // a write failed; a reload is queued
@@ -83,6 +85,7 @@ type durable struct {
 	logBytes  int // bytes of records since the last snapshot
 	snapBytes int // bytes of the last snapshot
 	nextAlarm uint64
+	departed  bool // deactivated: a successor may serve the key
 }
 
 // gated reports whether the instance's outputs wait for durability.
@@ -98,19 +101,27 @@ func (in *instance) loadErrorLocked() error {
 }
 
 // load reads the instance's stored state into it, replacing the state in
-// memory. A fresh instance keeps the state newState gave it.
-func (in *instance) load(ctx context.Context) error {
+// memory. A fresh instance keeps the state newState gave it. Its alarms
+// due before alarmsFrom ring at alarmsFrom (alarmClock.track).
+func (in *instance) load(ctx context.Context, alarmsFrom time.Time) error {
 	st, err := in.app.storage.Load(ctx, in.key.actor, in.key.id)
 	if err != nil {
 		return fmt.Errorf("%w: load %s/%s: %w", ErrStorage, in.key.actor, in.key.id, err)
 	}
 	d := in.dur
-	if st.Version == 0 {
-		return nil
-	}
-	state, size, err := replay(in.kind, st)
-	if err != nil {
-		return fmt.Errorf("%w: %s/%s at version %d: %w", ErrStorage, in.key.actor, in.key.id, st.Version, err)
+	var state reflect.Value
+	size := 0
+	switch {
+	case st.Version > 0:
+		if state, size, err = replay(in.kind, st); err != nil {
+			return fmt.Errorf("%w: %s/%s at version %d: %w", ErrStorage, in.key.actor, in.key.id, st.Version, err)
+		}
+	case in.version == 0:
+		return nil // fresh: nothing stored, nothing committed
+	default:
+		// A reload after the first write failed: nothing is stored, so
+		// the instance goes back to its initial state.
+		state = in.kind.newState()
 	}
 	in.mu.Lock()
 	in.state = state
@@ -134,7 +145,7 @@ func (in *instance) load(ctx context.Context) error {
 	for _, a := range st.Alarms {
 		d.nextAlarm = max(d.nextAlarm, a.ID)
 	}
-	in.app.alarms.track(in.key, st.Alarms)
+	in.app.alarms.track(in.key, st.Alarms, alarmsFrom)
 	return nil
 }
 
@@ -222,28 +233,47 @@ func (in *instance) logCommit(ops []byte) {
 func (in *instance) takeWriteLocked() (Write, bool) {
 	d := in.dur
 	d.queued = false
-	if d.broken || (d.snap == nil && len(d.pending) == 0 && !d.setAlarms) {
+	if d.broken {
+		// Lost with the failed write (setAlarms may have marked alarms
+		// since): the reload brings back what is stored.
+		d.snap, d.pending, d.setAlarms = nil, nil, false
+		return Write{}, false
+	}
+	if d.snap == nil && len(d.pending) == 0 && !d.setAlarms {
 		return Write{}, false
 	}
 	w := Write{Actor: in.key.actor, ID: in.key.id, Expect: d.durable, Snapshot: d.snap, Records: d.pending,
 		SetAlarms: d.setAlarms, Alarms: d.alarms}
 	d.snap, d.pending, d.setAlarms = nil, nil, false
+	d.writing = true
 	return w, true
 }
 
-// written records that w is durable and delivers the outputs it released.
+// written records that w is durable and delivers the outputs it released,
+// then wakes the waiters for a flush: a successor of a departing instance
+// (App.departing) answers only after the outputs of its predecessor left.
 func (in *instance) written(w *Write) {
 	in.mu.Lock()
 	in.dur.durable = w.Version()
-	in.wakeWaitersLocked()
 	in.mu.Unlock()
 	in.release()
+	in.mu.Lock()
+	in.dur.writing = false
+	in.wakeWaitersLocked()
+	in.mu.Unlock()
+}
+
+// unwrittenLocked reports whether the instance has changes not yet
+// written, or being written. The caller holds in.mu.
+func (in *instance) unwrittenLocked() bool {
+	d := in.dur
+	return d.queued || d.writing || d.snap != nil || len(d.pending) > 0 || d.setAlarms
 }
 
 // wakeWaitersLocked wakes the waiters for a flush once nothing is pending.
 func (in *instance) wakeWaitersLocked() {
 	d := in.dur
-	if d.queued || d.snap != nil || len(d.pending) > 0 || d.setAlarms {
+	if in.unwrittenLocked() {
 		return
 	}
 	for _, ch := range d.waiters {
@@ -256,11 +286,11 @@ func (in *instance) wakeWaitersLocked() {
 // so far was written (or failed). The caller holds in.mu.
 func (in *instance) flushedLocked() <-chan struct{} {
 	ch := make(chan struct{})
-	d := in.dur
-	if !d.queued && d.snap == nil && len(d.pending) == 0 && !d.setAlarms {
+	if !in.unwrittenLocked() {
 		close(ch)
 		return ch
 	}
+	d := in.dur
 	d.waiters = append(d.waiters, ch)
 	return ch
 }
@@ -273,7 +303,7 @@ func (in *instance) writeFailed(err error) {
 		"actorId", in.key.id, "err", err)
 	in.mu.Lock()
 	d := in.dur
-	d.broken = true
+	d.broken, d.writing = true, false
 	failed := d.backlog
 	d.backlog = nil
 	d.snap, d.pending, d.setAlarms = nil, nil, false
@@ -299,7 +329,11 @@ func storageError(err error) error {
 // even that fails the instance is given up: it leaves the App, and the
 // next message loads it again.
 func (in *instance) reload() {
-	if err := in.load(in.app.hookCtx); err != nil {
+	if in.dur.departed {
+		in.retrackStored()
+		return
+	}
+	if err := in.load(in.app.hookCtx, time.Now().Add(alarmRetry)); err != nil {
 		in.app.log.Error("zocket: cannot reload the durable state; instance dropped", "actor", in.key.actor,
 			"actorId", in.key.id, "err", err)
 		in.mu.Lock()
@@ -323,6 +357,25 @@ func (in *instance) reload() {
 		}
 		in.stateFrame(c, f, v, true)
 	}
+}
+
+// retrackStored tells the alarm clock the stored alarms of an instance
+// whose last write failed after it left the App: the clock may have
+// forgotten one that the write was to remove. A successor serving the key
+// knows better: then the stored alarms, maybe older, are ignored.
+func (in *instance) retrackStored() {
+	a := in.app
+	st, err := a.storage.Load(a.hookCtx, in.key.actor, in.key.id)
+	if err != nil {
+		a.log.Error("zocket: cannot reload the stored alarms", "actor", in.key.actor, "actorId", in.key.id, "err", err)
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, successor := a.departing[in.key]; successor || a.lookup(in.key) != nil {
+		return
+	}
+	a.alarms.track(in.key, st.Alarms, time.Now().Add(alarmRetry))
 }
 
 // pushFrontLocked queues w ahead of everything queued. The caller holds

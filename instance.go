@@ -59,10 +59,11 @@ type instance struct {
 	// sessions are those of the connections that interacted with the
 	// instance (handler.go), which forget it when it leaves the App.
 	sessions map[*session]struct{}
-	// lastUse is the App's idle tick at the instance's last use
-	// (passivate.go); guarded by mu.
+	// lastUse is the App's idle tick at the instance's last use, and
+	// lastSeq the App's count of uses then (only WithMaxInstances counts
+	// them, to evict the least recently used): passivate.go. Guarded by mu.
 	lastUse uint64
-	lastSeq uint64 // the App's use count at its last use: the LRU order
+	lastSeq uint64
 
 	// Mailbox only: the reused patch buffer; the frames of the current
 	// item; whether they are held for the output gate (gate.go).
@@ -147,8 +148,7 @@ func (in *instance) pushLocked(w work) {
 	if w.call != nil && in.app.obs != nil {
 		w.call.enqueued = time.Now() // for CallInfo.Queued
 	}
-	in.lastUse = in.app.ticks.Load()
-	in.lastSeq = in.app.uses.Add(1)
+	in.usedLocked()
 	in.queue = append(in.queue, w)
 	if !in.running {
 		in.running = true
@@ -192,7 +192,7 @@ func (in *instance) run(w work) (released bool) {
 			in.app.log.Error("zocket: internal error in mailbox", "actor", in.key.actor,
 				"actorId", in.key.id, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			in.out.reset()
-			in.holding, in.held = false, nil
+			in.sealAbandoned()
 			released = w.call != nil && in.answerAbandoned(w.call)
 		}
 	}()
@@ -208,6 +208,23 @@ func (in *instance) run(w work) (released bool) {
 	in.kind.call(in, w.call)
 	in.endHolding()
 	return in.flushTouched(w.call.lent)
+}
+
+// sealAbandoned seals what an item that panicked held, and sends what
+// may leave now: changes it committed are written, and their outputs go
+// with them. Should even that fail, they are dropped.
+func (in *instance) sealAbandoned() {
+	in.holding = false
+	defer func() {
+		if r := recover(); r != nil {
+			in.app.log.Error("zocket: outputs of a failed item dropped", "actor", in.key.actor,
+				"actorId", in.key.id, "panic", fmt.Sprint(r))
+			in.held = nil
+			in.out.reset()
+		}
+	}()
+	in.seal()
+	in.out.flushAll()
 }
 
 // answerAbandoned answers a call that failed inside the mailbox with
@@ -248,6 +265,7 @@ func (in *instance) claimIdleLocked() bool {
 		return false
 	}
 	in.running = true
+	in.usedLocked()
 	in.app.wg.Add(1)
 	return true
 }

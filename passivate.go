@@ -142,6 +142,15 @@ func (in *instance) forgetSessions() {
 	}
 }
 
+// usedLocked records a use of the instance, for its idle time and the
+// least-recently-used order. The caller holds in.mu.
+func (in *instance) usedLocked() {
+	in.lastUse = in.app.ticks.Load()
+	if in.app.maxInstances > 0 {
+		in.lastSeq = in.app.uses.Add(1)
+	}
+}
+
 // evictLocked makes room when the App is full: it takes the least
 // recently used idle instances out of the App, for the caller to
 // deactivate (finishEviction) once it has released a.mu. It reports false
@@ -152,7 +161,7 @@ func (a *App) evictLocked() (victims []*instance, ok bool) {
 	}
 	type candidate struct {
 		in      *instance
-		lastUse uint64
+		lastSeq uint64
 	}
 	var idle []candidate
 	a.live.Range(func(_, v any) bool {
@@ -167,7 +176,7 @@ func (a *App) evictLocked() (victims []*instance, ok bool) {
 	if len(idle) == 0 {
 		return nil, false
 	}
-	slices.SortFunc(idle, func(x, y candidate) int { return cmp.Compare(x.lastUse, y.lastUse) })
+	slices.SortFunc(idle, func(x, y candidate) int { return cmp.Compare(x.lastSeq, y.lastSeq) })
 	// Make room for more than one: a full App would otherwise scan all
 	// its instances for every new one.
 	for _, c := range idle[:min(max(1, a.maxInstances/16), len(idle))] {
@@ -189,10 +198,10 @@ func (a *App) removeLocked(in *instance) {
 }
 
 // finishEviction deactivates instances taken out of the App, without
-// waiting for them.
+// waiting for them. It may run with a session's lock held (a connection's
+// message that needed a new instance).
 func (a *App) finishEviction(victims []*instance) {
 	for _, in := range victims {
-		in.forgetSessions()
 		in.deactivate()
 	}
 }
