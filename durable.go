@@ -78,6 +78,7 @@ type durable struct {
 	backlog       []heldBatch
 	releasing     bool            // the committer is delivering released outputs
 	broken        bool            // a write failed; a reload is queued
+	brokenBy      error           // why: for the outputs of items that ran on top of it
 	waiters       []chan struct{} // closed when nothing is pending any more
 	loadErr       error           // the stored state could not be loaded
 
@@ -303,7 +304,7 @@ func (in *instance) writeFailed(err error) {
 		"actorId", in.key.id, "err", err)
 	in.mu.Lock()
 	d := in.dur
-	d.broken, d.writing = true, false
+	d.broken, d.brokenBy, d.writing = true, err, false
 	failed := d.backlog
 	d.backlog = nil
 	d.snap, d.pending, d.setAlarms = nil, nil, false

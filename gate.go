@@ -67,8 +67,9 @@ func (in *instance) seal() {
 	d := in.dur
 	switch {
 	case d.broken:
+		err := d.brokenBy
 		in.mu.Unlock()
-		in.failHeld([]heldBatch{{outs: outs}}, storageError(errWriteFailed))
+		in.failHeld([]heldBatch{{outs: outs}}, storageError(err))
 		return
 	case len(d.backlog) > 0 || d.releasing || d.durable < in.version:
 		d.backlog = append(d.backlog, heldBatch{version: in.version, outs: outs})
@@ -80,14 +81,6 @@ func (in *instance) seal() {
 		outs[i].deliver(in, &in.out)
 	}
 }
-
-// errWriteFailed stands for the failure of an earlier write, for the
-// outputs of items that ran on top of the changes it lost.
-var errWriteFailed = errorString("an earlier write failed")
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
 
 // deliver sends one held output through o.
 func (h *heldOutput) deliver(in *instance, o *outbox) {
