@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/zocket-go/zocket/ai"
+	"github.com/zocket-go/zocket/ai/internal/pull"
 )
 
 // Provider streams chat completions of one model.
@@ -97,31 +97,25 @@ func (p *Provider) params(req ai.Request) (oai.ChatCompletionNewParams, error) {
 // come, tool calls (streamed in pieces, by index) when the response ends,
 // then the usage and the finish reason.
 type stream struct {
-	s       *ssestream.Stream[oai.ChatCompletionChunk]
-	pending []ai.Event
-	calls   map[int64]*ai.ToolCall
-	reason  string
-	usage   *ai.Usage
-	ended   bool
+	pull.Queue
+	s      *ssestream.Stream[oai.ChatCompletionChunk]
+	calls  map[int64]*ai.ToolCall
+	reason string
+	usage  *ai.Usage
 }
 
-func (s *stream) Next() (ai.Event, error) {
-	for len(s.pending) == 0 {
-		if s.ended {
-			return ai.Event{}, io.EOF
+func (s *stream) Next() (ai.Event, error) { return s.Queue.Next(s.fill) }
+
+func (s *stream) fill() error {
+	if !s.s.Next() {
+		if err := s.s.Err(); err != nil {
+			return wrap(err)
 		}
-		if !s.s.Next() {
-			if err := s.s.Err(); err != nil {
-				return ai.Event{}, wrap(err)
-			}
-			s.end()
-			continue
-		}
-		s.chunk(s.s.Current())
+		s.end()
+		return nil
 	}
-	ev := s.pending[0]
-	s.pending = s.pending[1:]
-	return ev, nil
+	s.chunk(s.s.Current())
+	return nil
 }
 
 func (s *stream) chunk(c oai.ChatCompletionChunk) {
@@ -133,7 +127,7 @@ func (s *stream) chunk(c oai.ChatCompletionChunk) {
 			continue // one answer is asked for
 		}
 		if ch.Delta.Content != "" {
-			s.pending = append(s.pending, ai.Event{Type: ai.TextDelta, Text: ch.Delta.Content})
+			s.Push(ai.Event{Type: ai.TextDelta, Text: ch.Delta.Content})
 		}
 		for _, d := range ch.Delta.ToolCalls {
 			tc := s.calls[d.Index]
@@ -152,14 +146,14 @@ func (s *stream) chunk(c oai.ChatCompletionChunk) {
 }
 
 func (s *stream) end() {
-	s.ended = true
+	var evs []ai.Event
 	for _, i := range slices.Sorted(maps.Keys(s.calls)) {
-		s.pending = append(s.pending, ai.Event{Type: ai.ToolCallDone, ToolCall: *s.calls[i]})
+		evs = append(evs, ai.Event{Type: ai.ToolCallDone, ToolCall: *s.calls[i]})
 	}
 	if s.usage != nil {
-		s.pending = append(s.pending, ai.Event{Type: ai.UsageReport, Usage: *s.usage})
+		evs = append(evs, ai.Event{Type: ai.UsageReport, Usage: *s.usage})
 	}
-	s.pending = append(s.pending, ai.Event{Type: ai.Finished, FinishReason: finishReason(s.reason)})
+	s.End(append(evs, ai.Event{Type: ai.Finished, FinishReason: finishReason(s.reason)})...)
 }
 
 func (s *stream) Close() error { return s.s.Close() }
