@@ -66,4 +66,3 @@ func BenchmarkAgent_Delta(b *testing.B) {
 		})
 	}
 }
-
