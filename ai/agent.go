@@ -64,6 +64,10 @@ type Agent[S, C any] struct {
 	FlushEvery time.Duration
 	// Logger logs tool panics; nil logs nothing.
 	Logger *slog.Logger
+	// Done, if set, runs at the end of every run, inside the method: it
+	// may change the state, set timers, emit events. err is the run's
+	// error (res is then zero).
+	Done func(c *zocket.Context[S, C], res Result, err error)
 
 	runs      runs
 	validOnce sync.Once
@@ -158,6 +162,9 @@ func (a *Agent[S, C]) run(c *zocket.Context[S, C], in Prompt, every time.Duratio
 	t := &turns[S, C]{agent: a, c: c, conv: conv, ctx: ctx, env: ToolEnv{App: c.App(), ConversationID: c.ActorID}}
 	res, err := t.loop()
 	conv.Generating = false
+	if a.Done != nil {
+		a.Done(c, res, err)
+	}
 	if err != nil {
 		if i := t.current; i >= 0 {
 			conv.Messages[i].Status, conv.Messages[i].Error = StatusFailed, err.Error()

@@ -307,3 +307,22 @@ func stateOf(t *testing.T, tc *testChat, id string) chatState {
 	defer off()
 	return <-ready
 }
+
+func TestAgent_DoneRunsInsideTheMethodAfterEveryRun(t *testing.T) {
+	broken := replay.Turn{Err: errors.New("down")}
+	tc := newTestChat(t, replay.Script(replay.Answer("fine"), broken), func(a *ai.Agent[chatState, zocket.NoData]) {
+		a.Done = func(c *chatCtx, res ai.Result, err error) {
+			if err != nil {
+				c.State.Title = "failed: " + err.Error()
+				return
+			}
+			c.State.Title = "answered: " + res.Message.Text
+		}
+	})
+	_, err := tc.send.Invoke(t.Context(), tc.app, "chat", "c1", ai.Prompt{Text: "hi"})
+	require.NoError(t, err)
+	assert.Equal(t, "answered: fine", stateOf(t, tc, "c1").Title)
+	_, err = tc.send.Invoke(t.Context(), tc.app, "chat", "c1", ai.Prompt{Text: "again"})
+	require.Error(t, err)
+	assert.Equal(t, "failed: ai: model: down", stateOf(t, tc, "c1").Title, "kept although the call failed")
+}

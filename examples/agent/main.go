@@ -85,7 +85,7 @@ func provider(kind, name string, env func(string) string) (ai.Provider, error) {
 }
 
 func serveWith(ctx context.Context, ln net.Listener, log *slog.Logger, p ai.Provider) error {
-	ag := agent.New(p)
+	ag := agent.New(p, 10*time.Minute)
 	app := zocket.NewApp(zocket.WithLogger(log)).
 		Register("agent", ag.Actor()).
 		Register("agentStop", ag.StopActor()).

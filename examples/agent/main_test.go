@@ -26,9 +26,9 @@ import (
 
 // In a synctest bubble with an in-memory server: the fake model's pace and
 // the patch throttle run on the bubble's fake clock.
-func TestAgent_StreamsTheAnswerAndCallsTheToolsActor(t *testing.T) {
+func TestAgent_StreamsTheAnswerCallsTheToolsActorAndExpires(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ag := agent.New(agent.Fake(15 * time.Millisecond))
+		ag := agent.New(agent.Fake(15*time.Millisecond), 150*time.Millisecond)
 		app := zocket.NewApp().Register("agent", ag.Actor()).Register("agentStop", ag.StopActor()).Register("tools", agent.Tools())
 		defer app.Close(context.Background())
 		c := zockettest.NewServer(app, zockettest.Options{}).Client(t, client.Options{})
@@ -50,19 +50,33 @@ func TestAgent_StreamsTheAnswerAndCallsTheToolsActor(t *testing.T) {
 
 		synctest.Wait()
 		mu.Lock()
-		defer mu.Unlock()
+		seen := append([]agent.State(nil), states...)
+		mu.Unlock()
 		partial := 0
-		for _, s := range states {
+		for _, s := range seen {
 			if ms := s.Conversation.Messages; len(ms) == 4 && ms[3].Text != "" && ms[3].Text != answer {
 				partial++
 			}
 		}
 		assert.Greater(t, partial, 0, "subscribers saw the answer grow")
 		roles := []ai.Role{}
-		for _, m := range states[len(states)-1].Conversation.Messages {
+		st := seen[len(seen)-1]
+		for _, m := range st.Conversation.Messages {
 			roles = append(roles, m.Role)
 		}
 		assert.Equal(t, []ai.Role{ai.RoleUser, ai.RoleAssistant, ai.RoleTool, ai.RoleAssistant}, roles)
+
+		assert.False(t, st.Expired)
+		time.Sleep(149 * time.Millisecond) // just short of the idle time, on the fake clock
+		synctest.Wait()
+		st, _, err = client.StateOf[agent.State](h)
+		require.NoError(t, err)
+		assert.False(t, st.Expired, "still within the idle time")
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		st, _, err = client.StateOf[agent.State](h)
+		require.NoError(t, err)
+		assert.True(t, st.Expired, "idle for the idle time")
 
 		tools, err := c.Actor("tools", "s1").Call(t.Context(), "wordCount", agent.Text{Text: "a b"})
 		require.NoError(t, err)

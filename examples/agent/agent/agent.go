@@ -7,6 +7,7 @@ package agent
 
 import (
 	"strings"
+	"time"
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/ai"
@@ -15,7 +16,19 @@ import (
 // State is an agent session's state: its conversation.
 type State struct {
 	Conversation ai.Conversation `json:"conversation"`
+	// Expired is set when the session stayed idle for the agent's idle
+	// time after an answer; the next message clears it.
+	Expired bool `json:"expired"`
+	idle    zocket.TimerID
 }
+
+type ctx = zocket.Context[State, zocket.NoData]
+
+// Expire marks an idle session expired.
+var Expire = zocket.MethodNoIO("expire", func(c *ctx) error {
+	c.State.Expired = true
+	return nil
+})
 
 // Text is the tools' input.
 type Text struct {
@@ -52,21 +65,27 @@ type Agent struct {
 	Send *zocket.MethodDef[State, zocket.NoData, ai.Prompt, ai.Result]
 }
 
-// New returns the agent for model p. Register Actor as "agent", StopActor
-// as "agentStop" and Tools as "tools".
-func New(p ai.Provider) *Agent {
+// New returns the agent for model p, whose sessions expire after idle
+// without messages. Register Actor as "agent", StopActor as "agentStop"
+// and Tools as "tools".
+func New(p ai.Provider, idle time.Duration) *Agent {
 	a := &ai.Agent[State, zocket.NoData]{
 		Provider:     p,
 		Conversation: func(s *State) *ai.Conversation { return &s.Conversation },
 		System:       "You are a helpful assistant in a demo of live actors. Use the wordCount tool to count the words of the user's message before answering.",
 		Tools:        []ai.Tool{ai.ActorTool("counts the words of a text", WordCount, "tools", nil)},
+		Done: func(c *ctx, _ ai.Result, _ error) {
+			zocket.CancelTimer(c, c.State.idle)
+			c.State.Expired = false
+			c.State.idle = Expire.After(c, idle, zocket.None{})
+		},
 	}
 	return &Agent{AI: a, Send: a.Method("send")}
 }
 
 // Actor is the session actor; register it as "agent".
 func (a *Agent) Actor() *zocket.Actor[State, zocket.NoData] {
-	return zocket.NewActor[State]().Methods(a.Send)
+	return zocket.NewActor[State]().Methods(a.Send, Expire)
 }
 
 // StopActor is the actor whose stop() stops a session's run; register it
