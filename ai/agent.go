@@ -159,7 +159,8 @@ func (a *Agent[S, C]) run(c *zocket.Context[S, C], in Prompt, every time.Duratio
 	defer a.runs.end(k, r)
 
 	conv.Generating = true
-	t := &turns[S, C]{agent: a, c: c, conv: conv, ctx: ctx, env: ToolEnv{App: c.App(), ConversationID: c.ActorID}}
+	t := &turns[S, C]{agent: a, c: c, conv: conv, ctx: ctx, env: ToolEnv{App: c.App(), ConversationID: c.ActorID},
+		idle: newIdleTimer(every)}
 	res, err := t.loop()
 	conv.Generating = false
 	if a.Done != nil {

@@ -326,3 +326,31 @@ func TestAgent_DoneRunsInsideTheMethodAfterEveryRun(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, "failed: ai: model: down", stateOf(t, tc, "c1").Title, "kept although the call failed")
 }
+
+// Flush publishes at most once per interval; a model that goes silent
+// right after a delta must not keep that delta from subscribers.
+func TestAgent_ASilentModelDoesNotHideTheLastDelta(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		tc := newTestChat(t, held(release), nil)
+		c := tc.srv.Client(t, client.Options{})
+		h := c.Actor("chat", "c1")
+		defer h.Release()
+		w := tc.watch(t, h)
+		synctest.Wait()
+
+		done := make(chan error, 1)
+		go func() {
+			_, err := tc.send.Invoke(t.Context(), tc.app, "chat", "c1", ai.Prompt{Text: "hi"})
+			done <- err
+		}()
+		time.Sleep(time.Second) // long after the delta, on the fake clock
+		synctest.Wait()
+		states := w.all()
+		require.NotEmpty(t, states)
+		assert.Equal(t, "first", states[len(states)-1].Conv.Messages[1].Text, "published while the model is silent")
+
+		close(release)
+		require.NoError(t, <-done)
+	})
+}

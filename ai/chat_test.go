@@ -117,42 +117,17 @@ func TestChatHandler_AFailedRunEndsWithAnErrorChunk(t *testing.T) {
 	assert.Equal(t, `[DONE]`, evs[len(evs)-1])
 }
 
-// gate is a provider whose turn sends one delta, then waits for release.
-type gate struct {
-	release chan struct{}
+// held is a model that says "first", then waits for release (or for its
+// run to be cancelled) before " second"; its next answer is "ok".
+func held(release <-chan struct{}) *replay.Provider {
+	answer := replay.Answer("first second")
+	answer.Hold, answer.HoldAt = release, 1
+	return replay.Script(answer, replay.Answer("ok"))
 }
-
-func (g gate) Stream(ctx context.Context, _ ai.Request) (ai.Stream, error) {
-	return &gateStream{g: g, ctx: ctx}, nil
-}
-
-type gateStream struct {
-	g   gate
-	ctx context.Context
-	n   int
-}
-
-func (s *gateStream) Next() (ai.Event, error) {
-	s.n++
-	switch s.n {
-	case 1:
-		return ai.Event{Type: ai.TextDelta, Text: "first"}, nil
-	case 2:
-		select {
-		case <-s.g.release:
-			return ai.Event{Type: ai.TextDelta, Text: " second"}, nil
-		case <-s.ctx.Done():
-			return ai.Event{}, s.ctx.Err()
-		}
-	}
-	return ai.Event{}, io.EOF
-}
-
-func (s *gateStream) Close() error { return nil }
 
 func TestChatHandler_TheClientGoingAwayDoesNotStopTheRun(t *testing.T) {
-	g := gate{release: make(chan struct{})}
-	tc := newTestChat(t, g, nil)
+	release := make(chan struct{})
+	tc := newTestChat(t, held(release), nil)
 	returned := make(chan struct{})
 	h := ai.ChatHandler(tc.app, "chat", tc.send, ai.ChatOptions{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -170,7 +145,7 @@ func TestChatHandler_TheClientGoingAwayDoesNotStopTheRun(t *testing.T) {
 	cancel() // the tab closes mid-answer
 	resp.Body.Close()
 	<-returned // the server saw the client go
-	close(g.release)
+	close(release)
 
 	// A second message queues behind the run in the conversation's
 	// mailbox: when it is answered, the first run has ended.

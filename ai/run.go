@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/zocket-go/zocket"
 )
@@ -22,6 +23,36 @@ type turns[S, C any] struct {
 	current int // the assistant message being generated; -1 before the first
 	usage   Usage
 	text    strings.Builder
+	idle    *idleTimer
+}
+
+// recv waits for ch's value. If the wait lasts a streaming interval
+// (idle's), it flushes the draft: Flush publishes at most once per
+// interval, so the last changes before a silent model or a slow tool
+// would otherwise wait for the next one.
+func recv[T any](idle *idleTimer, flush func(), ch <-chan T) T {
+	idle.t.Reset(idle.every)
+	defer idle.t.Stop()
+	for {
+		select {
+		case v := <-ch:
+			return v
+		case <-idle.t.C:
+			flush()
+		}
+	}
+}
+
+// idleTimer is a run's timer for recv.
+type idleTimer struct {
+	t     *time.Timer
+	every time.Duration
+}
+
+func newIdleTimer(every time.Duration) *idleTimer {
+	t := time.NewTimer(every)
+	t.Stop()
+	return &idleTimer{t: t, every: every}
 }
 
 func (t *turns[S, C]) send(ch Chunk) {
@@ -86,20 +117,44 @@ func (t *turns[S, C]) ended(err error) (Result, error) {
 	return Result{}, err
 }
 
-// turn streams one model turn into the current assistant message.
-func (t *turns[S, C]) turn(req Request) ([]ToolCall, FinishReason, error) {
+// next is a model turn's next event, or the error that ended it (io.EOF
+// at the normal end).
+type next struct {
+	ev  Event
+	err error
+}
+
+// read runs a model turn on its own goroutine, so that the method's
+// goroutine can publish the draft while the model is silent: it sends
+// every event, then the error that ended the turn, and returns.
+func (t *turns[S, C]) read(req Request, out chan<- next) {
 	stream, err := t.agent.Provider.Stream(t.ctx, req)
 	if err != nil {
-		return nil, "", fmt.Errorf("ai: model: %w", err)
+		out <- next{err: err}
+		return
 	}
 	defer stream.Close()
+	for {
+		ev, err := stream.Next()
+		out <- next{ev, err}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// turn streams one model turn into the current assistant message.
+func (t *turns[S, C]) turn(req Request) ([]ToolCall, FinishReason, error) {
+	events := make(chan next, 64)
+	go t.read(req, events) // returns after sending the error this loop ends on
 	id := t.conv.Messages[t.current].ID
 	t.text.Reset()
 	var turnUsage Usage
 	defer func() { t.usage = t.usage.Add(turnUsage); t.conv.Usage = t.conv.Usage.Add(turnUsage) }()
 	reason := FinishOther
 	for {
-		ev, err := stream.Next()
+		n := recv(t.idle, t.c.Flush, events)
+		ev, err := n.ev, n.err
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -145,7 +200,13 @@ func (t *turns[S, C]) callTool(call ToolCall) {
 		input, _ = json.Marshal(call.Arguments)
 	}
 	t.send(Chunk{Type: ChunkToolInput, ToolCallID: call.ID, ToolName: call.Name, Input: input})
-	out, err := t.runTool(call)
+	done := make(chan toolResult, 1)
+	go func() { // a slow tool must not hide what came before it either
+		out, err := t.runTool(call)
+		done <- toolResult{out, err}
+	}()
+	res := recv(t.idle, t.c.Flush, done)
+	out, err := res.out, res.err
 	msg := Message{Role: RoleTool, ToolCallID: call.ID, ToolName: call.Name}
 	if err != nil {
 		msg.Text, msg.IsError = err.Error(), true
@@ -156,6 +217,11 @@ func (t *turns[S, C]) callTool(call ToolCall) {
 	}
 	t.conv.add(msg)
 	t.c.Flush()
+}
+
+type toolResult struct {
+	out json.RawMessage
+	err error
 }
 
 func (t *turns[S, C]) runTool(call ToolCall) (out json.RawMessage, err error) {

@@ -22,6 +22,11 @@ var ErrExhausted = errors.New("replay: script exhausted")
 type Turn struct {
 	Events []ai.Event
 	Err    error
+	// Hold, if not nil, stalls the turn before event HoldAt (or before its
+	// end, if HoldAt is len(Events)) until Hold is closed or the turn's
+	// context is done: a model gone silent, for tests.
+	Hold   <-chan struct{}
+	HoldAt int
 }
 
 // Provider replays turns. Its zero value has nothing to say: set Respond.
@@ -102,6 +107,14 @@ type stream struct {
 func (s *stream) Next() (ai.Event, error) {
 	if err := s.wait(); err != nil {
 		return ai.Event{}, err
+	}
+	if s.turn.Hold != nil && s.next == s.turn.HoldAt {
+		select {
+		case <-s.turn.Hold:
+			s.turn.Hold = nil
+		case <-s.ctx.Done():
+			return ai.Event{}, s.ctx.Err()
+		}
 	}
 	if s.next < len(s.turn.Events) {
 		s.next++
