@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -139,4 +141,34 @@ func TestAgent_BadToolCallsGiveTheModelAnErrorResultNotAPanic(t *testing.T) {
 		assert.True(t, results[id].IsError, id)
 		assert.Equal(t, want, results[id].Text, id)
 	}
+}
+
+// A run that ends between a model's tool calls and their results leaves
+// calls without a result; the providers refuse such a history, so the
+// next run leaves those calls out.
+func TestAgent_ToolCallsLeftWithoutAResultAreNotSentAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		slow := ai.Func("slow", "never ends", func(ctx context.Context, _ ai.ToolEnv, _ struct{}) (string, error) {
+			<-ctx.Done()
+			return "", ctx.Err()
+		})
+		p := replay.Script(
+			replay.Calls(ai.ToolCall{ID: "a", Name: "slow", Arguments: `{}`},
+				ai.ToolCall{ID: "b", Name: "weather", Arguments: `{"city":"Oslo"}`}),
+			replay.Answer("Let us try again."))
+		tc := newTestChat(t, p, func(a *ai.Agent[chatState, zocket.NoData]) {
+			a.Tools = []ai.Tool{slow, weather}
+			a.Timeout = time.Second
+		})
+		_, err := tc.send.Invoke(t.Context(), tc.app, "chat", "c1", ai.Prompt{Text: "go"})
+		require.ErrorIs(t, err, ai.ErrTimeout)
+		_, err = tc.send.Invoke(t.Context(), tc.app, "chat", "c1", ai.Prompt{Text: "again"})
+		require.NoError(t, err)
+
+		history := p.Requests()[1].Messages
+		require.Len(t, history, 4, "user, assistant, the one tool result, user")
+		assert.Equal(t, []ai.ToolCall{{ID: "a", Name: "slow", Arguments: `{}`}}, history[1].ToolCalls)
+		assert.Equal(t, "a", history[2].ToolCallID)
+		assert.Equal(t, "context deadline exceeded", history[2].Text)
+	})
 }
