@@ -114,6 +114,11 @@ func (a *Agent[S, C]) Stop(app *zocket.App, conversationID string) bool {
 	return a.runs.stop(runKey{app, conversationID})
 }
 
+// StopAll stops every run in progress in app and returns how many there
+// were. Call it before App.Close: runs started with App.Invoke (such as
+// ChatHandler's) have contexts that Close does not cancel.
+func (a *Agent[S, C]) StopAll(app *zocket.App) int { return a.runs.stopAll(app) }
+
 // StopActor is a small actor whose method stop(), called on instance id,
 // stops the run in conversation id of the same App. Register it next to
 // the conversation actor (say "chat" and "chatStop"): a client calls
@@ -160,7 +165,7 @@ func (a *Agent[S, C]) run(c *zocket.Context[S, C], in Prompt, every time.Duratio
 
 	conv.Generating = true
 	t := &turns[S, C]{agent: a, c: c, conv: conv, ctx: ctx, env: ToolEnv{App: c.App(), ConversationID: c.ActorID},
-		idle: newIdleTimer(every)}
+		current: -1, idle: newIdleTimer(every)}
 	res, err := t.loop()
 	conv.Generating = false
 	if a.Done != nil {

@@ -354,3 +354,24 @@ func TestAgent_ASilentModelDoesNotHideTheLastDelta(t *testing.T) {
 		require.NoError(t, <-done)
 	})
 }
+
+func TestAgent_StopAllStopsEveryRunOfTheApp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &replay.Provider{Pace: time.Hour, Respond: func(ai.Request) replay.Turn { return replay.Answer("never") }}
+		tc := newTestChat(t, p, nil)
+		results := make(chan ai.Result, 2)
+		for _, id := range []string{"c1", "c2"} {
+			go func() {
+				res, err := tc.send.Invoke(t.Context(), tc.app, "chat", id, ai.Prompt{Text: "hi"})
+				assert.NoError(t, err)
+				results <- res
+			}()
+		}
+		synctest.Wait() // both runs wait for their model
+		assert.Equal(t, 2, tc.agent.StopAll(tc.app))
+		for range 2 {
+			assert.Equal(t, ai.FinishStopped, (<-results).FinishReason)
+		}
+		assert.Equal(t, 0, tc.agent.StopAll(tc.app))
+	})
+}

@@ -64,6 +64,21 @@ func (rs *runs) stop(k runKey) bool {
 	return true
 }
 
+func (rs *runs) stopAll(app *zocket.App) int {
+	rs.mu.Lock()
+	var stop []*run
+	for k, r := range rs.m {
+		if k.app == app {
+			stop = append(stop, r)
+		}
+	}
+	rs.mu.Unlock()
+	for _, r := range stop {
+		r.cancel(ErrStopped)
+	}
+	return len(stop)
+}
+
 // StopState is the state of the actor StopActor returns: it has none of
 // its own.
 type StopState struct{}

@@ -90,7 +90,10 @@ func serveWith(ctx context.Context, ln net.Listener, log *slog.Logger, p ai.Prov
 		Register("agent", ag.Actor()).
 		Register("agentStop", ag.StopActor()).
 		Register("tools", agent.Tools())
-	defer app.Close(context.Background()) // after the server stops: onDeactivate runs
+	defer func() { // after the server stops
+		ag.AI.StopAll(app) // answers asked over HTTP run with contexts Close does not cancel
+		_ = app.Close(context.Background())
+	}()
 	ws, err := wshttp.New(zocket.NewHandler(app), wshttp.Options{Logger: log, OriginPatterns: exampleserver.Origins(ctx)})
 	if err != nil {
 		return err
