@@ -14,8 +14,11 @@ import (
 )
 
 // DefaultMaxChatBody bounds a chat request's body when
-// ChatOptions.MaxBody is 0.
-const DefaultMaxChatBody = 1 << 20
+// ChatOptions.MaxBody is 0. useChat posts the whole conversation every
+// time, though ChatHandler reads only the last message: for long
+// conversations, send only that one with the transport's
+// prepareSendMessagesRequest ({ body: { id, messages: messages.slice(-1) } }).
+const DefaultMaxChatBody = 4 << 20
 
 // ChatOptions configure ChatHandler.
 type ChatOptions struct {
@@ -60,6 +63,10 @@ type chatMessage struct {
 // stop(), a closed tab) does not stop the run: call Agent.Stop for that.
 // A GET (the transport's resume request) is answered 204: there is no
 // stream to resume; the actor's state has the whole conversation.
+//
+// The conversation ID comes from the client: authenticate with
+// ChatOptions.Identify and check that the identity may use the
+// conversation in the method's middleware or guard (MethodDef.Guard).
 func ChatHandler[S, C any](app *zocket.App, actor string, m *zocket.MethodDef[S, C, Prompt, Result], opts ChatOptions) http.Handler {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = DefaultMaxChatBody
@@ -86,7 +93,11 @@ func ChatHandler[S, C any](app *zocket.App, actor string, m *zocket.MethodDef[S,
 		}
 		id, prompt, err := parseChat(http.MaxBytesReader(w, r.Body, opts.MaxBody))
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			status := http.StatusBadRequest
+			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				status = http.StatusRequestEntityTooLarge
+			}
+			http.Error(w, err.Error(), status)
 			return
 		}
 		q := &chunkQueue{wake: make(chan struct{}, 1)}

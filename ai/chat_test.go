@@ -157,3 +157,15 @@ func TestChatHandler_TheClientGoingAwayDoesNotStopTheRun(t *testing.T) {
 }
 
 func (tc *testChat) provider() *replay.Provider { return tc.agent.Provider.(*replay.Provider) }
+
+func TestChatHandler_RefusesABodyOverTheLimitWith413(t *testing.T) {
+	tc := newTestChat(t, replay.Script(), nil)
+	srv := httptest.NewServer(ai.ChatHandler(tc.app, "chat", tc.send, ai.ChatOptions{MaxBody: 100}))
+	defer srv.Close()
+	resp, err := http.Post(srv.URL, "application/json", strings.NewReader(userBody("c1", strings.Repeat("x", 200))))
+	require.NoError(t, err)
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+	assert.Contains(t, string(msg), "request body too large")
+}
