@@ -14,15 +14,22 @@ import (
 	"github.com/zocket-go/zocket/ai/replay"
 )
 
-// aiPackage is the version of the AI SDK (npm package "ai") whose parser
-// checks ChatHandler.
-const aiPackage = "ai@7.0.173"
+// aiPackages are the versions of the AI SDK (npm package "ai") whose
+// transport and reader check ChatHandler: the last of version 5 (the UI
+// message stream's first version, still the most used) and the latest.
+var aiPackages = []string{"ai@5.0.277", "ai@7.0.173"}
 
-// aiSDK returns a directory with the AI SDK installed and the check script
-// in it. The install goes to the user's cache directory, once. Without
-// node and npm the test is skipped, unless CI=true: then it fails, because
-// CI must run it.
-func aiSDK(t *testing.T) string {
+// eachSDK runs test once per AI SDK version, with a directory holding the
+// installed SDK and the check script. The installs go to the user's cache
+// directory, once. Without node and npm the test is skipped, unless
+// CI=true: then it fails, because CI must run it.
+func eachSDK(t *testing.T, test func(t *testing.T, dir string)) {
+	for _, pkg := range aiPackages {
+		t.Run(pkg, func(t *testing.T) { test(t, aiSDK(t, pkg)) })
+	}
+}
+
+func aiSDK(t *testing.T, aiPackage string) string {
 	t.Helper()
 	for _, tool := range []string{"node", "npm"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -71,7 +78,10 @@ func useChat(t *testing.T, dir, url, id, text string) map[string]any {
 }
 
 func TestChatHandler_TheAISDKAssemblesTheAnswerWithItsToolCalls(t *testing.T) {
-	dir := aiSDK(t)
+	eachSDK(t, theAISDKAssemblesTheAnswerWithItsToolCalls)
+}
+
+func theAISDKAssemblesTheAnswerWithItsToolCalls(t *testing.T, dir string) {
 	p := replay.Script(
 		replay.Calls(ai.ToolCall{ID: "call_1", Name: "weather", Arguments: `{"city":"Oslo"}`}),
 		replay.Answer("Sunny in Oslo."))
@@ -94,7 +104,10 @@ func TestChatHandler_TheAISDKAssemblesTheAnswerWithItsToolCalls(t *testing.T) {
 }
 
 func TestChatHandler_TheAISDKSeesAFailedRunAsAnError(t *testing.T) {
-	dir := aiSDK(t)
+	eachSDK(t, theAISDKSeesAFailedRunAsAnError)
+}
+
+func theAISDKSeesAFailedRunAsAnError(t *testing.T, dir string) {
 	broken := replay.Answer("half an answer")
 	broken.Events, broken.Err = broken.Events[:2], replay.ErrExhausted
 	tc := newTestChat(t, replay.Script(broken), nil)
@@ -105,7 +118,10 @@ func TestChatHandler_TheAISDKSeesAFailedRunAsAnError(t *testing.T) {
 }
 
 func TestChatHandler_TheAISDKReportsA400WithItsReason(t *testing.T) {
-	dir := aiSDK(t)
+	eachSDK(t, theAISDKReportsA400WithItsReason)
+}
+
+func theAISDKReportsA400WithItsReason(t *testing.T, dir string) {
 	tc := newTestChat(t, replay.Script(), nil)
 	srv := chatServer(t, tc)
 
