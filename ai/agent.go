@@ -137,11 +137,7 @@ func (a *Agent[S, C]) validator() *validator.Validate {
 
 func (a *Agent[S, C]) run(c *zocket.Context[S, C], in Prompt, every time.Duration) (Result, error) {
 	conv := a.Conversation(c.State)
-	if conv.Generating {
-		// A run that cannot have ended cleanly (the App closed, a panic):
-		// whatever it left is history now.
-		conv.Generating = false
-	}
+	conv.settle()
 	if in.Regenerate {
 		last := conv.lastUser()
 		if last < 0 {
@@ -168,13 +164,15 @@ func (a *Agent[S, C]) run(c *zocket.Context[S, C], in Prompt, every time.Duratio
 		current: -1, idle: newIdleTimer(every)}
 	res, err := t.loop()
 	conv.Generating = false
-	if a.Done != nil {
-		a.Done(c, res, err)
-	}
 	if err != nil {
 		if i := t.current; i >= 0 {
 			conv.Messages[i].Status, conv.Messages[i].Error = StatusFailed, err.Error()
 		}
+	}
+	if a.Done != nil {
+		a.Done(c, res, err)
+	}
+	if err != nil {
 		t.send(Chunk{Type: ChunkError, ErrorText: err.Error()})
 		// A failed call keeps what was flushed and discards the rest: wait
 		// out the streaming interval so that this flush commits the failed

@@ -375,3 +375,55 @@ func TestAgent_StopAllStopsEveryRunOfTheApp(t *testing.T) {
 		assert.Equal(t, 0, tc.agent.StopAll(tc.app))
 	})
 }
+
+// panicky is a model that panics in the middle of its answer.
+type panicky struct{}
+
+func (panicky) Stream(context.Context, ai.Request) (ai.Stream, error) { return &panickyStream{}, nil }
+
+type panickyStream struct{ n int }
+
+func (s *panickyStream) Next() (ai.Event, error) {
+	if s.n++; s.n > 1 {
+		panic("boom")
+	}
+	return ai.Event{Type: ai.TextDelta, Text: "so far"}, nil
+}
+
+func (s *panickyStream) Close() error { return nil }
+
+func TestAgent_AProviderPanicFailsTheRunNotTheProcess(t *testing.T) {
+	tc := newTestChat(t, panicky{}, nil)
+	_, err := tc.send.Invoke(t.Context(), tc.app, "chat", "c1", ai.Prompt{Text: "hi"})
+	require.EqualError(t, err, "ai: model: provider panicked: boom")
+	st := stateOf(t, tc, "c1")
+	assert.Equal(t, ai.StatusFailed, st.Conv.Messages[1].Status)
+	assert.Equal(t, "so far", st.Conv.Messages[1].Text)
+}
+
+// interrupt leaves a conversation as a run does when the process stops
+// in the middle (a durable actor's stored state, say).
+var interrupt = zocket.MethodNoIO("interrupt", func(c *chatCtx) error {
+	c.State.Conv.Generating = true
+	c.State.Conv.Messages = append(c.State.Conv.Messages,
+		ai.Message{ID: "m1", Role: ai.RoleUser, Text: "hi"},
+		ai.Message{ID: "m2", Role: ai.RoleAssistant, Text: "half", Status: ai.StatusStreaming})
+	c.State.Conv.Seq = 2
+	return nil
+})
+
+func TestAgent_TheNextRunMarksAnInterruptedAnswerFailed(t *testing.T) {
+	p := replay.Script(replay.Answer("whole"))
+	a := &ai.Agent[chatState, zocket.NoData]{Provider: p, Conversation: conversation}
+	send := a.Method("send")
+	app := zocket.NewApp().Register("chat", zocket.NewActor[chatState]().Methods(send, interrupt))
+	defer app.Close(context.Background())
+	_, err := zocket.CallNoInput(t.Context(), app.Ref("chat", "c1"), interrupt)
+	require.NoError(t, err)
+	res, err := send.Invoke(t.Context(), app, "chat", "c1", ai.Prompt{Text: "again"})
+	require.NoError(t, err)
+	assert.Equal(t, "whole", res.Message.Text)
+	assert.Equal(t, []ai.Message{{ID: "m1", Role: ai.RoleUser, Text: "hi"},
+		{ID: "m2", Role: ai.RoleAssistant, Text: "half", Status: ai.StatusFailed, Error: "ai: run interrupted"},
+		{ID: "m3", Role: ai.RoleUser, Text: "again"}}, p.Requests()[0].Messages)
+}

@@ -1,6 +1,9 @@
 package ai
 
-import "strconv"
+import (
+	"errors"
+	"strconv"
+)
 
 // Role is who a message is from.
 type Role string
@@ -71,6 +74,21 @@ func (c *Conversation) add(m Message) int {
 	m.ID = "m" + strconv.Itoa(c.Seq)
 	c.Messages = append(c.Messages, m)
 	return len(c.Messages) - 1
+}
+
+// ErrInterrupted is the Error of an assistant message whose run ended
+// without finishing it (the App closed, the process stopped): the next
+// run finds it still streaming, and marks it failed.
+var ErrInterrupted = errors.New("ai: run interrupted")
+
+// settle closes what a run that did not end left open.
+func (c *Conversation) settle() {
+	c.Generating = false
+	for i := range c.Messages {
+		if m := &c.Messages[i]; m.Status == StatusStreaming {
+			m.Status, m.Error = StatusFailed, ErrInterrupted.Error()
+		}
+	}
 }
 
 // lastUser is the index of the last user message, or -1.

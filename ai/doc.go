@@ -64,7 +64,10 @@
 // Agent.MaxSteps (model turns).
 //
 // A second message sent while a run is in progress waits in the
-// conversation's mailbox until the run ends.
+// conversation's mailbox until the run ends. A run that never ended (the
+// process stopped; a durable actor kept its state) leaves a message still
+// streaming: the next run marks it failed with ErrInterrupted. A provider
+// that panics fails the run like a provider error.
 //
 // While a run streams, a flush's patch replaces the text of the message
 // being generated: its size is that message's text so far, whatever the

@@ -128,16 +128,24 @@ type next struct {
 // goroutine can publish the draft while the model is silent: it sends
 // every event, then the error that ended the turn, and returns.
 func (t *turns[S, C]) read(req Request, out chan<- next) {
+	ended := false // the error that ends the turn was sent
+	defer func() { // off the mailbox's goroutine, a provider's panic would end the process
+		if p := recover(); p != nil && !ended {
+			out <- next{err: fmt.Errorf("provider panicked: %v", p)}
+		}
+	}()
 	stream, err := t.agent.Provider.Stream(t.ctx, req)
 	if err != nil {
+		ended = true
 		out <- next{err: err}
 		return
 	}
 	defer stream.Close()
 	for {
 		ev, err := stream.Next()
+		ended = err != nil
 		out <- next{ev, err}
-		if err != nil {
+		if ended {
 			return
 		}
 	}
