@@ -64,6 +64,12 @@ type Agent[S, C any] struct {
 	FlushEvery time.Duration
 	// Logger logs tool panics; nil logs nothing.
 	Logger *slog.Logger
+	// ErrorText is what subscribers and the caller's chunks see of a
+	// failed run's error: the failed message's Error and the error chunk.
+	// Nil shows err.Error(), which may carry a provider's details; with
+	// zocket.WithPublicErrorsOnly (which only governs the call's result),
+	// set it too.
+	ErrorText func(err error) string
 	// Done, if set, runs at the end of every run, inside the method: it
 	// may change the state, set timers, emit events. err is the run's
 	// error (res is then zero).
@@ -141,7 +147,7 @@ func (a *Agent[S, C]) run(c *zocket.Context[S, C], in Prompt, every time.Duratio
 	if in.Regenerate {
 		last := conv.lastUser()
 		if last < 0 {
-			return Result{}, errors.New("ai: nothing to regenerate: no user message")
+			return Result{}, zocket.PublicError(errors.New("ai: nothing to regenerate: no user message"))
 		}
 		conv.Messages = conv.Messages[:last+1]
 	} else {
@@ -164,16 +170,21 @@ func (a *Agent[S, C]) run(c *zocket.Context[S, C], in Prompt, every time.Duratio
 		current: -1, idle: newIdleTimer(every)}
 	res, err := t.loop()
 	conv.Generating = false
+	text := ""
 	if err != nil {
+		text = err.Error()
+		if a.ErrorText != nil {
+			text = a.ErrorText(err)
+		}
 		if i := t.current; i >= 0 {
-			conv.Messages[i].Status, conv.Messages[i].Error = StatusFailed, err.Error()
+			conv.Messages[i].Status, conv.Messages[i].Error = StatusFailed, text
 		}
 	}
 	if a.Done != nil {
 		a.Done(c, res, err)
 	}
 	if err != nil {
-		t.send(Chunk{Type: ChunkError, ErrorText: err.Error()})
+		t.send(Chunk{Type: ChunkError, ErrorText: text})
 		// A failed call keeps what was flushed and discards the rest: wait
 		// out the streaming interval so that this flush commits the failed
 		// mark too.

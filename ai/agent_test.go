@@ -2,6 +2,7 @@ package ai_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -426,4 +427,21 @@ func TestAgent_TheNextRunMarksAnInterruptedAnswerFailed(t *testing.T) {
 	assert.Equal(t, []ai.Message{{ID: "m1", Role: ai.RoleUser, Text: "hi"},
 		{ID: "m2", Role: ai.RoleAssistant, Text: "half", Status: ai.StatusFailed, Error: "ai: run interrupted"},
 		{ID: "m3", Role: ai.RoleUser, Text: "again"}}, p.Requests()[0].Messages)
+}
+
+func TestAgent_ErrorTextDecidesWhatClientsSeeOfAFailure(t *testing.T) {
+	secret := replay.Turn{Err: errors.New("401 Unauthorized: key sk-live-123 revoked")}
+	tc := newTestChat(t, replay.Script(secret), func(a *ai.Agent[chatState, zocket.NoData]) {
+		a.ErrorText = func(error) string { return "the model is unavailable" }
+	}, zocket.WithPublicErrorsOnly())
+	var chunks []ai.Chunk
+	ctx := zocket.WithChunks(t.Context(), func(raw json.RawMessage) {
+		var ch ai.Chunk
+		require.NoError(t, json.Unmarshal(raw, &ch))
+		chunks = append(chunks, ch)
+	})
+	_, err := tc.send.Invoke(ctx, tc.app, "chat", "c1", ai.Prompt{Text: "hi"})
+	require.Error(t, err)
+	assert.Equal(t, ai.Chunk{Type: ai.ChunkError, ErrorText: "the model is unavailable"}, chunks[len(chunks)-1])
+	assert.Equal(t, "the model is unavailable", stateOf(t, tc, "c1").Conv.Messages[1].Error)
 }
