@@ -1,53 +1,38 @@
-// Package agent is an AI-agent-style actor with no model behind it: a fake
-// token generator streams an answer into the agent's state (a streaming
-// method) and to the caller (rpc:stream chunks), a step is delegated to
-// another actor (a "tools" instance), and an idle timer expires the session.
+// Package agent is an AI-agent session actor built on package ai: a model
+// streams its answer into the session's state (a streaming method) and to
+// the caller (rpc:stream chunks), and calls a tool that is another actor
+// ("tools"). Fake is a scripted model, so that it runs with nothing
+// installed; the command picks a real one by flag.
 package agent
 
 import (
-	"context"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/ai"
 )
 
-// Message is one turn of the conversation.
-type Message struct {
-	Role string `json:"role"`
-	Text string `json:"text"`
-}
-
-// Statuses of a session.
-const (
-	Idle     = "idle"
-	Thinking = "thinking"
-	Expired  = "expired"
-)
-
-// State is an agent session's state.
+// State is an agent session's state: its conversation.
 type State struct {
-	Messages []Message `json:"messages"`
-	Draft    string    `json:"draft"` // the answer being generated
-	Status   string    `json:"status"`
-	Notes    []string  `json:"notes"` // what the tools said
-	idle     zocket.TimerID
+	Conversation ai.Conversation `json:"conversation"`
+	// Expired is set when the session stayed idle for the agent's idle
+	// time after an answer; the next message clears it.
+	Expired bool `json:"expired"`
+	idle    zocket.TimerID
 }
 
-// Ask is ask's input.
-type Ask struct {
-	Prompt  string `json:"prompt" validate:"required,max=2000"`
-	TokenMs int    `json:"tokenMs" validate:"gte=0,lte=1000"` // delay between tokens (default 20)
-	IdleMs  int    `json:"idleMs" validate:"gte=0"`           // session expires after this idle time (default 60000)
-}
+type ctx = zocket.Context[State, zocket.NoData]
 
-// SetDefaults implements zocket.Defaulter.
-func (a *Ask) SetDefaults() { a.TokenMs, a.IdleMs = 20, 60_000 }
+// Expire marks an idle session expired.
+var Expire = zocket.MethodNoIO("expire", func(c *ctx) error {
+	c.State.Expired = true
+	return nil
+})
 
 // Text is the tools' input.
 type Text struct {
-	Text string `json:"text"`
+	Text string `json:"text" validate:"required" jsonschema:"description=the text whose words to count"`
 }
 
 // Counted is the tools' result.
@@ -60,7 +45,7 @@ type ToolsState struct {
 	Calls int `json:"calls"`
 }
 
-// WordCount is the tool the agent delegates to.
+// WordCount is the tool the model calls: a method of another actor.
 var WordCount = zocket.Method("wordCount", func(c *zocket.Context[ToolsState, zocket.NoData], in Text) (Counted, error) {
 	c.State.Calls++
 	return Counted{Words: len(strings.Fields(in.Text))}, nil
@@ -71,69 +56,38 @@ func Tools() *zocket.Actor[ToolsState, zocket.NoData] {
 	return zocket.NewActor[ToolsState]().Methods(WordCount)
 }
 
-type ctx = zocket.Context[State, zocket.NoData]
-
-// Expire ends an idle session.
-var Expire = zocket.MethodNoIO("expire", func(c *ctx) error {
-	c.State.Status = Expired
-	return nil
-})
-
-// AskAgent generates an answer token by token: subscribers watch the draft
-// grow (at most one patch per 50 ms), the caller receives every token as a
-// chunk, and the result is the whole answer.
-var AskAgent = zocket.Method("ask", func(c *ctx, in Ask) (string, error) {
-	s := c.State
-	zocket.CancelTimer(c, s.idle)
-	s.Status = Thinking
-	s.Messages = append(s.Messages, Message{Role: "user", Text: in.Prompt})
-	c.Flush()
-
-	// Delegate a step to another actor, bounded by a deadline.
-	callCtx, cancel := context.WithTimeout(c.Context(), 5*time.Second)
-	counted, err := WordCount.Invoke(callCtx, c.App(), "tools", c.ActorID, Text{Text: in.Prompt})
-	cancel()
-	if err != nil {
-		return "", err
-	}
-	s.Notes = append(s.Notes, "wordCount: "+strconv.Itoa(counted.Words))
-
-	for _, tok := range tokens(in.Prompt, counted.Words) {
-		s.Draft += tok
-		c.Flush()
-		if err := c.SendChunk(tok); err != nil {
-			return "", err
-		}
-		select {
-		case <-time.After(time.Duration(in.TokenMs) * time.Millisecond):
-		case <-c.Context().Done():
-			return "", c.Context().Err()
-		}
-	}
-	answer := s.Draft
-	s.Messages = append(s.Messages, Message{Role: "assistant", Text: answer})
-	s.Draft, s.Status = "", Idle
-	s.idle = Expire.After(c, time.Duration(in.IdleMs)*time.Millisecond, zocket.None{})
-	return answer, nil
-}).Streaming(50 * time.Millisecond)
-
-// tokens is the fake model: a canned answer, split into word tokens.
-func tokens(prompt string, words int) []string {
-	answer := "You asked about \"" + prompt + "\" (" + strconv.Itoa(words) + " words). Here is a thoughtful answer."
-	var out []string
-	for i, w := range strings.Fields(answer) {
-		if i > 0 {
-			w = " " + w
-		}
-		out = append(out, w)
-	}
-	return out
+// Agent is the session actor's definition around a model.
+type Agent struct {
+	// AI runs the model; its Stop stops a session's run.
+	AI *ai.Agent[State, zocket.NoData]
+	// Send is the session's method "send": a user message in, the
+	// streamed answer out.
+	Send *zocket.MethodDef[State, zocket.NoData, ai.Prompt, ai.Result]
 }
 
-// Actor is the agent session actor; register it as "agent" (with Tools as
-// "tools").
-func Actor() *zocket.Actor[State, zocket.NoData] {
-	return zocket.NewActor[State]().
-		Initial(func() State { return State{Status: Idle} }).
-		Methods(AskAgent, Expire)
+// New returns the agent for model p, whose sessions expire after idle
+// without messages. Register Actor as "agent", StopActor as "agentStop"
+// and Tools as "tools".
+func New(p ai.Provider, idle time.Duration) *Agent {
+	a := &ai.Agent[State, zocket.NoData]{
+		Provider:     p,
+		Conversation: func(s *State) *ai.Conversation { return &s.Conversation },
+		System:       "You are a helpful assistant in a demo of live actors. Use the wordCount tool to count the words of the user's message before answering.",
+		Tools:        []ai.Tool{ai.ActorTool("counts the words of a text", WordCount, "tools", nil)},
+		Done: func(c *ctx, _ ai.Result, _ error) {
+			zocket.CancelTimer(c, c.State.idle)
+			c.State.Expired = false
+			c.State.idle = Expire.After(c, idle, zocket.None{})
+		},
+	}
+	return &Agent{AI: a, Send: a.Method("send")}
 }
+
+// Actor is the session actor; register it as "agent".
+func (a *Agent) Actor() *zocket.Actor[State, zocket.NoData] {
+	return zocket.NewActor[State]().Methods(a.Send, Expire)
+}
+
+// StopActor is the actor whose stop() stops a session's run; register it
+// as "agentStop" (agentStop/<session>.stop()).
+func (a *Agent) StopActor() *zocket.Actor[ai.StopState, zocket.NoData] { return a.AI.StopActor() }
