@@ -54,7 +54,7 @@ func (m *MethodDef[S, C, I, O]) At(from ActorContext, t time.Time, in I) AlarmID
 	}
 	inst.dur.nextAlarm++
 	a.ID = inst.dur.nextAlarm
-	sc.alarms = append(sc.alarms, alarmOp{set: a})
+	sc.addAlarmOp(alarmOp{set: a})
 	return AlarmID(a.ID)
 }
 
@@ -66,17 +66,20 @@ func CancelAlarm(from ActorContext, id AlarmID) bool {
 	if d == nil {
 		return false
 	}
-	for i, op := range sc.alarms {
-		if op.cancel == 0 && op.set.ID == uint64(id) {
-			sc.alarms = slices.Delete(sc.alarms, i, i+1)
-			return true
+	if sc.alarms != nil {
+		ops := *sc.alarms
+		for i, op := range ops {
+			if op.cancel == 0 && op.set.ID == uint64(id) {
+				*sc.alarms = slices.Delete(ops, i, i+1)
+				return true
+			}
 		}
 	}
 	sc.inst.mu.Lock()
 	found := slices.ContainsFunc(d.alarms, func(a Alarm) bool { return a.ID == uint64(id) })
 	sc.inst.mu.Unlock()
 	if found {
-		sc.alarms = append(sc.alarms, alarmOp{cancel: uint64(id)})
+		sc.addAlarmOp(alarmOp{cancel: uint64(id)})
 	}
 	return found
 }
@@ -331,7 +334,7 @@ func (in *instance) alarmCall(item *callItem) bool {
 	}
 	item.method, item.input = a.Method, a.Input
 	item.info.method = a.Method
-	item.sc.alarms = append(item.sc.alarms, alarmOp{cancel: a.ID})
+	item.sc.addAlarmOp(alarmOp{cancel: a.ID})
 	return true
 }
 

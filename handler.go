@@ -189,7 +189,7 @@ func (h *Handler) rpc(s *session, m *protocol.Message, inline bool) (run func())
 	item := &callItem{method: m.Method, input: m.Input, conn: s.conn, id: m.ID, sess: s,
 		info: callInfo{clientID: s.conn.ID(), identity: s.conn.Identity(),
 			actor: m.Actor, actorID: m.ActorID, method: m.Method,
-			traceParent: m.TraceParent, traceState: m.TraceState}}
+			trace: newTraceContext(m.TraceParent, m.TraceState)}}
 	err := h.app.withInstance(key{m.Actor, m.ActorID}, at, func(in *instance) {
 		h.trackLocked(s, in)
 		item.sc = newTurn(h.app.ctx, in)

@@ -466,8 +466,8 @@ func (in *instance) transact(sc *turn, fn func(draft reflect.Value) error) error
 		in.spare = draft
 		return err
 	}
-	if in.dur != nil && len(sc.alarms) > 0 {
-		in.setAlarms(sc.alarms) // before the commit: its write carries them
+	if in.dur != nil && sc.alarms != nil && len(*sc.alarms) > 0 {
+		in.setAlarms(*sc.alarms) // before the commit: its write carries them
 	}
 	in.spare = in.commit(draft)
 	in.dispatch(sc.events)
@@ -505,9 +505,8 @@ func (in *instance) commit(draft reflect.Value) (old reflect.Value) {
 	track := in.dur != nil || in.tracking
 	if !track {
 		// Nobody ever watched: no diff, no encoding, and the version
-		// moves on without a history.
+		// moves on without a history (which the first subscriber starts).
 		in.version++
-		in.forgetHistoryLocked(in.version)
 	}
 	in.mu.Unlock()
 	if !track {

@@ -22,9 +22,8 @@ type callInfo struct {
 	clientID               string
 	identity               Identity
 	actor, actorID, method string
-	// traceParent and traceState are the rpc's W3C trace context, for
-	// the Observer ("" when the frame had none).
-	traceParent, traceState string
+	// trace is the rpc's W3C trace context, for the Observer.
+	trace *traceContext // nil when the rpc carried none (most): keeps calls small
 }
 
 // Chain is an ordered, immutable list of middleware steps whose final result

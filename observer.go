@@ -168,7 +168,7 @@ func (it *callItem) observed() CallInfo {
 	}
 	return CallInfo{Actor: it.info.actor, ActorID: it.info.actorID, Method: it.method,
 		ClientID: it.info.clientID, Queued: queued,
-		TraceParent: it.info.traceParent, TraceState: it.info.traceState}
+		TraceParent: it.info.trace.parent(), TraceState: it.info.trace.state()}
 }
 
 // observeUnsubscribed reports the end of every subscription in subs.
@@ -178,4 +178,28 @@ func (in *instance) observeUnsubscribed(subs []Connection, kind SubscriptionKind
 			o.Unsubscribed(in.key.actor, in.key.id, kind)
 		}
 	}
+}
+
+// traceContext is an rpc's W3C trace context.
+type traceContext struct{ traceParent, traceState string }
+
+func newTraceContext(parent, state string) *traceContext {
+	if parent == "" && state == "" {
+		return nil
+	}
+	return &traceContext{parent, state}
+}
+
+func (t *traceContext) parent() string {
+	if t == nil {
+		return ""
+	}
+	return t.traceParent
+}
+
+func (t *traceContext) state() string {
+	if t == nil {
+		return ""
+	}
+	return t.traceState
 }

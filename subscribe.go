@@ -95,7 +95,10 @@ func (in *instance) addSubLocked(c Connection, state, inMailbox bool, resume *re
 		return
 	}
 	in.stateSubs = in.addSub(in.stateSubs, c, SubscriptionState)
-	in.tracking = true
+	if !in.tracking && in.dur == nil {
+		in.tracking = true
+		in.forgetHistoryLocked(in.version) // the history starts here
+	}
 	in.setVersionedLocked(c.ID(), resume != nil)
 	send := func(frame []byte, v uint64, snap bool) {
 		if inMailbox {

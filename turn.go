@@ -20,7 +20,7 @@ type turn struct {
 	events []pendingEvent
 	timers []pendingTimer
 	tells  []pendingTell
-	alarms []alarmOp // durable alarms set or cancelled (alarms.go)
+	alarms *[]alarmOp // durable alarms set or cancelled (alarms.go); nil: none
 	closed bool
 
 	// Set for connect and disconnect hooks only: their connection.
@@ -84,4 +84,12 @@ func chainString(chain []key, last key) string {
 	}
 	b.WriteString(last.actor + "/" + last.id)
 	return b.String()
+}
+
+// addAlarmOp buffers a change to the instance's alarms until the commit.
+func (s *turn) addAlarmOp(op alarmOp) {
+	if s.alarms == nil {
+		s.alarms = new([]alarmOp)
+	}
+	*s.alarms = append(*s.alarms, op)
 }
