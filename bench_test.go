@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/storage/memstore"
 )
 
 // signalConn hands every frame's arrival to a channel.
@@ -132,5 +133,46 @@ func BenchmarkHandlerDispatch(b *testing.B) {
 			run()
 		}
 		<-c.ch
+	}
+}
+
+// BenchmarkInvoke_Durable is BenchmarkInvoke on a Gated instance stored in
+// memory (storage/memstore): the cost of the output gate, the record and
+// the committer round trip, without a disk's sync.
+func BenchmarkInvoke_Durable(b *testing.B) {
+	app := zocket.NewApp(zocket.WithStorage(memstore.New())).
+		Register("counter", zocket.NewActor[counterState]().Methods(increment))
+	defer app.Close(context.Background())
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := increment.Invoke(ctx, app, "counter", "a", zocket.None{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBigState_Durable touches one item of a stored state of n items:
+// what is recorded is the patch (TestDurable_BytesWrittenPerCallDoNotGrowWithTheState
+// counts its bytes), so the cost follows n only through the copy and the
+// diff that every call with a subscriber pays.
+func BenchmarkBigState_Durable(b *testing.B) {
+	for _, n := range []int{100, 10_000, 100_000} {
+		b.Run(fmt.Sprintf("touch/n=%d", n), func(b *testing.B) {
+			app := bigApp(zocket.WithStorage(memstore.New()))
+			defer app.Close(context.Background())
+			ctx := context.Background()
+			if _, err := seedBig.Invoke(ctx, app, "big", "x", n); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if _, err := touchBig.Invoke(ctx, app, "big", "x", i%n); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
 	}
 }
