@@ -32,6 +32,11 @@ type GatewayOptions struct {
 	// SendQueue bounds the frames waiting for a client's socket (default
 	// 1024); a client that falls further behind is closed with 1008.
 	SendQueue int
+	// SendQueueBytes bounds the bytes of those frames (default 16 MiB), so
+	// that a few huge frames cannot hold gigabytes; beyond it the client
+	// is closed with 1008 too. A single frame larger than the bound still
+	// goes out when nothing else is waiting.
+	SendQueueBytes int
 	// PublishTimeout bounds the wait for a frame's PubAck (default 5 s).
 	PublishTimeout time.Duration
 	// AliveInterval is how often the gateway lists its open sessions on
@@ -88,6 +93,9 @@ func NewGateway(ctx context.Context, nc *nats.Conn, opts GatewayOptions) (*Gatew
 	}
 	if opts.SendQueue <= 0 {
 		opts.SendQueue = 1024
+	}
+	if opts.SendQueueBytes <= 0 {
+		opts.SendQueueBytes = 16 << 20
 	}
 	if opts.PublishTimeout <= 0 {
 		opts.PublishTimeout = 5 * time.Second

@@ -56,3 +56,21 @@ func TestGatewaySession_ReportsAForwardedRPCItCouldNotPublish(t *testing.T) {
 	assert.Equal(t, RoleGateway, rec.published[1].Role)
 	assert.Error(t, rec.published[1].Err)
 }
+
+func TestGatewaySession_ClosesAClientWhoseQueuedBytesPassTheBound(t *testing.T) {
+	rec := &recorder{}
+	g := observedGateway(rec)
+	g.opts.SendQueue, g.opts.SendQueueBytes = 100, 1000
+	s := newSession(g, nil, "s1", Authorization{Namespace: Namespace{"w", "p"}})
+	s.once.Do(func() {}) // the socket is not real: closing it must do nothing here
+
+	s.send(make([]byte, 1500)) // alone: over the bound, still queued
+	assert.Empty(t, rec.closed, "a single frame over the bound goes out when nothing else waits")
+	<-s.out
+	s.outN.Add(-1500) // written
+	s.send(make([]byte, 600))
+	s.send(make([]byte, 300))
+	assert.Empty(t, rec.closed)
+	s.send(make([]byte, 200)) // 1,100 bytes waiting
+	assert.Equal(t, []string{"s1"}, rec.closed)
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -23,6 +24,7 @@ type session struct {
 	head []byte // the session's InboundEnvelope up to the message, encoded once
 
 	out  chan []byte   // frames for the socket, bounded
+	outN atomic.Int64  // bytes of the frames in out
 	acks chan inflight // published frames waiting for their PubAck, in order
 	once sync.Once
 	done chan struct{} // closed when the session ends
@@ -129,17 +131,31 @@ func (s *session) relay(ctx context.Context) (jetstream.ConsumeContext, error) {
 	return cc, nil
 }
 
-// send queues a frame for the socket; a full queue closes the session.
+// send queues a frame for the socket; a full queue (in frames or in
+// bytes) closes the session.
 func (s *session) send(frame []byte) {
+	n := int64(len(frame))
+	if queued := s.outN.Add(n); queued > int64(s.g.opts.SendQueueBytes) && queued > n {
+		s.outN.Add(-n)
+		s.slowConsumer()
+		return
+	}
 	select {
 	case <-s.done:
+		s.outN.Add(-n)
 	case s.out <- frame:
 	default:
-		s.g.opts.Logger.Warn("natscluster: gateway closed a slow consumer", "sessionId", s.id)
-		s.close(websocket.StatusPolicyViolation, ReasonSlowConsumer)
-		if o := s.g.opts.Observer; o != nil {
-			o.SlowConsumerClosed(s.id)
-		}
+		s.outN.Add(-n)
+		s.slowConsumer()
+	}
+}
+
+// slowConsumer closes a session whose client does not keep up.
+func (s *session) slowConsumer() {
+	s.g.opts.Logger.Warn("natscluster: gateway closed a slow consumer", "sessionId", s.id)
+	s.close(websocket.StatusPolicyViolation, ReasonSlowConsumer)
+	if o := s.g.opts.Observer; o != nil {
+		o.SlowConsumerClosed(s.id)
 	}
 }
 
@@ -162,6 +178,7 @@ func (s *session) writeLoop(ctx context.Context) {
 			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			err := s.ws.Write(wctx, websocket.MessageText, f)
 			cancel()
+			s.outN.Add(-int64(len(f)))
 			if err != nil {
 				s.ws.CloseNow()
 				return
