@@ -18,8 +18,10 @@ const tokenWidth = 6
 
 // loadModel is a scripted model for the load benchmark. Until a load is
 // armed it answers "ok" at once (to fill a conversation with earlier
-// messages); an armed load answers its deltas paced by a ticker and
-// records when it emitted each one.
+// messages); an armed load answers its deltas on a fixed schedule (delta i
+// at start + i×every: one that is late goes out at once, so the average
+// rate holds when the server falls behind for a moment, as a model's
+// stream read late from TCP would) and records when it emitted each one.
 type loadModel struct {
 	load atomic.Pointer[load]
 }
@@ -45,15 +47,16 @@ func (m *loadModel) Stream(ctx context.Context, _ ai.Request) (ai.Stream, error)
 	if l == nil {
 		return &loadStream{ctx: ctx, load: &load{tokens: []string{"ok"}, emitted: make([]int64, 1)}}, nil
 	}
-	return &loadStream{ctx: ctx, load: l, tick: time.NewTicker(l.every)}, nil
+	return &loadStream{ctx: ctx, load: l, start: time.Now(), timer: time.NewTimer(0)}, nil
 }
 
 type loadStream struct {
-	ctx  context.Context
-	load *load
-	tick *time.Ticker // nil: no pacing
-	next int
-	done bool
+	ctx   context.Context
+	load  *load
+	start time.Time
+	timer *time.Timer // nil: no pacing
+	next  int
+	done  bool
 }
 
 func (s *loadStream) Next() (ai.Event, error) {
@@ -64,11 +67,9 @@ func (s *loadStream) Next() (ai.Event, error) {
 		s.done = true
 		return ai.Event{Type: ai.Finished, FinishReason: ai.FinishStop}, nil
 	}
-	if s.tick != nil {
-		select {
-		case <-s.tick.C:
-		case <-s.ctx.Done():
-			return ai.Event{}, s.ctx.Err()
+	if s.timer != nil {
+		if err := s.wait(time.Until(s.start.Add(time.Duration(s.next) * s.load.every))); err != nil {
+			return ai.Event{}, err
 		}
 	}
 	s.load.emitted[s.next] = time.Now().UnixNano()
@@ -76,9 +77,23 @@ func (s *loadStream) Next() (ai.Event, error) {
 	return ai.Event{Type: ai.TextDelta, Text: s.load.tokens[s.next-1]}, nil
 }
 
+// wait waits d, if positive.
+func (s *loadStream) wait(d time.Duration) error {
+	if d <= 0 {
+		return s.ctx.Err()
+	}
+	s.timer.Reset(d)
+	select {
+	case <-s.timer.C:
+		return nil
+	case <-s.ctx.Done():
+		return s.ctx.Err()
+	}
+}
+
 func (s *loadStream) Close() error {
-	if s.tick != nil {
-		s.tick.Stop()
+	if s.timer != nil {
+		s.timer.Stop()
 	}
 	return nil
 }

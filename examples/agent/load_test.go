@@ -101,7 +101,7 @@ func loadRun(b *testing.B, earlier, subs, deltas int, rate float64) {
 	}
 	slices.Sort(latencies)
 	n := float64(deltas)
-	b.ReportMetric(n/(time.Duration(lastEmitted-first).Seconds()), "deltas/s")
+	b.ReportMetric((n-1)/(time.Duration(lastEmitted-first).Seconds()), "deltas/s")
 	b.ReportMetric(float64((cpu1-cpu0).Microseconds())/n, "server-cpu-µs/delta")
 	b.ReportMetric(float64(mem1.Mallocs-mem0.Mallocs)/n, "allocs/delta")
 	b.ReportMetric(float64(mem1.TotalAlloc-mem0.TotalAlloc)/n, "alloc-B/delta")
@@ -112,8 +112,8 @@ func loadRun(b *testing.B, earlier, subs, deltas int, rate float64) {
 	b.ReportMetric(ms(latencies[len(latencies)*99/100]), "p99-ms")
 	b.ReportMetric(ms(latencies[len(latencies)-1]), "max-ms")
 	b.ReportMetric(float64((cpuTime(syscall.RUSAGE_CHILDREN)-children0).Microseconds())/n, "subscriber-cpu-µs/delta")
-	b.Logf("earlier=%d: %d deltas in %v (answer call %v), %d patch frames per subscriber",
-		earlier, deltas, time.Duration(lastEmitted-first), elapsed, res.Frames/int64(subs))
+	b.Logf("earlier=%d: %d deltas in %v (answer call %v), an answer of %d bytes, %d patch frames per subscriber",
+		earlier, deltas, time.Duration(lastEmitted-first), elapsed, deltas*tokenWidth, res.Frames/int64(subs))
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
