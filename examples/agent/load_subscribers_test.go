@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -16,9 +17,12 @@ import (
 
 // The load benchmark runs its subscribers in a child process (this test
 // binary again, running TestLoadSubscriberProcess), so that the server's
-// CPU time is the benchmark process's own. The child prints lines
-// starting with loadLine: "ready" once every subscriber has its snapshot,
-// then the result as JSON.
+// CPU time is the benchmark process's own; the caller asking for the
+// answer, which gets a chunk frame per delta, is there too. The child
+// prints lines starting with loadLine: "ready" once every subscriber has
+// its snapshot; it then asks for the answer when it reads a line on its
+// standard input, and prints the result as JSON once the answer is
+// complete and every subscriber saw its last delta.
 const (
 	loadLine    = "LOAD "
 	envLoadURL  = "AGENT_LOAD_URL"  // the server's ws:// URL; set only in the child
@@ -59,7 +63,15 @@ func TestLoadSubscriberProcess(t *testing.T) {
 		defer c.CloseNow()
 		conns[i] = c
 	}
+	caller, _, err := websocket.Dial(ctx, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer caller.CloseNow()
 	fmt.Println(loadLine + "ready")
+	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
 
 	res := loadResult{LastSeen: make([]int64, last)}
 	var mu sync.Mutex
@@ -80,6 +92,11 @@ func TestLoadSubscriberProcess(t *testing.T) {
 			}
 		})
 	}
+	wg.Go(func() {
+		if err := askAnswer(ctx, caller, conv); err != nil {
+			t.Error(err)
+		}
+	})
 	wg.Wait()
 	out, _ := json.Marshal(res)
 	fmt.Println(loadLine + string(out))
@@ -104,6 +121,24 @@ func subscribe(ctx context.Context, url, conv string) (*websocket.Conn, error) {
 		}
 		if bytes.Contains(data, []byte(`"state:snapshot"`)) {
 			return c, nil
+		}
+	}
+}
+
+// askAnswer asks for the answer and reads until its result, skipping the chunks.
+func askAnswer(ctx context.Context, c *websocket.Conn, conv string) error {
+	rpc, _ := json.Marshal(map[string]any{"type": "rpc", "id": "load", "actor": "agent", "actorId": conv,
+		"method": "send", "input": map[string]string{"text": "go"}})
+	if err := c.Write(ctx, websocket.MessageText, rpc); err != nil {
+		return fmt.Errorf("ask: %w", err)
+	}
+	for {
+		_, data, err := c.Read(ctx)
+		if err != nil {
+			return fmt.Errorf("answer: %w", err)
+		}
+		if bytes.Contains(data[:min(len(data), 32)], []byte(`"rpc:result"`)) {
+			return nil
 		}
 	}
 }

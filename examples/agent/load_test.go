@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -24,7 +25,8 @@ import (
 
 // BenchmarkAgent_EndToEnd streams one answer into one conversation of the
 // agent example, served over WebSocket on loopback, while subscribers in
-// another process watch the conversation's state: a model emitting
+// another process watch the conversation's state (the caller asking for
+// the answer is in that process too): a model emitting
 // AGENT_LOAD_RATE deltas per second (default 1000) for AGENT_LOAD_SECONDS
 // (default 3) to AGENT_LOAD_SUBS subscribers (default 100), into a
 // conversation already holding 10, then 1,000 earlier messages. Run it
@@ -62,14 +64,14 @@ func envFloat(name string, def float64) float64 {
 func loadRun(b *testing.B, earlier, subs, deltas int, rate float64) {
 	model := &loadModel{}
 	url := wstest.Serve(b, serveModel(model))
-	caller := wstest.DialWelcome(b, url)
+	seeder := wstest.DialWelcome(b, url)
 	conv := "load-" + strconv.Itoa(earlier)
 	for range earlier / 2 { // a user message and an answer each
-		caller.MustCall("agent", conv, "send", map[string]any{"text": "an earlier question"})
+		seeder.MustCall("agent", conv, "send", map[string]any{"text": "an earlier question"})
 	}
 
 	children0 := cpuTime(syscall.RUSAGE_CHILDREN)
-	child, lines := startSubscribers(b, url, conv, subs, deltas)
+	child, ask, lines := startSubscribers(b, url, conv, subs, deltas)
 	if line := <-lines; line != "ready" {
 		b.Fatalf("subscriber process: %q", line)
 	}
@@ -80,9 +82,9 @@ func loadRun(b *testing.B, earlier, subs, deltas int, rate float64) {
 	var mem0, mem1 runtime.MemStats
 	runtime.ReadMemStats(&mem0)
 	cpu0 := cpuTime(syscall.RUSAGE_SELF)
-	start := time.Now()
-	caller.MustCall("agent", conv, "send", map[string]any{"text": "go"})
-	elapsed := time.Since(start)
+	if _, err := io.WriteString(ask, "go\n"); err != nil {
+		b.Fatal(err)
+	}
 	line := <-lines
 	cpu1 := cpuTime(syscall.RUSAGE_SELF)
 	runtime.ReadMemStats(&mem1)
@@ -112,8 +114,8 @@ func loadRun(b *testing.B, earlier, subs, deltas int, rate float64) {
 	b.ReportMetric(ms(latencies[len(latencies)*99/100]), "p99-ms")
 	b.ReportMetric(ms(latencies[len(latencies)-1]), "max-ms")
 	b.ReportMetric(float64((cpuTime(syscall.RUSAGE_CHILDREN)-children0).Microseconds())/n, "subscriber-cpu-µs/delta")
-	b.Logf("earlier=%d: %d deltas in %v (answer call %v), an answer of %d bytes, %d patch frames per subscriber",
-		earlier, deltas, time.Duration(lastEmitted-first), elapsed, deltas*tokenWidth, res.Frames/int64(subs))
+	b.Logf("earlier=%d: %d deltas in %v, an answer of %d bytes, %d patch frames per subscriber",
+		earlier, deltas, time.Duration(lastEmitted-first), deltas*tokenWidth, res.Frames/int64(subs))
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -125,14 +127,19 @@ func serveModel(model *loadModel) func(context.Context, net.Listener, *slog.Logg
 	}
 }
 
-// startSubscribers starts the subscriber process and returns the lines it
-// reports, without their prefix.
-func startSubscribers(b *testing.B, url, conv string, subs, deltas int) (*exec.Cmd, <-chan string) {
+// startSubscribers starts the subscriber process and returns its standard
+// input (a line asks for the answer) and the lines it reports, without
+// their prefix.
+func startSubscribers(b *testing.B, url, conv string, subs, deltas int) (*exec.Cmd, io.Writer, <-chan string) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLoadSubscriberProcess$")
 	cmd.Env = append(os.Environ(), envLoadURL+"="+url, envLoadConv+"="+conv,
 		envLoadSubs+"="+strconv.Itoa(subs), envLoadLast+"="+strconv.Itoa(deltas))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	in, err := cmd.StdinPipe()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -151,7 +158,7 @@ func startSubscribers(b *testing.B, url, conv string, subs, deltas int) (*exec.C
 		}
 	}()
 	b.Cleanup(func() { _ = cmd.Process.Kill() })
-	return cmd, lines
+	return cmd, in, lines
 }
 
 // cpuTime is the user and system CPU time of the process (RUSAGE_SELF)
