@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -110,6 +111,31 @@ func (w *Write) Version() uint64 {
 		return w.Snapshot.Version
 	}
 	return w.Expect
+}
+
+// ErrInvalidWrite is wrapped by the error of a Write whose versions do not
+// follow its Expect: a snapshot older than Expect, or records that are not
+// consecutive after the snapshot (or after Expect).
+var ErrInvalidWrite = errors.New("zocket: invalid storage write")
+
+// Check reports, wrapping ErrInvalidWrite, a Write whose versions do not
+// follow Expect. Storage implementations call it before writing.
+func (w *Write) Check() error {
+	next := w.Expect + 1
+	if w.Snapshot != nil {
+		if w.Snapshot.Version < w.Expect {
+			return fmt.Errorf("%w: %s/%s: snapshot version %d is older than %d", ErrInvalidWrite, w.Actor, w.ID,
+				w.Snapshot.Version, w.Expect)
+		}
+		next = w.Snapshot.Version + 1
+	}
+	for _, r := range w.Records {
+		if r.Version != next {
+			return fmt.Errorf("%w: %s/%s: record version %d, want %d", ErrInvalidWrite, w.Actor, w.ID, r.Version, next)
+		}
+		next++
+	}
+	return nil
 }
 
 // Alarm is a method call scheduled at a time, stored with its instance

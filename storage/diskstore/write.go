@@ -73,7 +73,7 @@ func (s *Store) add(b *pebble.Batch, versions map[string]uint64, w *zocket.Write
 	if have != w.Expect {
 		return fmt.Errorf("%w: at version %d, not %d", zocket.ErrConflict, have, w.Expect)
 	}
-	if err := checkVersions(w); err != nil {
+	if err := w.Check(); err != nil {
 		return err
 	}
 	if err := put(b, in, w); err != nil {
@@ -82,24 +82,6 @@ func (s *Store) add(b *pebble.Batch, versions map[string]uint64, w *zocket.Write
 	versions[string(in)] = w.Version()
 	if w.Delete {
 		versions[string(in)] = 0
-	}
-	return nil
-}
-
-// checkVersions refuses a Write whose versions do not follow Expect.
-func checkVersions(w *zocket.Write) error {
-	next := w.Expect + 1
-	if w.Snapshot != nil {
-		if w.Snapshot.Version < w.Expect {
-			return fmt.Errorf("snapshot version %d is older than %d", w.Snapshot.Version, w.Expect)
-		}
-		next = w.Snapshot.Version + 1
-	}
-	for _, r := range w.Records {
-		if r.Version != next {
-			return fmt.Errorf("record version %d, want %d", r.Version, next)
-		}
-		next++
 	}
 	return nil
 }

@@ -102,7 +102,7 @@ func (s *Store) write(ctx context.Context, w *zocket.Write) error {
 	if have != w.Expect {
 		return fmt.Errorf("%w: %s/%s is at version %d, not %d", zocket.ErrConflict, w.Actor, w.ID, have, w.Expect)
 	}
-	if err := checkVersions(w); err != nil {
+	if err := w.Check(); err != nil {
 		return err
 	}
 	s.writes++
@@ -127,24 +127,6 @@ func (s *Store) write(ctx context.Context, w *zocket.Write) error {
 		st.alarms = cloneAlarms(w.Alarms)
 	}
 	st.version = w.Version()
-	return nil
-}
-
-// checkVersions refuses a Write whose versions do not follow Expect.
-func checkVersions(w *zocket.Write) error {
-	next := w.Expect + 1
-	if w.Snapshot != nil {
-		if w.Snapshot.Version < w.Expect {
-			return fmt.Errorf("memstore: %s/%s: snapshot version %d is older than %d", w.Actor, w.ID, w.Snapshot.Version, w.Expect)
-		}
-		next = w.Snapshot.Version + 1
-	}
-	for _, r := range w.Records {
-		if r.Version != next {
-			return fmt.Errorf("memstore: %s/%s: record version %d, want %d", w.Actor, w.ID, r.Version, next)
-		}
-		next++
-	}
 	return nil
 }
 

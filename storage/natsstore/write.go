@@ -110,7 +110,7 @@ func (s *Store) writeRound(ctx context.Context, batch []zocket.Write, round []in
 func (s *Store) prepare(ctx context.Context, w *zocket.Write) (*publication, error) {
 	k := instanceKey{w.Actor, w.ID}
 	if !w.Delete {
-		if err := checkVersions(w); err != nil {
+		if err := w.Check(); err != nil {
 			return nil, err
 		}
 	}
@@ -243,24 +243,6 @@ func (s *Store) purge(ctx context.Context, p *publication) {
 	if err != nil {
 		s.opts.Logger.Warn("natsstore: purge of a deleted instance", "actor", p.k.actor, "id", p.k.id, "error", err)
 	}
-}
-
-// checkVersions refuses a Write whose versions do not follow Expect.
-func checkVersions(w *zocket.Write) error {
-	next := w.Expect + 1
-	if w.Snapshot != nil {
-		if w.Snapshot.Version < w.Expect {
-			return fmt.Errorf("natsstore: %s/%s: snapshot version %d is older than %d", w.Actor, w.ID, w.Snapshot.Version, w.Expect)
-		}
-		next = w.Snapshot.Version + 1
-	}
-	for _, r := range w.Records {
-		if r.Version != next {
-			return fmt.Errorf("natsstore: %s/%s: record version %d, want %d", w.Actor, w.ID, r.Version, next)
-		}
-		next++
-	}
-	return nil
 }
 
 func cloneAlarms(as []zocket.Alarm) []zocket.Alarm {

@@ -168,7 +168,7 @@ func versionsFollow(t *testing.T, s zocket.Storage) {
 	for i, w := range bad {
 		errs := s.Write(ctx(t), []zocket.Write{w})
 		require.Len(t, errs, 1, "write %d", i)
-		require.Error(t, errs[0], "write %d", i)
+		require.ErrorIs(t, errs[0], zocket.ErrInvalidWrite, "write %d", i)
 	}
 	require.EqualValues(t, 1, load(t, s, "room", "a").Version)
 }
