@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -68,7 +67,7 @@ func ExampleObserver_WatchQueues() {
 	if err != nil {
 		panic(err)
 	}
-	stop := obs.WatchQueues(srv.Queues, attribute.String("transport", "wshttp"))
+	stop := obs.WatchQueues(srv.Queues, otelzocket.KeyTransport.String("wshttp"))
 	defer stop()
 	// ... serve srv ...
 

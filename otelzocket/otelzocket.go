@@ -48,9 +48,10 @@
 // Apps given to WatchMailboxes; a sum and a maximum per actor type tell a
 // backlog spread over many instances from one hot instance, without an
 // attribute per instance. The outbound queue gauges are read likewise from
-// the sources given to WatchQueues, a transport's Server.Queues
-// (wscore.QueueStats), with the attributes given there (a transport's name,
-// say): one series per source, never one per connection.
+// the sources given to WatchQueues, the Queues method (wscore.QueueStats)
+// of a wshttp or wsepoll Server or of a natscluster Gateway, with the
+// attributes given there (KeyTransport, say): one series per source, never
+// one per connection.
 //
 // Instance ids and client ids are span attributes only, never metric
 // attributes: their number is unbounded.
@@ -82,6 +83,9 @@ const (
 	KeyClientID = attribute.Key("zocket.client_id")
 	KeyOutcome  = attribute.Key("zocket.outcome")
 	KeyKind     = attribute.Key("zocket.subscription")
+	// KeyTransport names a transport whose queues WatchQueues reports
+	// ("wshttp", "wsepoll", "gateway"...).
+	KeyTransport = attribute.Key("zocket.transport")
 	// KeyQueued is the seconds a call waited in its mailbox (spans only).
 	KeyQueued = attribute.Key("zocket.queue.duration")
 )

@@ -51,10 +51,10 @@ func (o *Observer) newQueueGauges(m metric.Meter) error {
 // over connections, and zocket.outbound.queue.max_frames and .max_bytes,
 // the largest single queue) report what queues returns, called at each
 // metric collection with attrs as the points' attributes, until the
-// returned function is called. queues is typically a transport's
-// Server.Queues:
+// returned function is called. queues is typically the Queues method of a
+// wshttp or wsepoll Server or of a natscluster Gateway:
 //
-//	stop := obs.WatchQueues(srv.Queues, attribute.String("transport", "wshttp"))
+//	stop := obs.WatchQueues(srv.Queues, KeyTransport.String("wshttp"))
 //
 // Several sources may be watched: those with the same attributes add up
 // (the maxima are the largest of them), the others are reported apart.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -26,6 +27,10 @@ type session struct {
 	acks chan inflight // published frames waiting for their PubAck, in order
 	once sync.Once
 	done chan struct{} // closed when the session ends
+
+	// queuedFrames and queuedBytes count the frames in out and the one
+	// being written, for Gateway.Queues.
+	queuedFrames, queuedBytes atomic.Int64
 }
 
 func newSession(g *Gateway, ws *websocket.Conn, id string, auth Authorization) *session {
@@ -131,16 +136,26 @@ func (s *session) relay(ctx context.Context) (jetstream.ConsumeContext, error) {
 
 // send queues a frame for the socket; a full queue closes the session.
 func (s *session) send(frame []byte) {
+	s.queuedFrames.Add(1) // before the writer can take it and uncount it
+	s.queuedBytes.Add(int64(len(frame)))
 	select {
 	case <-s.done:
+		s.written(frame)
 	case s.out <- frame:
 	default:
+		s.written(frame)
 		s.g.opts.Logger.Warn("natscluster: gateway closed a slow consumer", "sessionId", s.id)
 		s.close(websocket.StatusPolicyViolation, ReasonSlowConsumer)
 		if o := s.g.opts.Observer; o != nil {
 			o.SlowConsumerClosed(s.id)
 		}
 	}
+}
+
+// written uncounts a frame that left the queue, written or not.
+func (s *session) written(frame []byte) {
+	s.queuedFrames.Add(-1)
+	s.queuedBytes.Add(-int64(len(frame)))
 }
 
 // close ends the session with a close frame, once.
@@ -162,6 +177,7 @@ func (s *session) writeLoop(ctx context.Context) {
 			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			err := s.ws.Write(wctx, websocket.MessageText, f)
 			cancel()
+			s.written(f)
 			if err != nil {
 				s.ws.CloseNow()
 				return

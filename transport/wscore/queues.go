@@ -18,10 +18,10 @@ type QueueStats struct {
 	MaxBytes  int // payload bytes queued on the connection with the most
 }
 
-// Count adds one connection, whose outbound queue b counts, to q. The
-// caller holds the connection's lock, which guards b.
-func (q *QueueStats) Count(b *Backlog) {
-	frames, bytes := b.Len()
+// Add counts one connection, with frames frames of bytes payload bytes
+// queued, into q. A transport built on Backlog passes its Len, under the
+// connection's lock.
+func (q *QueueStats) Add(frames, bytes int) {
 	q.Conns++
 	q.Frames += frames
 	q.Bytes += bytes

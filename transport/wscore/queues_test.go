@@ -8,14 +8,14 @@ import (
 	"github.com/zocket-go/zocket/transport/wscore"
 )
 
-func TestQueueStats_CountSumsQueuesAndKeepsTheLargest(t *testing.T) {
+func TestQueueStats_AddSumsQueuesAndKeepsTheLargest(t *testing.T) {
 	var a, b, empty wscore.Backlog
 	a.Add(10)
 	a.Add(20)
 	b.Add(100)
 	var q wscore.QueueStats
 	for _, bl := range []*wscore.Backlog{&a, &b, &empty} {
-		q.Count(bl)
+		q.Add(bl.Len())
 	}
 	assert.Equal(t, wscore.QueueStats{Conns: 3, Frames: 3, Bytes: 130, MaxFrames: 2, MaxBytes: 100}, q)
 }

@@ -327,7 +327,7 @@ func (s *Server) Queues() wscore.QueueStats {
 	var q wscore.QueueStats
 	s.conns.each(func(c *conn) {
 		c.mu.Lock()
-		q.Count(&c.backlog)
+		q.Add(c.backlog.Len())
 		c.mu.Unlock()
 	})
 	return q

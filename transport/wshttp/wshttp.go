@@ -190,7 +190,7 @@ func (s *Server) Queues() wscore.QueueStats {
 	var q wscore.QueueStats
 	for c := range s.conns {
 		c.mu.Lock()
-		q.Count(&c.backlog)
+		q.Add(c.backlog.Len())
 		c.mu.Unlock()
 	}
 	return q
