@@ -11,6 +11,7 @@ import (
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/otelzocket"
+	"github.com/zocket-go/zocket/transport/wshttp"
 )
 
 // An App traced and measured: every call is a span, and the meter counts
@@ -49,4 +50,33 @@ func Example() {
 	// span counter.add (parent true)
 	// span POST /increment (parent false)
 	// calls: 1
+}
+
+// A transport's outbound queues measured: WatchQueues reads the server's
+// Queues at each collection, one series per transport rather than per
+// connection.
+func ExampleObserver_WatchQueues() {
+	reader := sdkmetric.NewManualReader()
+	obs, err := otelzocket.New(otelzocket.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))))
+	if err != nil {
+		panic(err)
+	}
+	app := zocket.NewApp(zocket.WithObserver(obs))
+	defer app.Close(context.Background())
+	srv, err := wshttp.New(zocket.NewHandler(app), wshttp.Options{})
+	if err != nil {
+		panic(err)
+	}
+	stop := obs.WatchQueues(srv.Queues, otelzocket.KeyTransport.String("wshttp"))
+	defer stop()
+	// ... serve srv ...
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		panic(err)
+	}
+	conns := metricsByName(rm)["zocket.connections"].Data.(metricdata.Gauge[int64])
+	fmt.Println("connections:", conns.DataPoints[0].Value)
+	// Output:
+	// connections: 0
 }

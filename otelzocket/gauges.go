@@ -3,6 +3,7 @@ package otelzocket
 import (
 	"context"
 	"slices"
+	"sync"
 
 	"go.opentelemetry.io/otel/metric"
 
@@ -39,14 +40,20 @@ func (o *Observer) newGauges(m metric.Meter) error {
 // its instances waits. Several Apps may be watched: their figures add up
 // by actor type (the maximum is the largest of all).
 func (o *Observer) WatchMailboxes(app *zocket.App) (stop func()) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.apps = append(o.apps, app)
+	return watch(&o.mu, &o.apps, app)
+}
+
+// watch appends v to *list under mu, and returns the function that
+// removes it again.
+func watch[T comparable](mu *sync.Mutex, list *[]T, v T) (stop func()) {
+	mu.Lock()
+	defer mu.Unlock()
+	*list = append(*list, v)
 	return func() {
-		o.mu.Lock()
-		defer o.mu.Unlock()
-		if i := slices.Index(o.apps, app); i >= 0 {
-			o.apps = slices.Delete(o.apps, i, i+1)
+		mu.Lock()
+		defer mu.Unlock()
+		if i := slices.Index(*list, v); i >= 0 {
+			*list = slices.Delete(*list, i, i+1)
 		}
 	}
 }

@@ -27,24 +27,31 @@
 //
 // The metrics, all under the instrumentation scope of this package:
 //
-//	zocket.calls                  counter     calls by actor, method and outcome (ok, error, panic)
-//	zocket.call.duration          histogram   seconds a call ran, by actor, method and outcome
-//	zocket.call.queue.duration    histogram   seconds a call waited in its instance's mailbox, by actor and method
-//	zocket.instances              up/down     live instances, by actor
-//	zocket.subscriptions          up/down     subscriptions, by actor and kind (state, events)
-//	zocket.publish.frames         counter     state frames (patches) sent to subscribers, by actor
-//	zocket.publish.size           counter     bytes of those frames, by actor
-//	zocket.slow_consumer.closes   counter     connections closed as slow consumers (transports' OnSlowConsumer, natscluster gateways)
-//	zocket.nats.publish.duration  histogram   seconds from a JetStream publish to its ack, by role (gateway, runtime) and outcome
-//	zocket.mailbox.depth          gauge       items waiting in the mailboxes of an actor type's live instances, summed, by actor
-//	zocket.mailbox.depth.max      gauge       the deepest of those mailboxes, by actor
+//	zocket.calls                      counter     calls by actor, method and outcome (ok, error, panic)
+//	zocket.call.duration              histogram   seconds a call ran, by actor, method and outcome
+//	zocket.call.queue.duration        histogram   seconds a call waited in its instance's mailbox, by actor and method
+//	zocket.instances                  up/down     live instances, by actor
+//	zocket.subscriptions              up/down     subscriptions, by actor and kind (state, events)
+//	zocket.publish.frames             counter     state frames (patches) sent to subscribers, by actor
+//	zocket.publish.size               counter     bytes of those frames, by actor
+//	zocket.slow_consumer.closes       counter     connections closed as slow consumers (transports' OnSlowConsumer, natscluster gateways)
+//	zocket.nats.publish.duration      histogram   seconds from a JetStream publish to its ack, by role (gateway, runtime) and outcome
+//	zocket.mailbox.depth              gauge       items waiting in the mailboxes of an actor type's live instances, summed, by actor
+//	zocket.mailbox.depth.max          gauge       the deepest of those mailboxes, by actor
+//	zocket.connections                gauge       open connections of the transports given to WatchQueues
+//	zocket.outbound.queue.frames      gauge       frames queued for their clients and not yet written, summed
+//	zocket.outbound.queue.bytes       gauge       bytes of those frames, summed
+//	zocket.outbound.queue.max_frames  gauge       frames queued for the connection with the most
+//	zocket.outbound.queue.max_bytes   gauge       bytes queued for the connection with the most
 //
 // The mailbox gauges are read from App.Instances at each collection, for the
 // Apps given to WatchMailboxes; a sum and a maximum per actor type tell a
 // backlog spread over many instances from one hot instance, without an
-// attribute per instance. The transports' outbound queues are not measured:
-// they are private to each connection, and a per-connection figure would
-// need the connection id as an attribute.
+// attribute per instance. The outbound queue gauges are read likewise from
+// the sources given to WatchQueues, the Queues method (wscore.QueueStats)
+// of a wshttp or wsepoll Server or of a natscluster Gateway, with the
+// attributes given there (KeyTransport, say): one series per source, never
+// one per connection.
 //
 // Instance ids and client ids are span attributes only, never metric
 // attributes: their number is unbounded.
@@ -76,6 +83,9 @@ const (
 	KeyClientID = attribute.Key("zocket.client_id")
 	KeyOutcome  = attribute.Key("zocket.outcome")
 	KeyKind     = attribute.Key("zocket.subscription")
+	// KeyTransport names a transport whose queues WatchQueues reports
+	// ("wshttp", "wsepoll", "gateway"...).
+	KeyTransport = attribute.Key("zocket.transport")
 	// KeyQueued is the seconds a call waited in its mailbox (spans only).
 	KeyQueued = attribute.Key("zocket.queue.duration")
 )
@@ -114,9 +124,11 @@ type Observer struct {
 	storeSize     metric.Int64Counter
 	storeWrites   metric.Int64Counter
 
-	gauges gauges
-	mu     sync.Mutex
-	apps   []*zocket.App // watched for the gauges (WatchMailboxes)
+	gauges       gauges
+	queueGauges  queueGauges
+	mu           sync.Mutex
+	apps         []*zocket.App  // watched for the gauges (WatchMailboxes)
+	queueSources []*queueSource // watched for the queue gauges (WatchQueues)
 }
 
 var _ zocket.Observer = (*Observer)(nil)
@@ -156,7 +168,7 @@ func New(opts ...Option) (*Observer, error) {
 		metric.WithDescription("Bytes of snapshots and records written to the Storage."), metric.WithUnit("By"))
 	o.storeWrites, errs[11] = m.Int64Counter("zocket.storage.writes",
 		metric.WithDescription("Instance writes to the Storage, by outcome (ok, error)."), metric.WithUnit("{write}"))
-	if err := errors.Join(append(errs[:], o.newGauges(m))...); err != nil {
+	if err := errors.Join(append(errs[:], o.newGauges(m), o.newQueueGauges(m))...); err != nil {
 		return nil, fmt.Errorf("otelzocket: %w", err)
 	}
 	return o, nil

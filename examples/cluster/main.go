@@ -35,8 +35,9 @@
 //
 // Metrics: the gateway's port and the runtime's API port serve /metrics,
 // in Prometheus's text format, next to /health: package otelzocket's
-// metrics (calls, their durations, mailbox depths, JetStream publish-to-ack
-// times, slow consumers, …) through the OpenTelemetry Prometheus exporter.
+// metrics (calls, their durations, mailbox depths, the gateway's
+// connections and outbound queues, JetStream publish-to-ack times, slow
+// consumers, …) through the OpenTelemetry Prometheus exporter.
 // -metrics=false runs without an observer, as for a benchmark.
 //
 // Actors are compiled in: the TypeScript runtime's bundle download

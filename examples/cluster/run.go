@@ -16,6 +16,7 @@ import (
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/examples/bench/benchapp"
 	"github.com/zocket-go/zocket/internal/natsserver"
+	"github.com/zocket-go/zocket/otelzocket"
 	"github.com/zocket-go/zocket/transport/natscluster"
 )
 
@@ -172,6 +173,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 		}()
 		var h http.Handler = g
 		if m != nil {
+			defer m.obs.WatchQueues(g.Queues, otelzocket.KeyTransport.String("gateway"))()
 			mux := http.NewServeMux()
 			mux.Handle("GET /metrics", m.handler)
 			mux.Handle("/", g)

@@ -16,6 +16,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/zocket-go/zocket/transport/wscore"
 )
 
 // GatewayOptions configures a Gateway.
@@ -203,6 +205,21 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		<-done
 		return ctx.Err()
 	}
+}
+
+// Queues returns the outbound queues of the open sessions in aggregate:
+// their number, the frames and bytes queued for the sockets and not yet
+// written, and the largest queue, as the WebSocket transports' Queues do.
+// It reads each session's counters without locking them, so it is cheap
+// enough for every metrics collection.
+func (g *Gateway) Queues() wscore.QueueStats {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var q wscore.QueueStats
+	for s := range g.sessions {
+		q.Add(int(s.queuedFrames.Load()), int(s.queuedBytes.Load()))
+	}
+	return q
 }
 
 // Len returns the number of open sessions.

@@ -29,7 +29,7 @@ func (r *recorder) ForwardEnd(_ context.Context, _ RPC, p Publish) { r.ends = ap
 func (r *recorder) PublishDone(p Publish)                          { r.published = append(r.published, p) }
 
 func observedGateway(o Observer) *Gateway {
-	return &Gateway{js: failingJS{}, opts: GatewayOptions{SendQueue: 4, Observer: o, Logger: slog.New(slog.DiscardHandler)}}
+	return &Gateway{js: failingJS{}, opts: GatewayOptions{SendQueue: 4, SendQueueBytes: 1 << 20, Observer: o, Logger: slog.New(slog.DiscardHandler)}}
 }
 
 func TestGatewaySession_TellsTheObserverWhenItClosesASlowConsumer(t *testing.T) {
@@ -66,8 +66,7 @@ func TestGatewaySession_ClosesAClientWhoseQueuedBytesPassTheBound(t *testing.T) 
 
 	s.send(make([]byte, 1500)) // alone: over the bound, still queued
 	assert.Empty(t, rec.closed, "a single frame over the bound goes out when nothing else waits")
-	<-s.out
-	s.outN.Add(-1500) // written
+	s.written(<-s.out)
 	s.send(make([]byte, 600))
 	s.send(make([]byte, 300))
 	assert.Empty(t, rec.closed)

@@ -24,10 +24,13 @@ type session struct {
 	head []byte // the session's InboundEnvelope up to the message, encoded once
 
 	out  chan []byte   // frames for the socket, bounded
-	outN atomic.Int64  // bytes of the frames in out
 	acks chan inflight // published frames waiting for their PubAck, in order
 	once sync.Once
 	done chan struct{} // closed when the session ends
+
+	// queuedFrames and queuedBytes count the frames in out and the one
+	// being written, for Gateway.Queues.
+	queuedFrames, queuedBytes atomic.Int64
 }
 
 func newSession(g *Gateway, ws *websocket.Conn, id string, auth Authorization) *session {
@@ -135,17 +138,18 @@ func (s *session) relay(ctx context.Context) (jetstream.ConsumeContext, error) {
 // bytes) closes the session.
 func (s *session) send(frame []byte) {
 	n := int64(len(frame))
-	if queued := s.outN.Add(n); queued > int64(s.g.opts.SendQueueBytes) && queued > n {
-		s.outN.Add(-n)
+	s.queuedFrames.Add(1) // before the writer can take it and uncount it
+	if queued := s.queuedBytes.Add(n); queued > int64(s.g.opts.SendQueueBytes) && queued > n {
+		s.written(frame)
 		s.slowConsumer()
 		return
 	}
 	select {
 	case <-s.done:
-		s.outN.Add(-n)
+		s.written(frame)
 	case s.out <- frame:
 	default:
-		s.outN.Add(-n)
+		s.written(frame)
 		s.slowConsumer()
 	}
 }
@@ -157,6 +161,12 @@ func (s *session) slowConsumer() {
 	if o := s.g.opts.Observer; o != nil {
 		o.SlowConsumerClosed(s.id)
 	}
+}
+
+// written uncounts a frame that left the queue, written or not.
+func (s *session) written(frame []byte) {
+	s.queuedFrames.Add(-1)
+	s.queuedBytes.Add(-int64(len(frame)))
 }
 
 // close ends the session with a close frame, once.
@@ -178,7 +188,7 @@ func (s *session) writeLoop(ctx context.Context) {
 			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			err := s.ws.Write(wctx, websocket.MessageText, f)
 			cancel()
-			s.outN.Add(-int64(len(f)))
+			s.written(f)
 			if err != nil {
 				s.ws.CloseNow()
 				return

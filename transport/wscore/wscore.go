@@ -3,7 +3,8 @@
 // defaults and validation, admission (origin check and authentication
 // before the upgrade), the close codes and reasons a server sends, the
 // errors a connection's Send returns, client ids, the accounting of a
-// connection's outbound queue (Backlog), and the lifecycle of Serve.
+// connection's outbound queue (Backlog) and of a server's
+// connections together (QueueStats), and the lifecycle of Serve.
 //
 // transport/wshttp (github.com/coder/websocket) and transport/wsepoll
 // (github.com/gobwas/ws) are built on it; a transport of your own can be

@@ -315,6 +315,24 @@ func (s *Server) Len() int {
 	return s.conns.n
 }
 
+// Queues returns the outbound queues of the open connections in
+// aggregate: their number, the frames and bytes queued and not yet
+// written, and the largest queue. It takes each connection's lock briefly,
+// one at a time, so it is cheap enough for every metrics collection, and
+// the figures of different connections are from slightly different
+// moments.
+func (s *Server) Queues() wscore.QueueStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var q wscore.QueueStats
+	s.conns.each(func(c *conn) {
+		c.mu.Lock()
+		q.Add(c.backlog.Len())
+		c.mu.Unlock()
+	})
+	return q
+}
+
 // Shutdown refuses new connections (503, or a dropped socket on a raw
 // listener), closes every connection with 1001 (going away) after its
 // queued frames, and waits for them to finish or for ctx to end, when the

@@ -178,6 +178,24 @@ func (s *Server) Len() int {
 	return len(s.conns)
 }
 
+// Queues returns the outbound queues of the open connections in
+// aggregate: their number, the frames and bytes queued and not yet
+// written, and the largest queue. It takes each connection's lock briefly,
+// one at a time, so it is cheap enough for every metrics collection, and
+// the figures of different connections are from slightly different
+// moments.
+func (s *Server) Queues() wscore.QueueStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var q wscore.QueueStats
+	for c := range s.conns {
+		c.mu.Lock()
+		q.Add(c.backlog.Len())
+		c.mu.Unlock()
+	}
+	return q
+}
+
 // Shutdown refuses new upgrades (503), closes every connection with 1001
 // (going away) after its queued frames are written, and waits for them to
 // finish or ctx to end, when the rest are dropped.

@@ -190,6 +190,9 @@ func noGoroutineLeak(t *testing.T, h harness) {
 	require.NoError(t, s.Shutdown(t.Context()))
 	require.NoError(t, app.DestroyAll(t.Context()))
 	assert.Equal(t, 0, app.Size())
+	// A subscriber that closed while a patch was sent to it starts the
+	// App's resynchronising goroutine, which the App owns until Close.
+	require.NoError(t, app.Close(t.Context()))
 	awaitGoroutines(t, baseline+2) // the test's own listener goroutines may remain
 }
 

@@ -4,7 +4,8 @@
 // closed with 1008 at either bound of the outbound queue (frames, bytes),
 // state frames are refused from the queue's high-water mark without
 // closing and OnDrained callbacks run once it drains or closes
-// (zocket.StateQueuer), dead peers are found by pings, shutdown says 1001,
+// (zocket.StateQueuer), the server's Queues report what waits in them,
+// dead peers are found by pings, shutdown says 1001,
 // Serve never closes the App and cleans up after a failed listener,
 // goroutines do not leak, frames of every size arrive intact, a slow method
 // does not block reading. transport/wshttp and transport/wsepoll both
@@ -43,6 +44,8 @@ type Server interface {
 	// id, nil when there is none: the contract drives the outbound queue
 	// through it (zocket.Flusher, zocket.StateQueuer).
 	Conn(clientID string) zocket.Connection
+	// Queues returns the open connections' outbound queues in aggregate.
+	Queues() wscore.QueueStats
 }
 
 // NewServer returns a transport's server feeding h, configured from opts;
@@ -101,6 +104,7 @@ var contract = []struct {
 	{"ByteBoundClosesASlowConsumer", byteBoundClosesASlowConsumer},
 	{"PausedSubscriberIsResynchronisedNotClosed", pausedSubscriberIsResynchronised},
 	{"FrameOverTheByteBoundStillGoesOut", frameOverTheByteBoundStillGoesOut},
+	{"QueuesReportWhatWaitsForAClient", queuesReportWhatWaitsForAClient},
 }
 
 // BlobState is the state of the contract's test actor.

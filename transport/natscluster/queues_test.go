@@ -1,0 +1,39 @@
+package natscluster
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/zocket-go/zocket/transport/wscore"
+)
+
+func TestGatewayQueues_CountFramesUntilWrittenOverSessions(t *testing.T) {
+	g := observedGateway(NopObserver{})
+	g.sessions = map[*session]struct{}{}
+	slow := newSession(g, nil, "s1", Authorization{})
+	idle := newSession(g, nil, "s2", Authorization{})
+	g.sessions[slow], g.sessions[idle] = struct{}{}, struct{}{}
+
+	for _, f := range []string{`{"a":1}`, `{"b":22}`, `{"c":333}`} {
+		slow.send([]byte(f))
+	}
+	assert.Equal(t, wscore.QueueStats{Conns: 2, Frames: 3, Bytes: 24, MaxFrames: 3, MaxBytes: 24}, g.Queues())
+
+	for range 3 { // what the writer does with each frame it takes
+		slow.written(<-slow.out)
+	}
+	assert.Equal(t, wscore.QueueStats{Conns: 2}, g.Queues())
+}
+
+func TestGatewayQueues_DoNotCountAFrameRefusedByAFullQueue(t *testing.T) {
+	g := observedGateway(NopObserver{})
+	g.sessions = map[*session]struct{}{}
+	s := newSession(g, nil, "s1", Authorization{})
+	g.sessions[s] = struct{}{}
+	s.out = make(chan []byte) // a queue that is always full
+	s.once.Do(func() {})      // the socket is not real: closing it must do nothing here
+
+	s.send([]byte(`{}`))
+	assert.Equal(t, wscore.QueueStats{Conns: 1}, g.Queues())
+}
