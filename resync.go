@@ -90,16 +90,16 @@ func (in *instance) armResync(c Connection) {
 }
 
 // resyncer queues the resyncs of drained subscribers in their instances'
-// mailboxes, from a goroutine that the App owns: started with the first
-// slow subscriber, stopped by Close.
+// mailboxes. Like a mailbox it has a goroutine only while it has work:
+// add starts one when none runs, and it exits when nothing is pending.
+// The App owns it: Close stops new work and waits for the last one.
 type resyncer struct {
-	app  *App
-	once sync.Once
-	wake chan struct{}
-	done chan struct{}
+	app *App
+	wg  sync.WaitGroup
 
 	mu      sync.Mutex
 	pending []drained
+	running bool
 	closed  bool
 }
 
@@ -110,39 +110,30 @@ type drained struct {
 
 // add hands over a drained subscriber; it takes only the resyncer's lock.
 func (r *resyncer) add(in *instance, c Connection) {
-	r.once.Do(r.start)
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.closed {
-		r.mu.Unlock()
 		return
 	}
 	r.pending = append(r.pending, drained{in, c})
-	r.mu.Unlock()
-	select {
-	case r.wake <- struct{}{}:
-	default:
+	if !r.running {
+		r.running = true
+		r.wg.Add(1) // under mu, before closed: never after wait began
+		go r.run()
 	}
 }
 
-func (r *resyncer) start() {
-	r.wake, r.done = make(chan struct{}, 1), make(chan struct{})
-	go r.run()
-}
-
 func (r *resyncer) run() {
-	defer close(r.done)
+	defer r.wg.Done()
 	for {
-		select {
-		case <-r.wake:
-		case <-r.app.ctx.Done():
-			r.mu.Lock()
-			r.closed, r.pending = true, nil
-			r.mu.Unlock()
-			return
-		}
 		r.mu.Lock()
 		batch := r.pending
 		r.pending = nil
+		if len(batch) == 0 {
+			r.running = false
+			r.mu.Unlock()
+			return
+		}
 		r.mu.Unlock()
 		for _, d := range batch {
 			in, c := d.in, d.c
@@ -155,12 +146,12 @@ func (r *resyncer) run() {
 	}
 }
 
-// wait waits for the resyncer to stop (after the App's context ended).
+// wait refuses new work and waits for the running goroutine, if any.
 func (r *resyncer) wait() {
-	r.once.Do(func() {}) // never started: nothing to wait for
-	if r.done != nil {
-		<-r.done
-	}
+	r.mu.Lock()
+	r.closed, r.pending = true, nil
+	r.mu.Unlock()
+	r.wg.Wait()
 }
 
 // resync sends a stale subscriber what it missed: the patches after the
