@@ -76,9 +76,9 @@
 // receive bytes growing with the square of the answer's length. Instead,
 // while an assistant message streams its text grows as a list of pieces,
 // Message.Pieces (JSON "pieces"): each flush appends one piece, the text
-// that arrived since the previous flush, and its patch is a single add at
-// /…/messages/N/pieces/- holding only that text, whatever the length of
-// the answer or of the conversation before it. When the message ends
+// that arrived since the previous flush, and its patch is a single add of
+// that piece (path …/messages/N/pieces/K), whatever the length of the
+// answer or of the conversation before it. When the message ends
 // (done, failed or stopped), one patch sets its "text" to the whole text
 // and removes "pieces", so a finished conversation has only texts:
 //
