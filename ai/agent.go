@@ -108,7 +108,7 @@ func (a *Agent[S, C]) Method(name string) *zocket.MethodDef[S, C, Prompt, Result
 	}
 	return zocket.Method(name, func(c *zocket.Context[S, C], in Prompt) (Result, error) {
 		return a.run(c, in, every)
-	}).Streaming(every)
+	}).Streaming(time.Nanosecond) // the run keeps the interval: it must know which flush publishes
 }
 
 // Stop stops the run in progress in conversation (app, conversationID),
@@ -167,7 +167,7 @@ func (a *Agent[S, C]) run(c *zocket.Context[S, C], in Prompt, every time.Duratio
 
 	conv.Generating = true
 	t := &turns[S, C]{agent: a, c: c, conv: conv, ctx: ctx, env: ToolEnv{App: c.App(), ConversationID: c.ActorID},
-		current: -1, idle: newIdleTimer(every)}
+		current: -1, every: every, idle: newIdleTimer(every)}
 	res, err := t.loop()
 	conv.Generating = false
 	text := ""
@@ -177,7 +177,8 @@ func (a *Agent[S, C]) run(c *zocket.Context[S, C], in Prompt, every time.Duratio
 			text = a.ErrorText(err)
 		}
 		if i := t.current; i >= 0 {
-			conv.Messages[i].Status, conv.Messages[i].Error = StatusFailed, text
+			end(&conv.Messages[i], StatusFailed)
+			conv.Messages[i].Error = text
 		}
 	}
 	if a.Done != nil {

@@ -126,8 +126,8 @@ func TestAgent_StreamsTheAnswerIntoStateAndToTheCaller(t *testing.T) {
 
 		partial := 0
 		for _, s := range w.all() {
-			if len(s.Conv.Messages) == 2 && s.Conv.Generating && s.Conv.Messages[1].Text != "" &&
-				s.Conv.Messages[1].Text != answer {
+			if len(s.Conv.Messages) == 2 && s.Conv.Generating && s.Conv.Messages[1].FullText() != "" &&
+				s.Conv.Messages[1].FullText() != answer {
 				partial++
 			}
 		}
@@ -349,7 +349,7 @@ func TestAgent_ASilentModelDoesNotHideTheLastDelta(t *testing.T) {
 		synctest.Wait()
 		states := w.all()
 		require.NotEmpty(t, states)
-		assert.Equal(t, "first", states[len(states)-1].Conv.Messages[1].Text, "published while the model is silent")
+		assert.Equal(t, "first", states[len(states)-1].Conv.Messages[1].FullText(), "published while the model is silent")
 
 		close(release)
 		require.NoError(t, <-done)
@@ -408,7 +408,7 @@ var interrupt = zocket.MethodNoIO("interrupt", func(c *chatCtx) error {
 	c.State.Conv.Generating = true
 	c.State.Conv.Messages = append(c.State.Conv.Messages,
 		ai.Message{ID: "m1", Role: ai.RoleUser, Text: "hi"},
-		ai.Message{ID: "m2", Role: ai.RoleAssistant, Text: "half", Status: ai.StatusStreaming})
+		ai.Message{ID: "m2", Role: ai.RoleAssistant, Pieces: []string{"ha", "lf"}, Status: ai.StatusStreaming})
 	c.State.Conv.Seq = 2
 	return nil
 })

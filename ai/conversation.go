@@ -3,6 +3,7 @@ package ai
 import (
 	"errors"
 	"strconv"
+	"strings"
 )
 
 // Role is who a message is from.
@@ -20,7 +21,7 @@ type Status string
 
 // Statuses of assistant messages.
 const (
-	StatusStreaming Status = "streaming" // tokens are arriving
+	StatusStreaming Status = "streaming" // tokens are arriving, into Pieces
 	StatusDone      Status = "done"      // complete
 	StatusFailed    Status = "failed"    // the model or the run failed; Error says why; Text is what arrived
 	StatusStopped   Status = "stopped"   // stopped by Agent.Stop; Text is what arrived
@@ -31,10 +32,17 @@ const (
 type Message struct {
 	ID   string `json:"id"`
 	Role Role   `json:"role"`
-	// Text is the user's prompt, the assistant's answer (growing while
-	// Status is StatusStreaming) or a tool's result (JSON, or an error
-	// text when IsError).
+	// Text is the user's prompt, the assistant's answer (complete once
+	// the message no longer streams) or a tool's result (JSON, or an
+	// error text when IsError).
 	Text string `json:"text"`
+	// Pieces hold an assistant message's text while it streams: a flush
+	// appends one piece, the text that arrived since the previous flush,
+	// so its patch carries only the new text. When the message ends
+	// (done, failed or stopped) the pieces are joined into Text and
+	// removed. The text to show is always Text followed by the pieces
+	// (FullText).
+	Pieces []string `json:"pieces,omitempty"`
 	// ToolCalls are the assistant's complete tool calls.
 	ToolCalls []ToolCall `json:"toolCalls,omitempty"`
 	// Status and Error are set on assistant messages.
@@ -44,6 +52,23 @@ type Message struct {
 	ToolCallID string `json:"toolCallId,omitempty"`
 	ToolName   string `json:"toolName,omitempty"`
 	IsError    bool   `json:"isError,omitempty"`
+}
+
+// FullText is the message's text so far: Text followed by the Pieces.
+func (m Message) FullText() string {
+	if len(m.Pieces) == 0 {
+		return m.Text
+	}
+	return m.Text + strings.Join(m.Pieces, "")
+}
+
+// end sets the status of m, which no longer streams, and joins its pieces
+// into its Text.
+func end(m *Message, s Status) {
+	m.Status = s
+	if len(m.Pieces) > 0 {
+		m.Text, m.Pieces = m.FullText(), nil
+	}
 }
 
 // ToolCall is a model's call of a tool.
@@ -86,7 +111,8 @@ func (c *Conversation) settle() {
 	c.Generating = false
 	for i := range c.Messages {
 		if m := &c.Messages[i]; m.Status == StatusStreaming {
-			m.Status, m.Error = StatusFailed, ErrInterrupted.Error()
+			end(m, StatusFailed)
+			m.Error = ErrInterrupted.Error()
 		}
 	}
 }

@@ -69,7 +69,22 @@
 // streaming: the next run marks it failed with ErrInterrupted. A provider
 // that panics fails the run like a provider error.
 //
-// While a run streams, a flush's patch replaces the text of the message
-// being generated: its size is that message's text so far, whatever the
-// length of the conversation before it.
+// # Streamed text
+//
+// JSON Patch has no string append: a flush that replaced a growing text
+// would send the whole answer so far every time, so a subscriber would
+// receive bytes growing with the square of the answer's length. Instead,
+// while an assistant message streams its text grows as a list of pieces,
+// Message.Pieces (JSON "pieces"): each flush appends one piece, the text
+// that arrived since the previous flush, and its patch is a single add of
+// that piece (path …/messages/N/pieces/K), whatever the length of the
+// answer or of the conversation before it. When the message ends
+// (done, failed or stopped), one patch sets its "text" to the whole text
+// and removes "pieces", so a finished conversation has only texts:
+//
+//	{"id":"m2","role":"assistant","text":"","pieces":["Hel","lo wor"],"status":"streaming"}
+//	{"id":"m2","role":"assistant","text":"Hello world","status":"done"}
+//
+// A client shows text followed by the pieces, joined (Message.FullText;
+// in JavaScript m.text + (m.pieces ?? []).join("")), whatever the status.
 package ai

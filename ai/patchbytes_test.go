@@ -2,7 +2,10 @@ package ai_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -54,11 +57,12 @@ var seed = zocket.MethodNoResult("seed", func(c *chatCtx, n int) error {
 })
 
 // patchBytesOfRun returns the bytes a subscriber receives per flush while
-// an answer streams into a conversation of earlier messages.
-func patchBytesOfRun(t *testing.T, earlier int) []int {
+// answer streams (a delta per word) into a conversation of earlier
+// messages: the flush starting the answer, one per delta, and the end.
+func patchBytesOfRun(t *testing.T, earlier int, answer string) []int {
 	var sizes []int
 	synctest.Test(t, func(t *testing.T) {
-		p := replay.Script(replay.Answer("one two three four five six seven eight nine ten"))
+		p := replay.Script(replay.Answer(answer))
 		p.Pace = 100 * time.Millisecond // two flush intervals: every delta is flushed
 		obs := &published{}
 		a := &ai.Agent[chatState, zocket.NoData]{Provider: p, Conversation: conversation}
@@ -66,7 +70,7 @@ func patchBytesOfRun(t *testing.T, earlier int) []int {
 		app := zocket.NewApp(zocket.WithObserver(obs)).
 			Register("chat", zocket.NewActor[chatState]().Methods(send, seed))
 		defer app.Close(context.Background())
-		c := zockettest.NewServer(app, zockettest.Options{}).Client(t, client.Options{})
+		c := zockettest.NewServer(app, zockettest.Options{}).Client(t, client.Options{RPCTimeout: time.Hour})
 		h := c.Actor("chat", "c1")
 		defer h.Release()
 		off := client.OnState(h, func(chatState) {})
@@ -87,11 +91,77 @@ func patchBytesOfRun(t *testing.T, earlier int) []int {
 // A delta's patch names the message it grows: it does not carry, or
 // depend on, the conversation before it.
 func TestAgent_PatchBytesPerDeltaDoNotGrowWithTheConversation(t *testing.T) {
-	short := patchBytesOfRun(t, 100)
-	long := patchBytesOfRun(t, 900) // same number of digits in the index
+	const answer = "one two three four five six seven eight nine ten"
+	short := patchBytesOfRun(t, 100, answer)
+	long := patchBytesOfRun(t, 900, answer) // same number of digits in the index
 	require.GreaterOrEqual(t, len(short), 10, "a patch per delta at least")
 	assert.Equal(t, short, long)
 	for _, b := range short {
 		assert.Less(t, b, 512, "a patch is small: %v", short)
 	}
+}
+
+// A flush's patch adds the text that arrived since the previous flush (a
+// piece), not the answer so far: the patches of the last deltas of a long
+// answer are as small as those of the first ones. The text is sent whole
+// only once, when the answer ends.
+func TestAgent_PatchBytesPerFlushDoNotGrowWithTheAnswer(t *testing.T) {
+	const deltas = 1000
+	words := make([]string, deltas)
+	for i := range words {
+		words[i] = fmt.Sprintf("w%04d", i) // all of one width
+	}
+	answer := strings.Join(words, " ")
+	sizes := patchBytesOfRun(t, 0, answer)
+	require.Len(t, sizes, deltas+2, "the start, a patch per delta, the end")
+	perDelta := sizes[1 : deltas+1]
+	first, last := mean(perDelta[1:101]), mean(perDelta[deltas-100:])
+	assert.InDelta(t, first, last, 4, "the index of the piece has two more digits at most")
+	assert.Less(t, last, 200.0)
+	assert.Greater(t, sizes[deltas+1], len(answer), "the end sets the whole text once")
+}
+
+func mean(sizes []int) float64 {
+	sum := 0
+	for _, b := range sizes {
+		sum += b
+	}
+	return float64(sum) / float64(len(sizes))
+}
+
+// While an answer streams, subscribers see its text as pieces that only
+// ever get appended to; when it ends, the message holds its whole text,
+// without pieces.
+func TestAgent_StreamingTextIsAppendedPiecesUntilTheMessageEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := replay.Script(replay.Answer("one two three four five six seven eight"))
+		p.Pace = 20 * time.Millisecond // a flush per two or three deltas
+		tc := newTestChat(t, p, nil)
+		c := tc.srv.Client(t, client.Options{})
+		h := c.Actor("chat", "c1")
+		defer h.Release()
+		w := tc.watch(t, h)
+		res, err := client.Call(t.Context(), h, tc.send, ai.Prompt{Text: "count"})
+		require.NoError(t, err)
+		synctest.Wait()
+
+		var pieces []string
+		for _, s := range w.all() {
+			if len(s.Conv.Messages) < 2 || s.Conv.Messages[1].Status != ai.StatusStreaming {
+				continue
+			}
+			m := s.Conv.Messages[1]
+			assert.Empty(t, m.Text)
+			require.GreaterOrEqual(t, len(m.Pieces), len(pieces))
+			assert.True(t, slices.Equal(pieces, m.Pieces[:len(pieces)]), "pieces are only appended: %q, then %q", pieces, m.Pieces)
+			pieces = m.Pieces
+		}
+		assert.Equal(t, []string{"one two three", " four five six"}, pieces, "a piece per flush")
+
+		states := w.all()
+		end := states[len(states)-1].Conv.Messages[1]
+		assert.Equal(t, "one two three four five six seven eight", end.Text)
+		assert.Nil(t, end.Pieces)
+		assert.Equal(t, res.Message, end)
+	})
 }

@@ -22,8 +22,37 @@ type turns[S, C any] struct {
 	env     ToolEnv
 	current int // the assistant message being generated; -1 before the first
 	usage   Usage
-	text    strings.Builder
+	texted  bool            // the current message has text
+	piece   strings.Builder // the current message's last piece, if the draft's flushes have not published it yet
+	every   time.Duration   // the streaming interval
+	flushed time.Time       // when the draft was last published; zero before
 	idle    *idleTimer
+}
+
+// flush publishes the draft if the streaming interval has passed since it
+// was last published. The run keeps the interval itself (the method's
+// own is the shortest there is), since it must know which flush
+// published: the next delta then starts a new piece, instead of growing
+// one that subscribers already have, which a patch could only replace.
+func (t *turns[S, C]) flush() {
+	now := time.Now()
+	if !t.flushed.IsZero() && now.Sub(t.flushed) < t.every {
+		return
+	}
+	t.flushed = now
+	t.c.Flush()
+	t.piece.Reset()
+}
+
+// grow appends text to the current message: to its last piece, or to a
+// new piece if that one was published.
+func (t *turns[S, C]) grow(text string) {
+	m := &t.conv.Messages[t.current]
+	if t.piece.Len() == 0 {
+		m.Pieces = append(m.Pieces, "")
+	}
+	t.piece.WriteString(text)
+	m.Pieces[len(m.Pieces)-1] = t.piece.String()
 }
 
 // recv waits for ch's value. If the wait lasts a streaming interval
@@ -77,14 +106,14 @@ func (t *turns[S, C]) loop() (Result, error) {
 			t.send(Chunk{Type: ChunkStart, MessageID: t.conv.Messages[t.current].ID})
 		}
 		t.send(Chunk{Type: ChunkStartStep})
-		t.c.Flush()
+		t.flush()
 		req := Request{System: t.agent.System, Messages: history(t.conv.Messages[:t.current]), Tools: tools}
 		calls, r, err := t.turn(req)
 		if err != nil {
 			return t.ended(err)
 		}
 		reason = r
-		t.conv.Messages[t.current].Status = StatusDone
+		end(&t.conv.Messages[t.current], StatusDone)
 		if len(calls) == 0 {
 			t.send(Chunk{Type: ChunkFinishStep})
 			break
@@ -106,7 +135,7 @@ func (t *turns[S, C]) ended(err error) (Result, error) {
 	switch cause := context.Cause(t.ctx); {
 	case errors.Is(cause, ErrStopped):
 		m := &t.conv.Messages[t.current]
-		m.Status = StatusStopped
+		end(m, StatusStopped)
 		t.send(Chunk{Type: ChunkAbort})
 		return Result{Message: *m, Usage: t.usage, FinishReason: FinishStopped}, nil
 	case errors.Is(cause, ErrTimeout):
@@ -156,12 +185,13 @@ func (t *turns[S, C]) turn(req Request) ([]ToolCall, FinishReason, error) {
 	events := make(chan next, 64)
 	go t.read(req, events) // returns after sending the error this loop ends on
 	id := t.conv.Messages[t.current].ID
-	t.text.Reset()
+	t.texted = false
+	t.piece.Reset()
 	var turnUsage Usage
 	defer func() { t.usage = t.usage.Add(turnUsage); t.conv.Usage = t.conv.Usage.Add(turnUsage) }()
 	reason := FinishOther
 	for {
-		n := recv(t.idle, t.c.Flush, events)
+		n := recv(t.idle, t.flush, events)
 		ev, err := n.ev, n.err
 		if errors.Is(err, io.EOF) {
 			break
@@ -175,13 +205,13 @@ func (t *turns[S, C]) turn(req Request) ([]ToolCall, FinishReason, error) {
 			if ev.Text == "" {
 				continue
 			}
-			if t.text.Len() == 0 {
+			if !t.texted {
+				t.texted = true
 				t.send(Chunk{Type: ChunkTextStart, ID: id})
 			}
-			t.text.WriteString(ev.Text)
-			t.conv.Messages[t.current].Text = t.text.String()
+			t.grow(ev.Text)
 			t.send(Chunk{Type: ChunkTextDelta, ID: id, Delta: ev.Text})
-			t.c.Flush()
+			t.flush()
 		case ToolCallDone:
 			m := &t.conv.Messages[t.current]
 			m.ToolCalls = append(m.ToolCalls, ev.ToolCall)
@@ -196,7 +226,7 @@ func (t *turns[S, C]) turn(req Request) ([]ToolCall, FinishReason, error) {
 }
 
 func (t *turns[S, C]) endText(id string) {
-	if t.text.Len() > 0 {
+	if t.texted {
 		t.send(Chunk{Type: ChunkTextEnd, ID: id})
 	}
 }
@@ -213,7 +243,7 @@ func (t *turns[S, C]) callTool(call ToolCall) {
 		out, err := t.runTool(call)
 		done <- toolResult{out, err}
 	}()
-	res := recv(t.idle, t.c.Flush, done)
+	res := recv(t.idle, t.flush, done)
 	out, err := res.out, res.err
 	msg := Message{Role: RoleTool, ToolCallID: call.ID, ToolName: call.Name}
 	if err != nil {
@@ -224,7 +254,7 @@ func (t *turns[S, C]) callTool(call ToolCall) {
 		t.send(Chunk{Type: ChunkToolOutput, ToolCallID: call.ID, Output: out})
 	}
 	t.conv.add(msg)
-	t.c.Flush()
+	t.flush()
 }
 
 type toolResult struct {

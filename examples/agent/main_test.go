@@ -54,7 +54,7 @@ func TestAgent_StreamsTheAnswerCallsTheToolsActorAndExpires(t *testing.T) {
 		mu.Unlock()
 		partial := 0
 		for _, s := range seen {
-			if ms := s.Conversation.Messages; len(ms) == 4 && ms[3].Text != "" && ms[3].Text != answer {
+			if ms := s.Conversation.Messages; len(ms) == 4 && ms[3].FullText() != "" && ms[3].FullText() != answer {
 				partial++
 			}
 		}
