@@ -189,3 +189,23 @@ func TestStore_LargeWriteRefusedAsAConflict_LeavesNoObject(t *testing.T) {
 	require.ErrorIs(t, errs[0], zocket.ErrConflict)
 	require.Empty(t, objectNames(t, js))
 }
+
+func TestNew_CreatesTheBucketLikeTheStream_AndRefusesNamesItCannotHave(t *testing.T) {
+	js := jetStream(t, startNATS(t, t.TempDir()))
+	_, err := natsstore.New(ctx(t), js, natsstore.Options{Stream: "MEM", Storage: jetstream.MemoryStorage})
+	require.NoError(t, err)
+	obs, err := js.ObjectStore(ctx(t), "MEM_LARGE")
+	require.NoError(t, err)
+	status, err := obs.Status(ctx(t))
+	require.NoError(t, err)
+	require.Equal(t, jetstream.MemoryStorage, status.Storage())
+	require.Equal(t, 1, status.Replicas())
+
+	for name, o := range map[string]natsstore.Options{
+		"stream with a $":      {Stream: "a$b"},
+		"negative max message": {MaxMessage: -1},
+	} {
+		_, err := natsstore.New(ctx(t), js, o)
+		require.ErrorIs(t, err, natsstore.ErrInvalidOptions, name)
+	}
+}

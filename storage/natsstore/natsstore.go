@@ -150,15 +150,17 @@ const (
 
 // Options configure a Store. The zero value is valid.
 type Options struct {
-	// Stream is the JetStream stream's name; DefaultStream when empty.
+	// Stream is the JetStream stream's name, made of letters, digits, '-'
+	// and '_' (it names the bucket too); DefaultStream when empty.
 	Stream string
 	// Prefix begins every subject of the stream; DefaultPrefix when empty.
 	// It must not overlap the subjects of another stream.
 	Prefix string
-	// Storage is where the stream keeps its messages: jetstream.FileStorage
-	// (the default) or jetstream.MemoryStorage.
+	// Storage is where the stream and its bucket keep their messages:
+	// jetstream.FileStorage (the default) or jetstream.MemoryStorage.
 	Storage jetstream.StorageType
-	// Replicas is the stream's number of replicas; 1 when 0.
+	// Replicas is the stream's and its bucket's number of replicas; 1 when
+	// 0.
 	Replicas int
 	// MaxBytes caps the stream's size, and the bucket's; 0 for no cap.
 	// Once it is reached, Writes fail.
