@@ -133,8 +133,8 @@ import (
 var ErrInvalidOptions = errors.New("natsstore: invalid options")
 
 // ErrCorrupt is wrapped by the error of Load (and of a Write that needed to
-// read the log) when a stored message cannot be decoded; nothing is
-// overwritten.
+// read the log) when a stored message cannot be decoded, or refers to an
+// object that the bucket lacks or holds otherwise; nothing is overwritten.
 var ErrCorrupt = errors.New("natsstore: corrupt message")
 
 // ErrClosed is wrapped by the errors of a Store used after Close.
