@@ -30,8 +30,8 @@
 // removed at exit, so state outlives the runtime role but not the
 // process, unless -nats-dir DIR names a directory to keep (or -nats an
 // external server). -storage=memory keeps state in the runtime's memory
-// only, as for a benchmark of the transport alone. (The big actor, whose
-// state outgrows a NATS message, is ephemeral either way.)
+// only, as for a benchmark of the transport alone. (The big actor, which
+// measures patches rather than storage, is ephemeral either way.)
 //
 // Metrics: the gateway's port and the runtime's API port serve /metrics,
 // in Prometheus's text format, next to /health: package otelzocket's

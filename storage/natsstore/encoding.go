@@ -1,6 +1,7 @@
 package natsstore
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -33,6 +34,7 @@ const (
 	flagSnapshot  = 1 << iota // the message holds a snapshot (and rolls up the subject)
 	flagAlarms                // the message holds the instance's alarms
 	flagTombstone             // the instance was deleted
+	flagRef                   // the bucket holds the Write, which the message refers to
 )
 
 // logMsg is the body of one message on an instance's log subject: one
@@ -42,6 +44,11 @@ const (
 // record's version (versions are consecutive) and each patch, then if
 // flagAlarms the alarm list. Byte strings are a uvarint length then the
 // bytes.
+//
+// A message with flagRef refers to a Write too large for a message: after
+// the version come the name, size and SHA-256 digest of the object of the
+// bucket whose contents are the Write's message, with the same flags but
+// flagRef; the message keeps flagSnapshot, so that it rolls up the subject.
 type logMsg struct {
 	version   uint64
 	snapshot  *zocket.Snapshot
@@ -49,12 +56,22 @@ type logMsg struct {
 	alarms    []zocket.Alarm
 	hasAlarms bool
 	tombstone bool
+	ref       *objectRef // the message refers to an object holding the Write
+	rollup    bool       // with ref: the Write holds a snapshot
+}
+
+// refTo is the message that refers to the object ref holding m.
+func refTo(m *logMsg, ref objectRef) *logMsg {
+	return &logMsg{version: m.version, hasAlarms: m.hasAlarms, ref: &ref, rollup: m.snapshot != nil}
 }
 
 func (m *logMsg) encode() []byte {
 	var flags byte
-	if m.snapshot != nil {
+	if m.snapshot != nil || m.rollup {
 		flags |= flagSnapshot
+	}
+	if m.ref != nil {
+		flags |= flagRef
 	}
 	if m.hasAlarms {
 		flags |= flagAlarms
@@ -64,6 +81,11 @@ func (m *logMsg) encode() []byte {
 	}
 	b := []byte{logFormat, flags}
 	b = binary.AppendUvarint(b, m.version)
+	if m.ref != nil {
+		b = appendBytes(b, []byte(m.ref.name))
+		b = binary.AppendUvarint(b, m.ref.size)
+		return append(b, m.ref.digest[:]...)
+	}
 	if m.snapshot != nil {
 		b = binary.AppendUvarint(b, m.snapshot.Version)
 		b = appendBytes(b, []byte(m.snapshot.Epoch))
@@ -95,6 +117,11 @@ func decodeLog(b []byte) (*logMsg, error) {
 	flags := b[1]
 	d := decoder{b: b[2:]}
 	m := &logMsg{version: d.uvarint(), hasAlarms: flags&flagAlarms != 0, tombstone: flags&flagTombstone != 0}
+	if flags&flagRef != 0 {
+		m.ref, m.rollup = &objectRef{name: string(d.bytes()), size: d.uvarint()}, flags&flagSnapshot != 0
+		copy(m.ref.digest[:], d.take(sha256.Size))
+		return m, d.end()
+	}
 	if flags&flagSnapshot != 0 {
 		m.snapshot = &zocket.Snapshot{Version: d.uvarint(), Epoch: string(d.bytes()), State: d.bytes()}
 	}
@@ -111,11 +138,8 @@ func decodeLog(b []byte) (*logMsg, error) {
 	if m.hasAlarms {
 		m.alarms = d.alarms()
 	}
-	if d.err != nil {
-		return nil, d.err
-	}
-	if len(d.b) > 0 {
-		return nil, fmt.Errorf("%d bytes after the end", len(d.b))
+	if err := d.end(); err != nil {
+		return nil, err
 	}
 	return m, m.check()
 }
@@ -164,10 +188,7 @@ func decodeAlarms(b []byte) ([]zocket.Alarm, error) {
 	}
 	d := decoder{b: b}
 	alarms := d.alarms()
-	if d.err == nil && len(d.b) > 0 {
-		d.err = fmt.Errorf("%d bytes after the end", len(d.b))
-	}
-	return alarms, d.err
+	return alarms, d.end()
 }
 
 func appendBytes(b, p []byte) []byte {
@@ -220,6 +241,14 @@ func (d *decoder) take(n uint64) []byte {
 	p := d.b[:n:n]
 	d.b = d.b[n:]
 	return p
+}
+
+// end returns the decoder's error, or an error if bytes are left.
+func (d *decoder) end() error {
+	if d.err == nil && len(d.b) > 0 {
+		d.err = fmt.Errorf("%d bytes after the end", len(d.b))
+	}
+	return d.err
 }
 
 func (d *decoder) bytes() []byte { return d.take(d.uvarint()) }

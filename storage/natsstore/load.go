@@ -60,9 +60,32 @@ func (s *Store) readLogOnce(ctx context.Context, k instanceKey) (zocket.Stored, 
 	if err != nil {
 		return fail(err)
 	}
-	lastMsg, err := decodeLog(last.Data)
+	// The log holds the messages from its latest snapshot on: all the
+	// objects they refer to are its.
+	var objects []string
+	read := func(data []byte) (*logMsg, error) {
+		m, err := decodeLog(data)
+		if err != nil || m.ref == nil {
+			return m, err
+		}
+		objects = append(objects, m.ref.name)
+		return s.resolve(ctx, m)
+	}
+	readFail := func(seq uint64, err error) (zocket.Stored, known, error) {
+		if errors.Is(err, errObjectUnread) {
+			return fail(err)
+		}
+		// Another process may have rolled up the log and deleted the
+		// objects of its older messages meanwhile.
+		now, nowErr := s.stream.GetLastMsgForSubject(ctx, subject)
+		if errors.Is(nowErr, jetstream.ErrMsgNotFound) || (nowErr == nil && now.Sequence != last.Sequence) {
+			return fail(errLogChanged)
+		}
+		return corrupt(seq, err)
+	}
+	lastMsg, err := read(last.Data)
 	if err != nil {
-		return corrupt(last.Sequence, err)
+		return readFail(last.Sequence, err)
 	}
 	var st zocket.Stored
 	for seq := uint64(1); lastMsg.snapshot == nil && !lastMsg.tombstone; {
@@ -76,11 +99,11 @@ func (s *Store) readLogOnce(ctx context.Context, k instanceKey) (zocket.Stored, 
 		if msg.Sequence == last.Sequence {
 			break
 		}
-		m, err := decodeLog(msg.Data)
-		if err == nil {
-			err = apply(&st, m)
-		}
+		m, err := read(msg.Data)
 		if err != nil {
+			return readFail(msg.Sequence, err)
+		}
+		if err := apply(&st, m); err != nil {
 			return corrupt(msg.Sequence, err)
 		}
 		seq = msg.Sequence + 1
@@ -88,7 +111,7 @@ func (s *Store) readLogOnce(ctx context.Context, k instanceKey) (zocket.Stored, 
 	if err := apply(&st, lastMsg); err != nil {
 		return corrupt(last.Sequence, err)
 	}
-	return st, known{seq: last.Sequence, version: st.Version, alarms: cloneAlarms(st.Alarms)}, nil
+	return st, known{seq: last.Sequence, version: st.Version, alarms: cloneAlarms(st.Alarms), objects: objects}, nil
 }
 
 // apply adds the Write of m to st.

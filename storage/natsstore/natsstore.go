@@ -63,11 +63,35 @@
 // the App looks at an instance, whose true alarms it then Loads from the
 // log.
 //
+// # Large Writes
+//
+// A Write whose message would not fit a NATS message (Options.MaxMessage:
+// the connection's max payload, 1 MiB by default, less room for headers)
+// is stored in a JetStream Object Store bucket, <Stream>_LARGE, created by
+// New with the stream's storage type and replicas, under a name of its
+// own (the instance, the version and a random suffix). Its log message
+// then holds only a reference: the object's name, size and SHA-256 digest,
+// with the flags of the Write (a snapshot's still rolls up the subject).
+// This covers a large state as well as large records, so any Write can be
+// stored. The log message is still the commit point: the object is written
+// first, and Load reads the objects that the log's messages refer to. A
+// referenced object missing (or not the one referred to) fails Load with
+// ErrCorrupt, naming the instance; nothing is overwritten.
+//
+// The Store deletes an object once no log message refers to it: when its
+// own snapshot or Delete of the instance drops the message, and when the
+// server refuses the message. Objects may be left in the bucket (and
+// logged when a delete fails) when the process stops or loses NATS
+// between writing an object and the end of the Write, or between a
+// rollup and the deletes; one such object per interrupted Write. Each
+// deleted object also leaves a small deletion marker in the bucket, as
+// Object Stores do. A Write of an instance that the Store does not know
+// reads its log, and so its objects, first.
+//
 // # Limits
 //
-// A Write is one NATS message: its snapshot and records must fit the
-// server's max_payload (1 MiB by default). The stream discards new
-// messages, never old ones, when it reaches MaxBytes.
+// The stream and the bucket discard new messages, never old ones, when
+// they reach MaxBytes.
 //
 // When NATS is unreachable, calls return errors once their context or
 // Options.Timeout expires. The Store starts no goroutine; a message never
@@ -95,6 +119,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -108,8 +133,8 @@ import (
 var ErrInvalidOptions = errors.New("natsstore: invalid options")
 
 // ErrCorrupt is wrapped by the error of Load (and of a Write that needed to
-// read the log) when a stored message cannot be decoded; nothing is
-// overwritten.
+// read the log) when a stored message cannot be decoded, or refers to an
+// object that the bucket lacks or holds otherwise; nothing is overwritten.
 var ErrCorrupt = errors.New("natsstore: corrupt message")
 
 // ErrClosed is wrapped by the errors of a Store used after Close.
@@ -125,19 +150,25 @@ const (
 
 // Options configure a Store. The zero value is valid.
 type Options struct {
-	// Stream is the JetStream stream's name; DefaultStream when empty.
+	// Stream is the JetStream stream's name, made of letters, digits, '-'
+	// and '_' (it names the bucket too); DefaultStream when empty.
 	Stream string
 	// Prefix begins every subject of the stream; DefaultPrefix when empty.
 	// It must not overlap the subjects of another stream.
 	Prefix string
-	// Storage is where the stream keeps its messages: jetstream.FileStorage
-	// (the default) or jetstream.MemoryStorage.
+	// Storage is where the stream and its bucket keep their messages:
+	// jetstream.FileStorage (the default) or jetstream.MemoryStorage.
 	Storage jetstream.StorageType
-	// Replicas is the stream's number of replicas; 1 when 0.
+	// Replicas is the stream's and its bucket's number of replicas; 1 when
+	// 0.
 	Replicas int
-	// MaxBytes caps the stream's size; 0 for no cap. Once it is reached,
-	// Writes fail.
+	// MaxBytes caps the stream's size, and the bucket's; 0 for no cap.
+	// Once it is reached, Writes fail.
 	MaxBytes int64
+	// MaxMessage is the largest body of a log message: a Write whose
+	// encoding is larger goes to the bucket. When 0, the max payload of
+	// js's connection, less 1 KiB for the headers.
+	MaxMessage int
 	// Timeout bounds each call of Load, Write and Alarms, within the
 	// caller's context; DefaultTimeout when 0.
 	Timeout time.Duration
@@ -174,6 +205,10 @@ func (o *Options) validate() error {
 		return fmt.Errorf("%w: stream name %q contains one of . * > / \\ or white space", ErrInvalidOptions, o.Stream)
 	case !validPrefix(o.Prefix):
 		return fmt.Errorf("%w: prefix %q is not a subject without wildcards or empty tokens", ErrInvalidOptions, o.Prefix)
+	case !validBucket.MatchString(bucketName(o.Stream)):
+		return fmt.Errorf("%w: stream name %q has characters other than letters, digits, - and _", ErrInvalidOptions, o.Stream)
+	case o.MaxMessage < 0:
+		return fmt.Errorf("%w: max message %d", ErrInvalidOptions, o.MaxMessage)
 	case o.Storage != jetstream.FileStorage && o.Storage != jetstream.MemoryStorage:
 		return fmt.Errorf("%w: storage %v", ErrInvalidOptions, o.Storage)
 	case o.Replicas < 1 || o.Replicas > 5:
@@ -188,6 +223,9 @@ func (o *Options) validate() error {
 	return nil
 }
 
+// validBucket matches the names JetStream accepts for a bucket.
+var validBucket = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
+
 func validPrefix(p string) bool {
 	for t := range strings.SplitSeq(p, ".") {
 		if t == "" || t == "*" || t == ">" || strings.ContainsAny(t, " \t\r\n") {
@@ -201,9 +239,10 @@ func validPrefix(p string) bool {
 // concurrent use; concurrent Writes of one instance are fenced like the
 // Writes of two processes.
 type Store struct {
-	js     jetstream.JetStream
-	stream jetstream.Stream
-	opts   Options
+	js      jetstream.JetStream
+	stream  jetstream.Stream
+	objects jetstream.ObjectStore
+	opts    Options
 
 	mu    sync.Mutex
 	known map[instanceKey]known
@@ -216,16 +255,20 @@ type Store struct {
 type instanceKey struct{ actor, id string }
 
 // known is what the Store knows of an instance's log: the sequence of its
-// last message (0: none), its version and its alarms.
+// last message (0: none), its version, its alarms and the objects of the
+// bucket that its messages refer to.
 type known struct {
 	seq     uint64
 	version uint64
 	alarms  []zocket.Alarm
+	objects []string
 }
 
-// New creates the stream of opts, or updates its configuration (so every
-// process should pass the same Options), and returns a Store on it. The
-// Store does not close js's connection.
+// New creates the stream of opts and its bucket (an Object Store named
+// after the stream, <Stream>_LARGE, for the Writes too large for a
+// message), or updates their configuration (so every process should pass
+// the same Options), and returns a Store on them. The Store does not close
+// js's connection.
 func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Store, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
@@ -247,7 +290,17 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Store, err
 	if err != nil {
 		return nil, fmt.Errorf("natsstore: stream %s: %w", opts.Stream, err)
 	}
-	return &Store{js: js, stream: stream, opts: opts, known: map[instanceKey]known{}, staleIndex: map[instanceKey]bool{}}, nil
+	objects, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket:      bucketName(opts.Stream),
+		Description: "zocket durable actor state: the Writes too large for a message of " + opts.Stream,
+		Storage:     opts.Storage,
+		Replicas:    opts.Replicas,
+		MaxBytes:    maxOrUnlimited(opts.MaxBytes),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("natsstore: bucket %s: %w", bucketName(opts.Stream), err)
+	}
+	return &Store{js: js, stream: stream, objects: objects, opts: opts, known: map[instanceKey]known{}, staleIndex: map[instanceKey]bool{}}, nil
 }
 
 func maxOrUnlimited(n int64) int64 {

@@ -11,10 +11,19 @@ import (
 )
 
 // hooked runs beforeGet (once) before the next GetMsg of the stream
-// created through it.
+// created through it, and beforeGetObject before the next object read
+// from its bucket.
 type hooked struct {
 	jetstream.JetStream
-	beforeGet func()
+	beforeGet, beforeGetObject func()
+}
+
+// runOnce calls *f, if any, and clears it.
+func runOnce(f *func()) {
+	if g := *f; g != nil {
+		*f = nil
+		g()
+	}
 }
 
 func (h *hooked) CreateOrUpdateStream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
@@ -28,10 +37,7 @@ type hookedStream struct {
 }
 
 func (s *hookedStream) GetMsg(ctx context.Context, seq uint64, opts ...jetstream.GetMsgOpt) (*jetstream.RawStreamMsg, error) {
-	if f := s.h.beforeGet; f != nil {
-		s.h.beforeGet = nil
-		f()
-	}
+	runOnce(&s.h.beforeGet)
 	return s.Stream.GetMsg(ctx, seq, opts...)
 }
 

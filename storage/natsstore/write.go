@@ -61,6 +61,7 @@ type publication struct {
 	k    instanceKey
 	base known // what the log holds before the Write
 	msg  *nats.Msg
+	obj  string // the object of the bucket holding the Write, if any
 	ack  jetstream.PubAckFuture
 	seq  uint64 // the acked sequence
 	err  *error // where the Write's result goes
@@ -88,6 +89,7 @@ func (s *Store) writeRound(ctx context.Context, batch []zocket.Write, round []in
 			jetstream.WithExpectLastSequencePerSubject(p.base.seq), jetstream.WithStallWait(s.opts.Timeout))
 		if err != nil {
 			*p.err = fmt.Errorf("natsstore: write %s/%s: %w", p.k.actor, p.k.id, err)
+			s.dropObject(ctx, p) // never sent
 		}
 		p.ack = ack
 	}
@@ -95,6 +97,9 @@ func (s *Store) writeRound(ctx context.Context, batch []zocket.Write, round []in
 	for _, p := range pubs {
 		if *p.err == nil {
 			p.seq, *p.err = s.await(ctx, p.k, p.ack)
+			if errors.Is(*p.err, zocket.ErrConflict) {
+				s.dropObject(ctx, p) // refused
+			}
 		}
 		if *p.err != nil {
 			s.forget(p.k) // the log may hold it or not: read it again
@@ -133,12 +138,27 @@ func (s *Store) prepare(ctx context.Context, w *zocket.Write) (*publication, err
 		// The rollup drops the message that set the alarms: repeat them.
 		m.hasAlarms, m.alarms = true, base.alarms
 	}
-	msg := nats.NewMsg(s.logSubject(k))
-	msg.Data = m.encode()
-	if m.snapshot != nil || m.tombstone {
-		msg.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
+	p := &publication{w: w, k: k, base: base, msg: nats.NewMsg(s.logSubject(k))}
+	p.msg.Data = m.encode()
+	if len(p.msg.Data) > s.maxBody() {
+		ref, err := s.putObject(ctx, k, m.version, p.msg.Data)
+		if err != nil {
+			return nil, err
+		}
+		p.obj, p.msg.Data = ref.name, refTo(&m, ref).encode()
 	}
-	return &publication{w: w, k: k, base: base, msg: msg}, nil
+	if m.snapshot != nil || m.tombstone {
+		p.msg.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
+	}
+	return p, nil
+}
+
+// dropObject deletes the object of a Write that the log refused, best
+// effort.
+func (s *Store) dropObject(ctx context.Context, p *publication) {
+	if p.obj != "" {
+		s.deleteObjects(ctx, p.k, []string{p.obj})
+	}
 }
 
 // base returns what the log of k holds, reading it unless the Store knows
@@ -197,7 +217,15 @@ func (s *Store) afterCommit(ctx context.Context, committed []*publication) {
 			s.purge(ctx, p)
 			continue
 		}
-		kn := known{seq: p.seq, version: p.w.Version(), alarms: p.base.alarms}
+		kn := known{seq: p.seq, version: p.w.Version(), alarms: p.base.alarms, objects: p.base.objects}
+		if p.w.Snapshot != nil {
+			// The rollup dropped the messages that referred to them.
+			s.deleteObjects(ctx, p.k, p.base.objects)
+			kn.objects = nil
+		}
+		if p.obj != "" {
+			kn.objects = withObject(kn.objects, p.obj)
+		}
 		if p.w.SetAlarms {
 			kn.alarms = cloneAlarms(p.w.Alarms)
 		}
@@ -243,6 +271,7 @@ func (s *Store) purge(ctx context.Context, p *publication) {
 	if err != nil {
 		s.opts.Logger.Warn("natsstore: purge of a deleted instance", "actor", p.k.actor, "id", p.k.id, "error", err)
 	}
+	s.deleteObjects(ctx, p.k, p.base.objects)
 }
 
 func cloneAlarms(as []zocket.Alarm) []zocket.Alarm {

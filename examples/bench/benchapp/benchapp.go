@@ -77,8 +77,9 @@ func NewApp(opts ...zocket.Option) *zocket.App {
 				return sent{N: len(c.State.Messages)}, nil
 			}),
 		)).
-		// big is ephemeral even with a Storage: a seeded state outgrows a
-		// NATS message (natsstore), and it measures patches, not storage.
+		// big is ephemeral even with a Storage: it measures patches, not
+		// storage (natsstore would keep its seeded state, which outgrows a
+		// NATS message, in its Object Store bucket).
 		Register("big", zocket.NewActor[bigState]().Durability(zocket.Ephemeral).Methods(
 			zocket.Method("seed", func(c *bc, in count) (int, error) {
 				c.State.Items = make([]item, in.N)
