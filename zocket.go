@@ -67,6 +67,19 @@
 // returning a nil interface value sends no "result" member; return
 // json.RawMessage("null") or a nil pointer for an explicit null.
 //
+// # Durability
+//
+// Without a Storage, instances live in memory. WithStorage(s) makes actor
+// types durable: an instance loads its state (the latest snapshot plus the
+// records after it) when it activates, and each commit is stored as the
+// patch it produced. Gated instances (the default) hold a call's outputs
+// until its change is stored, while the next call runs and the changes of
+// many instances are written together; Relaxed ones write behind. Idle
+// instances are passivated (Actor.IdleTimeout), WithMaxInstances bounds
+// memory, and MethodDef.At schedules alarms stored with the instance.
+// storage/diskstore, storage/natsstore and storage/memstore implement
+// Storage.
+//
 // Deviations from the TypeScript server, all deliberate (docs/protocol.md):
 // failing lifecycle hooks are logged and skipped instead of wedging the
 // instance; onActivate finishes before any message is handled; patch paths
