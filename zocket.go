@@ -57,8 +57,8 @@
 // copied with one memmove into the memory of the state the previous call
 // replaced, and compared with memcmp over unchanged runs, so a 100,000-item
 // list costs a copy, not an allocation. Both grow with the state's size;
-// encoding and allocation grow only with the change. With nobody subscribed
-// there is no diff and no encoding at all. BENCHMARKS.md has the figures.
+// encoding and allocation grow only with the change. An instance nobody
+// ever subscribed to, and not durable, does no diff and no encoding at all. BENCHMARKS.md has the figures.
 // Because state memory is reused, a handler must not keep references into
 // the state beyond its call (copy what it wants to keep).
 //
