@@ -29,7 +29,7 @@ func nextState(t *testing.T, c *zocket.LocalConn) protocol.Message {
 
 // slowSubscriber connects a slowConn to app and subscribes it to
 // notes/n with versions; it has read the snapshot.
-func slowSubscriber(t *testing.T, app *zocket.App) *slowConn {
+func slowSubscriber(t *testing.T, app *zocket.App) (*slowConn, *zocket.Handler) {
 	t.Helper()
 	h := zocket.NewHandler(app)
 	c := &slowConn{LocalConn: zocket.NewLocalConn("slow", zocket.Identity{})}
@@ -37,7 +37,7 @@ func slowSubscriber(t *testing.T, app *zocket.App) *slowConn {
 	_, _ = c.Next(context.Background()) // welcome
 	h.OnMessage(c, []byte(`{"type":"state:sub","actor":"notes","actorId":"n","version":0}`))
 	nextState(t, c.LocalConn) // snapshot
-	return c
+	return c, h
 }
 
 var (
@@ -74,7 +74,7 @@ func TestVersions_ACommitThatOnlyChangesAlarmsKeepsVersionsConsecutive(t *testin
 func TestSlowSubscriber_StaleAcrossForgetGetsASnapshot(t *testing.T) {
 	app := zocket.NewApp().Register("notes", notesActor())
 	defer closeApp(t, app)
-	c := slowSubscriber(t, app)
+	c, _ := slowSubscriber(t, app)
 	add(t, app, "n", 2)
 	nextState(t, c.LocalConn)
 	nextState(t, c.LocalConn) // version 2 in hand
@@ -174,7 +174,7 @@ func TestSlowSubscriber_StaleOnALostVersionGetsASnapshotAfterTheReload(t *testin
 	app := zocket.NewApp(zocket.WithStorage(st)).
 		Register("notes", zocket.NewActor[notes]().Durability(zocket.Relaxed).Methods(addNote))
 	defer closeApp(t, app)
-	c := slowSubscriber(t, app)
+	c, _ := slowSubscriber(t, app)
 
 	st.failing.Store(true)
 	add(t, app, "n", 1)
@@ -225,4 +225,23 @@ func TestResume_AVersionLostWithAFailedWriteIsNotTakenForTheNewOne(t *testing.T)
 	require.NoError(t, err)
 	typ, _, _, _ := stateFrame(t, back.Next())
 	require.Equal(t, "state:snapshot", typ, "its version 1 is not the instance's version 1")
+}
+
+func TestSlowSubscriber_ResubscribingWhileStaleGetsNoVersionTwice(t *testing.T) {
+	app := zocket.NewApp().Register("notes", notesActor())
+	defer closeApp(t, app)
+	c, h := slowSubscriber(t, app)
+	add(t, app, "n", 1)
+	epoch := nextState(t, c.LocalConn).Epoch // version 1
+
+	c.setFull(true)
+	add(t, app, "n", 2) // refused: stale at version 1
+	h.OnMessage(c, fmt.Appendf(nil, `{"type":"state:sub","actor":"notes","actorId":"n","version":1,"epoch":%q}`, epoch))
+	c.setFull(false)
+	add(t, app, "n", 1)
+	for want := uint64(2); want <= 4; want++ {
+		m := nextState(t, c.LocalConn)
+		require.Equal(t, protocol.TypeStatePatch, m.Type)
+		require.Equal(t, want, m.Version, "each version once, in order")
+	}
 }
