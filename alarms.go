@@ -312,7 +312,7 @@ func (a *App) wakeForAlarm(k key, id uint64) {
 // Mailbox only.
 func (in *instance) dropAlarm(id uint64) {
 	in.setAlarms([]alarmOp{{cancel: id}})
-	in.logCommit([]byte("[]"))
+	in.sendEmptyPatch(in.logCommit([]byte("[]"), in.state))
 }
 
 // alarmCall prepares a call item woken by an alarm: its method and input

@@ -183,11 +183,13 @@ func replay(kind actorType, st Stored) (state reflect.Value, snapSize int, err e
 	return state, snapSize, nil
 }
 
-// logCommit records a commit of a durable instance: ops is its patch (nil
-// when a snapshot must be written instead). It encodes a snapshot instead
-// of the record when the records since the last one outweigh the state,
-// and hands the instance to the committer. Mailbox only.
-func (in *instance) logCommit(ops []byte) {
+// logCommit makes state the committed state of a durable instance at the
+// next version, and records it: ops is its patch (nil when a snapshot
+// must be written instead). It encodes a snapshot instead of the record
+// when the records since the last one outweigh the state, hands the
+// instance to the committer, and returns the subscribers to tell, taken
+// with the new version. Mailbox only.
+func (in *instance) logCommit(ops []byte, state reflect.Value) published {
 	d := in.dur
 	in.mu.Lock()
 	version := in.version + 1
@@ -195,11 +197,14 @@ func (in *instance) logCommit(ops []byte) {
 	var snap []byte
 	if ops == nil || d.snapBytes == 0 || (d.logBytes+len(ops) > d.snapBytes && d.logBytes+len(ops) > minLogBeforeSnapshot) {
 		var err error
-		if snap, err = in.kind.stateType().Append(make([]byte, 0, d.snapBytes+64), in.state.Elem()); err != nil {
+		if snap, err = in.kind.stateType().Append(make([]byte, 0, d.snapBytes+64), state.Elem()); err != nil {
 			in.app.log.Error("zocket: cannot encode state for storage", "actor", in.key.actor, "actorId", in.key.id, "err", err)
 			snap = nil
 			if ops == nil {
-				return
+				in.mu.Lock()
+				defer in.mu.Unlock()
+				in.state = state
+				return published{} // unencodable: nothing to store, nothing to send
 			}
 		}
 	}
@@ -210,14 +215,16 @@ func (in *instance) logCommit(ops []byte) {
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	in.state = state
 	in.version = version
 	if rec != nil {
 		in.recordLocked(version, rec)
 	} else {
 		in.forgetHistoryLocked(version)
 	}
+	pub := in.publishedLocked()
 	if d.broken {
-		return // the instance reloads its durable state next; this commit is lost with the failed ones
+		return pub // the instance reloads its durable state next; this commit is lost with the failed ones
 	}
 	if snap != nil {
 		d.snap, d.pending = &Snapshot{Version: version, State: snap, Epoch: in.epoch}, nil
@@ -227,6 +234,7 @@ func (in *instance) logCommit(ops []byte) {
 		d.logBytes += len(rec)
 	}
 	in.app.committer.addLocked(in)
+	return pub
 }
 
 // takeWriteLocked moves what the instance has pending into a Write, or
@@ -345,6 +353,14 @@ func (in *instance) reload() {
 	}
 	in.mu.Lock()
 	in.dur.broken = false
+	in.restartStaleLocked()
+	if in.dur.mode == Relaxed {
+		// Subscribers may have seen the lost versions, which the next
+		// commits number again: a new epoch tells them apart, and the
+		// next write is a snapshot, which stores it.
+		in.epoch = newEpoch()
+		in.dur.snapBytes = 0
+	}
 	subs, versions, v := in.stateSubs, in.versions, in.version
 	frame, err := in.snapshotLocked()
 	in.mu.Unlock()

@@ -77,6 +77,7 @@ func (in *instance) forget(ctx context.Context) error {
 	in.state, in.spare = fresh, reflect.Value{}
 	in.version, in.epoch = 0, newEpoch()
 	in.forgetHistoryLocked(0)
+	in.restartStaleLocked()
 	if d := in.dur; d != nil {
 		d.durable, d.alarms, d.loadErr = 0, nil, nil
 		d.snapBytes, d.logBytes = 0, 0

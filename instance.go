@@ -495,39 +495,31 @@ func (in *instance) protect(fn func() error) (err error) {
 // commit makes draft the state, broadcasts the patch, records it for
 // storage when the instance is durable and in the history when someone
 // may resume, and returns the replaced state, whose memory the next draft
-// may reuse.
+// may reuse. The state, its version and the subscribers told of it change
+// together under in.mu (advance): a subscriber that comes meanwhile gets
+// either the old state and then this patch, or the new state and not it.
 func (in *instance) commit(draft reflect.Value) (old reflect.Value) {
+	old = in.state // written only by the mailbox
 	in.mu.Lock()
-	old = in.state
-	in.state = draft
-	subs := in.stateSubs
 	size := in.stateSize
-	track := in.dur != nil || in.tracking
-	if !track {
+	if in.dur == nil && !in.tracking {
 		// Nobody ever watched: no diff, no encoding, and the version
 		// moves on without a history (which the first subscriber starts).
+		in.state = draft
 		in.version++
-	}
-	in.mu.Unlock()
-	if !track {
+		in.mu.Unlock()
 		return old
 	}
+	in.mu.Unlock()
 	p := &in.patch
 	p.Reset()
 	var frame []byte
 	snap := false
+	var pub published
 	if err := in.kind.stateType().Diff(p, old.Elem(), draft.Elem()); err != nil {
 		in.app.log.Error("zocket: cannot encode state patch; sending a snapshot", "actor", in.key.actor,
 			"actorId", in.key.id, "err", err)
-		if in.dur != nil {
-			in.logCommit(nil)
-		} else {
-			in.mu.Lock()
-			in.version++
-			in.forgetHistoryLocked(in.version)
-			in.mu.Unlock()
-		}
-		if len(subs) == 0 {
+		if pub = in.advance(draft, nil); len(pub.subs) == 0 {
 			return old
 		}
 		if frame = in.snapshot(); frame == nil {
@@ -536,20 +528,18 @@ func (in *instance) commit(draft reflect.Value) (old reflect.Value) {
 		snap = true
 	} else if p.Len() == 0 {
 		if in.dur != nil && in.dur.alarmsTouched {
-			in.logCommit([]byte("[]")) // the alarms changed: a version of its own
+			// The alarms changed: a version of its own, an empty patch
+			// for the subscribers that count versions.
+			in.sendEmptyPatch(in.logCommit([]byte("[]"), draft))
+			return old
 		}
+		in.mu.Lock()
+		in.state = draft
+		in.mu.Unlock()
 		return old
 	} else {
 		ops := p.JSON()
-		if in.dur != nil {
-			in.logCommit(ops)
-		} else {
-			in.mu.Lock()
-			in.version++
-			in.recordLocked(in.version, append([]byte(nil), ops...))
-			in.mu.Unlock()
-		}
-		if len(subs) == 0 {
+		if pub = in.advance(draft, ops); len(pub.subs) == 0 {
 			return old
 		}
 		if len(ops) > size && len(ops) > minSnapshotSwap {
@@ -563,24 +553,67 @@ func (in *instance) commit(draft reflect.Value) (old reflect.Value) {
 			frame = in.plainPatch(ops)
 		}
 	}
-	in.mu.Lock()
-	versions := in.versions
-	in.mu.Unlock()
 	var withVersion []byte
-	for _, c := range subs {
+	for _, c := range pub.subs {
 		f := frame
-		if _, ok := versions[c.ID()]; ok {
+		if _, ok := pub.versions[c.ID()]; ok {
 			if withVersion == nil {
-				withVersion = in.versioned(frame, in.version)
+				withVersion = in.versioned(frame, pub.version)
 			}
 			f = withVersion
 		}
-		in.stateFrame(c, f, in.version, snap)
+		in.stateFrame(c, f, pub.version, snap)
 	}
 	if o := in.app.obs; o != nil {
-		o.Published(in.key.actor, in.key.id, len(subs), len(subs)*len(frame))
+		o.Published(in.key.actor, in.key.id, len(pub.subs), len(pub.subs)*len(frame))
 	}
 	return old
+}
+
+// published is who a commit's state frames go to, and their version,
+// taken under in.mu with the commit itself.
+type published struct {
+	subs     []Connection
+	versions map[string]struct{}
+	version  uint64
+}
+
+func (in *instance) publishedLocked() published {
+	return published{subs: in.stateSubs, versions: in.versions, version: in.version}
+}
+
+// advance makes state the committed state at the next version, with its
+// patch ops in the history (nil: a snapshot replaces the history), and
+// returns the subscribers to tell. Mailbox only.
+func (in *instance) advance(state reflect.Value, ops []byte) published {
+	if in.dur != nil {
+		return in.logCommit(ops, state)
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.state = state
+	in.version++
+	if ops != nil {
+		in.recordLocked(in.version, append([]byte(nil), ops...))
+	} else {
+		in.forgetHistoryLocked(in.version)
+	}
+	return in.publishedLocked()
+}
+
+// sendEmptyPatch sends the versioned subscribers of pub an empty patch of
+// its version, which changed nothing but the alarms: their versions stay
+// consecutive. Plain subscribers get nothing. Mailbox only.
+func (in *instance) sendEmptyPatch(pub published) {
+	var frame []byte
+	for _, c := range pub.subs {
+		if _, ok := pub.versions[c.ID()]; ok {
+			if frame == nil {
+				frame = in.patchFrame([]byte("[]"), pub.version)
+			}
+			in.stateFrame(c, frame, pub.version, false)
+		}
+	}
 }
 
 // dispatch sends buffered events in terminal order to the event subscribers

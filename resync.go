@@ -207,3 +207,14 @@ func (in *instance) forgetStaleLocked(id string) {
 		in.staleN.Add(-1)
 	}
 }
+
+// restartStaleLocked makes every stale subscriber get a snapshot when it
+// drains: the version it has no longer names a state of the instance
+// (Forget started a new history; a reload took back versions that a new
+// commit numbers again). The caller holds in.mu.
+func (in *instance) restartStaleLocked() {
+	for id, st := range in.stale {
+		st.snapshot = true
+		in.stale[id] = st
+	}
+}

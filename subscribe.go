@@ -100,6 +100,9 @@ func (in *instance) addSubLocked(c Connection, state, inMailbox bool, resume *re
 		in.forgetHistoryLocked(in.version) // the history starts here
 	}
 	in.setVersionedLocked(c.ID(), resume != nil)
+	// What it gets now brings it up to date: a resync pending from a slow
+	// spell would send it again.
+	in.forgetStaleLocked(c.ID())
 	send := func(frame []byte, v uint64, snap bool) {
 		if inMailbox {
 			in.stateFrame(c, frame, v, snap)
