@@ -354,12 +354,21 @@ func (in *instance) reload() {
 	in.mu.Lock()
 	in.dur.broken = false
 	in.restartStaleLocked()
-	if in.dur.mode == Relaxed {
+	if d := in.dur; d.mode == Relaxed {
 		// Subscribers may have seen the lost versions, which the next
-		// commits number again: a new epoch tells them apart, and the
-		// next write is a snapshot, which stores it.
+		// commits number again: a new epoch tells them apart. It is
+		// stored at once, in a snapshot of the version just loaded, so
+		// that passivation cannot bring back the old one.
 		in.epoch = newEpoch()
-		in.dur.snapBytes = 0
+		if in.version == 0 {
+			// Nothing stored: a later activation draws a new epoch anyway.
+		} else if state, err := in.kind.stateType().Append(nil, in.state.Elem()); err == nil {
+			d.snap, d.pending = &Snapshot{Version: in.version, State: state, Epoch: in.epoch}, nil
+			d.snapBytes, d.logBytes = len(state), 0
+			in.app.committer.addLocked(in)
+		} else {
+			d.snapBytes = 0 // the next write is a snapshot, which stores it
+		}
 	}
 	subs, versions, v := in.stateSubs, in.versions, in.version
 	frame, err := in.snapshotLocked()

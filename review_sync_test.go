@@ -245,3 +245,45 @@ func TestSlowSubscriber_ResubscribingWhileStaleGetsNoVersionTwice(t *testing.T) 
 		require.Equal(t, want, m.Version, "each version once, in order")
 	}
 }
+
+// The new epoch a Relaxed instance draws after losing versions is stored at
+// once: a restart (or passivation) does not bring back the old epoch, with
+// which a client holding a lost version would pass for current.
+func TestResume_TheEpochDrawnAfterLostVersionsSurvivesARestart(t *testing.T) {
+	st := &holdFailStore{Storage: memstore.New(), started: make(chan struct{}, 10), release: make(chan struct{}, 10)}
+	newApp := func() *zocket.App {
+		return zocket.NewApp(zocket.WithStorage(st)).
+			Register("notes", zocket.NewActor[notes]().Durability(zocket.Relaxed).Methods(addNote, readNotes))
+	}
+	app := newApp()
+	_, err := addNote.Invoke(context.Background(), app, "notes", "n", "stored") // version 1
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		s, _ := st.Load(context.Background(), "notes", "n")
+		return s.Version == 1
+	}, 10*time.Second, time.Millisecond)
+	first, _ := st.Load(context.Background(), "notes", "n")
+
+	st.failing.Store(true)
+	_, err = addNote.Invoke(context.Background(), app, "notes", "n", "lost") // version 2, never stored
+	require.NoError(t, err)
+	<-st.started
+	st.failing.Store(false)
+	st.release <- struct{}{}
+	require.Eventually(t, func() bool {
+		s, _ := st.Load(context.Background(), "notes", "n")
+		return s.Snapshot != nil && s.Snapshot.Epoch != first.Snapshot.Epoch
+	}, 10*time.Second, time.Millisecond, "the new epoch is stored without waiting for another commit")
+	closeApp(t, app)
+
+	app = newApp()
+	defer closeApp(t, app)
+	srv := zockettest.NewServer(app, zockettest.Options{})
+	c := dial(t, srv, "c", zocket.Identity{})
+	c.Write(fmt.Sprintf(`{"type":"state:sub","actor":"notes","actorId":"n","version":1,"epoch":%q}`, first.Snapshot.Epoch))
+	_, err = addNote.Invoke(context.Background(), app, "notes", "n", "next")
+	require.NoError(t, err)
+	typ, _, epoch, _ := stateFrame(t, c.Next())
+	require.Equal(t, "state:snapshot", typ, "a client of the old epoch gets a snapshot")
+	require.NotEqual(t, first.Snapshot.Epoch, epoch)
+}

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) zocket.Storage) {
 		{"ConcurrentWritersOfOneVersionHaveOneWinner", oneWinner},
 		{"AlarmsAreStoredReplacedAndListed", alarms},
 		{"AlarmsOnlyWriteKeepsTheVersion", alarmsOnly},
+		{"SnapshotAtTheStoredVersionReplacesTheEpoch", snapshotSameVersion},
 		{"DeleteForgetsEverything", deleteAll},
 		{"NamesNeverCollide", namesNeverCollide},
 		{"LargeSnapshotRoundTrips", largeSnapshot},
@@ -254,6 +255,19 @@ func alarmsOnly(t *testing.T, s zocket.Storage) {
 	require.Len(t, st.Alarms, 1)
 	write(t, s, zocket.Write{Actor: "timer", ID: "t", Expect: 1, Records: records(2, 2)})
 	require.EqualValues(t, 2, load(t, s, "timer", "t").Version)
+}
+
+func snapshotSameVersion(t *testing.T, s zocket.Storage) {
+	write(t, s, zocket.Write{Actor: "room", ID: "a", Snapshot: &zocket.Snapshot{Version: 1, State: json.RawMessage(`{}`), Epoch: "old"},
+		Records: records(2, 3)})
+	write(t, s, zocket.Write{Actor: "room", ID: "a", Expect: 3,
+		Snapshot: &zocket.Snapshot{Version: 3, State: json.RawMessage(`{"n":3}`), Epoch: "new"}})
+	st := load(t, s, "room", "a")
+	require.EqualValues(t, 3, st.Version)
+	require.NotNil(t, st.Snapshot)
+	require.Equal(t, "new", st.Snapshot.Epoch)
+	require.JSONEq(t, `{"n":3}`, string(st.Snapshot.State))
+	require.Empty(t, st.Records)
 }
 
 func deleteAll(t *testing.T, s zocket.Storage) {
