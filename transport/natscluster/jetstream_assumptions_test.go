@@ -230,10 +230,15 @@ func TestJetStreamAssumption_PartitionTransformMapsInboundSubjectsByActorAndID(t
 	url := startNATS(t).ClientURL()
 	js, err := jetstream.New(connect(t, url))
 	require.NoError(t, err)
-	s, err := js.CreateStream(t.Context(), jetstream.StreamConfig{Name: natscluster.InboundStream, Subjects: []string{"inbound.>"},
-		Retention: jetstream.WorkQueuePolicy, Storage: jetstream.MemoryStorage,
-		SubjectTransform: &jetstream.SubjectTransformConfig{Source: partitionSource, Destination: partitionTransform}})
+	// Today's INBOUND, then the transform added to the live stream.
+	_, err = natscluster.EnsureStreams(t.Context(), js)
 	require.NoError(t, err)
+	s, err := js.Stream(t.Context(), natscluster.InboundStream)
+	require.NoError(t, err)
+	cfg := s.CachedInfo().Config
+	cfg.SubjectTransform = &jetstream.SubjectTransformConfig{Source: partitionSource, Destination: partitionTransform}
+	s, err = js.UpdateStream(t.Context(), cfg)
+	require.NoError(t, err, "a live stream accepts the transform")
 
 	ns := natscluster.Namespace{WorkspaceID: "ws", ProjectID: "prj"}
 	perPartition := make(map[uint32]uint64)
