@@ -8,11 +8,13 @@ package natscluster_test
 // caught here rather than in production.
 
 import (
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,6 +54,7 @@ type puller struct {
 	cons jetstream.Consumer
 	cc   jetstream.ConsumeContext
 	got  chan string
+	errs chan error // what the consume loop reports besides messages
 }
 
 func newPuller(t *testing.T, url string) *puller {
@@ -60,7 +63,7 @@ func newPuller(t *testing.T, url string) *puller {
 	require.NoError(t, err)
 	cons, err := js.Consumer(t.Context(), pinStream, pinConsumer)
 	require.NoError(t, err)
-	return &puller{cons: cons, got: make(chan string, 1000)}
+	return &puller{cons: cons, got: make(chan string, 1000), errs: make(chan error, 100)}
 }
 
 // consume starts pulling in the priority group, acking every message.
@@ -69,7 +72,12 @@ func (p *puller) consume(t *testing.T) {
 	cc, err := p.cons.Consume(func(m jetstream.Msg) {
 		_ = m.Ack()
 		p.got <- string(m.Data())
-	}, jetstream.PullPriorityGroup(pinGroup))
+	}, jetstream.PullPriorityGroup(pinGroup), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		select {
+		case p.errs <- err:
+		default:
+		}
+	}))
 	require.NoError(t, err)
 	p.cc = cc
 	t.Cleanup(cc.Stop)
@@ -207,6 +215,44 @@ func TestJetStreamAssumption_UnpinHandsOverAtOnce(t *testing.T) {
 	require.NoError(t, s.UnpinConsumer(t.Context(), pinConsumer, pinGroup))
 	assert.Equal(t, "held", receive(t, other), "the message held for the old pin goes to the other client")
 	assert.NotEqual(t, before, pinID(t, js))
+}
+
+func TestJetStreamAssumption_IdleHolderWhosePullOutlivesTheTTLLosesItsPin(t *testing.T) {
+	url := startNATS(t).ClientURL()
+	js := pinned(t, url, 200*time.Millisecond)
+	unpinned := make(chan *nats.Msg, 10)
+	sub, err := connect(t, url).ChanSubscribe("$JS.EVENT.ADVISORY.CONSUMER.UNPINNED."+pinStream+"."+pinConsumer, unpinned)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+
+	// Consume's pull requests last jetstream.DefaultExpires (30 s); the pin
+	// is renewed only by a new pull request, so an idle holder loses it.
+	a := newPuller(t, url)
+	a.consume(t)
+	waitFor(t, "a pull request is waiting", waitingPulls(t, js, 1))
+	publish(t, js, "first")
+	assert.Equal(t, "first", receive(t, a))
+	select {
+	case m := <-unpinned:
+		var adv struct{ Reason, Group string }
+		require.NoError(t, json.Unmarshal(m.Data, &adv))
+		assert.Equal(t, "timeout", adv.Reason)
+		assert.Equal(t, pinGroup, adv.Group)
+	case <-time.After(eventWait):
+		t.Fatal("the idle holder kept its pin")
+	}
+
+	// Its waiting request still carries the old pin id: the next message
+	// answers it with 423, reported to the consume loop, which pulls again
+	// without a pin id and, alone in the group, is pinned anew.
+	publish(t, js, "next")
+	assert.Equal(t, "next", receive(t, a))
+	select {
+	case err := <-a.errs:
+		assert.ErrorIs(t, err, jetstream.ErrPinIDMismatch)
+	case <-time.After(eventWait):
+		t.Fatal("the consume loop was not told it lost its pin")
+	}
 }
 
 // The partition transform the design proposes for INBOUND: the subjects
