@@ -171,52 +171,6 @@ func TestJetStreamAssumption_PinnedClientAloneReceivesWhileOthersPull(t *testing
 	assert.Equal(t, id, pinID(t, js), "the pin did not move")
 }
 
-func TestJetStreamAssumption_PinMovesAfterTTLWhenThePinnedClientStopsPulling(t *testing.T) {
-	url := startNATS(t).ClientURL()
-	js := pinned(t, url, 200*time.Millisecond)
-	a, b := newPuller(t, url), newPuller(t, url)
-	a.consume(t)
-	b.consume(t)
-	pin, other := firstPinned(t, js, a, b)
-	before := pinID(t, js)
-
-	pin.stop() // a crashed or paused runtime: no more pull requests
-	publish(t, js, "after")
-	assert.Equal(t, "after", receive(t, other), "after the TTL the waiting client is pinned and receives")
-	assert.NotEqual(t, before, pinID(t, js), "a new pin id")
-
-	// The old client pulls again with its old pin id: refused, so a
-	// runtime learns on its next pull that it lost the partition.
-	batch, err := pin.cons.Fetch(1, jetstream.FetchPriorityGroup(pinGroup), jetstream.FetchMaxWait(eventWait))
-	require.NoError(t, err)
-	for range batch.Messages() {
-		t.Fatal("the client that lost its pin received a message")
-	}
-	assert.ErrorIs(t, batch.Error(), jetstream.ErrPinIDMismatch)
-}
-
-func TestJetStreamAssumption_UnpinHandsOverAtOnce(t *testing.T) {
-	url := startNATS(t).ClientURL()
-	js := pinned(t, url, time.Hour) // only the unpin can move the pin within the test
-	a, b := newPuller(t, url), newPuller(t, url)
-	a.consume(t)
-	b.consume(t)
-	pin, other := firstPinned(t, js, a, b)
-	before := pinID(t, js)
-
-	// Graceful handover: the holder stops pulling first, then unpins, so
-	// the pin cannot go back to it. Stopping alone releases nothing: the
-	// server keeps the pin, and holds new messages for it, until the TTL.
-	pin.stop()
-	publish(t, js, "held")
-	assert.Equal(t, before, pinID(t, js), "a client that stopped pulling keeps its pin")
-	s, err := js.Stream(t.Context(), pinStream)
-	require.NoError(t, err)
-	require.NoError(t, s.UnpinConsumer(t.Context(), pinConsumer, pinGroup))
-	assert.Equal(t, "held", receive(t, other), "the message held for the old pin goes to the other client")
-	assert.NotEqual(t, before, pinID(t, js))
-}
-
 func TestJetStreamAssumption_IdleHolderWhosePullOutlivesTheTTLLosesItsPin(t *testing.T) {
 	url := startNATS(t).ClientURL()
 	js := pinned(t, url, 200*time.Millisecond)
