@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -288,12 +287,7 @@ func (a *App) List() []InstanceInfo {
 		out = append(out, InstanceInfo{Actor: k.(key).actor, ID: k.(key).id})
 		return true
 	})
-	slices.SortFunc(out, func(x, y InstanceInfo) int {
-		if c := strings.Compare(x.Actor, y.Actor); c != 0 {
-			return c
-		}
-		return strings.Compare(x.ID, y.ID)
-	})
+	slices.SortFunc(out, func(x, y InstanceInfo) int { return compareNames(x.Actor, x.ID, y.Actor, y.ID) })
 	return out
 }
 

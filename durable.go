@@ -370,18 +370,11 @@ func (in *instance) reload() {
 			d.snapBytes = 0 // the next write is a snapshot, which stores it
 		}
 	}
-	subs, versions, v := in.stateSubs, in.versions, in.version
+	pub := in.publishedLocked()
 	frame, err := in.snapshotLocked()
 	in.mu.Unlock()
-	if err != nil {
-		return
-	}
-	for _, c := range subs {
-		f := frame
-		if _, ok := versions[c.ID()]; ok {
-			f = in.versioned(frame, v)
-		}
-		in.stateFrame(c, f, v, true)
+	if err == nil {
+		in.publish(pub, frame, true)
 	}
 }
 

@@ -82,18 +82,11 @@ func (in *instance) forget(ctx context.Context) error {
 		d.durable, d.alarms, d.loadErr = 0, nil, nil
 		d.snapBytes, d.logBytes = 0, 0
 	}
-	subs, versions := in.stateSubs, in.versions
+	pub := in.publishedLocked()
 	frame, err := in.snapshotLocked()
 	in.mu.Unlock()
-	if err != nil {
-		return nil
-	}
-	for _, c := range subs {
-		f := frame
-		if _, ok := versions[c.ID()]; ok {
-			f = in.versioned(frame, 0)
-		}
-		in.stateFrame(c, f, 0, true)
+	if err == nil {
+		in.publish(pub, frame, true)
 	}
 	return nil
 }

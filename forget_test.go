@@ -69,3 +69,11 @@ func TestForget_WithoutStorageResetsTheState(t *testing.T) {
 	require.NoError(t, app.Forget(context.Background(), "notes", "n"))
 	require.Empty(t, readState(t, app, "n").Items)
 }
+
+func TestForget_AnUnknownActorIsAnError(t *testing.T) {
+	app := zocket.NewApp().Register("notes", notesActor())
+	defer closeApp(t, app)
+	err := app.Forget(context.Background(), "nope", "n")
+	require.ErrorIs(t, err, zocket.ErrUnknownActor)
+	require.Zero(t, app.Size(), "nothing created")
+}

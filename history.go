@@ -103,17 +103,16 @@ func (in *instance) resumeFramesLocked(v uint64, epoch string) ([][]byte, bool) 
 	return frames, true
 }
 
-// plainPatch encodes a state:patch of this instance, without version.
+// plainPatch encodes a state:patch of this instance, without version
+// (with room for one: patchFrame).
 func (in *instance) plainPatch(ops []byte) []byte {
-	return protocol.AppendPatch(make([]byte, 0, len(ops)+len(in.key.actor)+len(in.key.id)+64),
+	return protocol.AppendPatch(make([]byte, 0, len(ops)+len(in.key.actor)+len(in.key.id)+96),
 		in.key.actor, in.key.id, ops)
 }
 
 // patchFrame encodes a state:patch of this instance at version v.
 func (in *instance) patchFrame(ops []byte, v uint64) []byte {
-	frame := protocol.AppendPatch(make([]byte, 0, len(ops)+len(in.key.actor)+len(in.key.id)+96),
-		in.key.actor, in.key.id, ops)
-	return protocol.AppendVersion(frame, v, in.epoch)
+	return protocol.AppendVersion(in.plainPatch(ops), v, in.epoch)
 }
 
 // setVersionedLocked records whether the state subscriber id asked for

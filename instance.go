@@ -553,17 +553,7 @@ func (in *instance) commit(draft reflect.Value) (old reflect.Value) {
 			frame = in.plainPatch(ops)
 		}
 	}
-	var withVersion []byte
-	for _, c := range pub.subs {
-		f := frame
-		if _, ok := pub.versions[c.ID()]; ok {
-			if withVersion == nil {
-				withVersion = in.versioned(frame, pub.version)
-			}
-			f = withVersion
-		}
-		in.stateFrame(c, f, pub.version, snap)
-	}
+	in.publish(pub, frame, snap)
 	if o := in.app.obs; o != nil {
 		o.Published(in.key.actor, in.key.id, len(pub.subs), len(pub.subs)*len(frame))
 	}
@@ -599,6 +589,23 @@ func (in *instance) advance(state reflect.Value, ops []byte) published {
 		in.forgetHistoryLocked(in.version)
 	}
 	return in.publishedLocked()
+}
+
+// publish sends a state frame (a patch, or a snapshot when snap) to the
+// state subscribers of pub: as it is to plain ones, with pub's version to
+// those that asked for versions (one copy for all of them). Mailbox only.
+func (in *instance) publish(pub published, frame []byte, snap bool) {
+	var withVersion []byte
+	for _, c := range pub.subs {
+		f := frame
+		if _, ok := pub.versions[c.ID()]; ok {
+			if withVersion == nil {
+				withVersion = in.versioned(frame, pub.version)
+			}
+			f = withVersion
+		}
+		in.stateFrame(c, f, pub.version, snap)
+	}
 }
 
 // sendEmptyPatch sends the versioned subscribers of pub an empty patch of

@@ -35,13 +35,16 @@ func (a *App) Instances() []InstanceStats {
 		out = append(out, v.(*instance).stats())
 		return true
 	})
-	slices.SortFunc(out, func(x, y InstanceStats) int {
-		if c := strings.Compare(x.Actor, y.Actor); c != 0 {
-			return c
-		}
-		return strings.Compare(x.ID, y.ID)
-	})
+	slices.SortFunc(out, func(x, y InstanceStats) int { return compareNames(x.Actor, x.ID, y.Actor, y.ID) })
 	return out
+}
+
+// compareNames orders instances by actor, then id.
+func compareNames(actorX, idX, actorY, idY string) int {
+	if c := strings.Compare(actorX, actorY); c != 0 {
+		return c
+	}
+	return strings.Compare(idX, idY)
 }
 
 func (in *instance) stats() InstanceStats {

@@ -82,7 +82,7 @@ func TestPassivation_EphemeralTypesOnlyWhenAsked(t *testing.T) {
 }
 
 func TestPassivation_AMillionTouchedIDsLeaveNothingBehind(t *testing.T) {
-	n := 100_000 // ZOCKET_MILLION=1 runs the full million (about 40 s)
+	n := 100_000 // ZOCKET_MILLION=1 runs the full million (about 15 s)
 	switch {
 	case os.Getenv("ZOCKET_MILLION") != "":
 		n = 1_000_000

@@ -234,3 +234,21 @@ func TestSlowSubscriber_IsResyncedNotDisconnected(t *testing.T) {
 		})
 	}
 }
+
+func TestResume_WithoutHistoryAlwaysGetsASnapshot(t *testing.T) {
+	app := zocket.NewApp(zocket.WithResumeHistory(-1)).Register("notes", notesActor())
+	defer closeApp(t, app)
+	srv := zockettest.NewServer(app, zockettest.Options{})
+	c := dial(t, srv, "c", zocket.Identity{})
+	c.Write(`{"type":"state:sub","actor":"notes","actorId":"n","version":0}`)
+	_, _, epoch, _ := stateFrame(t, c.Next())
+	add(t, app, "n", 1)
+	c.Next()
+	c.Close()
+
+	again := dial(t, srv, "again", zocket.Identity{})
+	again.Write(fmt.Sprintf(`{"type":"state:sub","actor":"notes","actorId":"n","version":0,"epoch":%q}`, epoch))
+	typ, v, _, _ := stateFrame(t, again.Next())
+	require.Equal(t, "state:snapshot", typ, "no history kept: a snapshot")
+	require.EqualValues(t, 1, v)
+}
