@@ -196,6 +196,28 @@ func (c *alarmClock) seed(list []InstanceAlarms) {
 	c.newer = nil
 }
 
+// adopt schedules the alarms of list's instances for which take is true,
+// replacing what the clock knew of them.
+func (c *alarmClock) adopt(list []InstanceAlarms, take func(key) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	for _, ia := range list {
+		if k := (key{ia.Actor, ia.ID}); take(k) {
+			c.trackLocked(k, ia.Alarms, time.Time{})
+		}
+	}
+}
+
+// untrack forgets k's alarms.
+func (c *alarmClock) untrack(k key) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.byKey, k)
+}
+
 // trackLocked replaces what the clock knows of k's alarms, those due
 // before from at from. The caller holds c.mu.
 func (c *alarmClock) trackLocked(k key, alarms []Alarm, from time.Time) {
@@ -293,6 +315,10 @@ func (c *alarmClock) close() {
 // wakeForAlarm queues the call of alarm id on instance k, activating it
 // when it is passivated.
 func (a *App) wakeForAlarm(k key, id uint64) {
+	if a.lookup(k) == nil && !a.local(k) {
+		a.alarms.untrack(k) // its host fires it
+		return
+	}
 	at, ok := a.actor(k.actor)
 	if !ok {
 		a.alarms.retry(alarmEntry{k: k, id: id})

@@ -37,7 +37,8 @@ type App struct {
 	maxInstances int
 	historyBytes int // history.go
 
-	storage     Storage // nil: every actor type is ephemeral (durable.go)
+	placement   atomic.Pointer[Placement] // nil: every instance is local (placement.go)
+	storage     Storage                   // nil: every actor type is ephemeral (durable.go)
 	writeBehind time.Duration
 	committer   *committer // writes durable instances' changes; nil without storage
 	alarms      alarmClock
@@ -163,6 +164,9 @@ func (a *App) lookup(k key) *instance {
 func (a *App) instance(k key, at actorType) (*instance, error) {
 	if in := a.lookup(k); in != nil {
 		return in, nil
+	}
+	if !a.local(k) {
+		return nil, elsewhere(k)
 	}
 	a.mu.Lock()
 	if a.closed {
