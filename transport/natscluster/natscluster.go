@@ -48,6 +48,10 @@ package natscluster
 
 import "errors"
 
+// ErrInvalidOption is wrapped by the errors of NewRuntime and NewGateway
+// for an option out of its range.
+var ErrInvalidOption = errors.New("natscluster: invalid option")
+
 // Namespace is a deployment's (workspace, project), as it appears in subjects
 // and in envelopes (their "scope" member). A session's Namespace becomes its
 // connections' zocket.Identity.Namespace.

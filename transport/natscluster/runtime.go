@@ -37,6 +37,30 @@ type RuntimeOptions struct {
 	// open may go unlisted before it counts as disconnected (default 90
 	// s, three gateway intervals; see SessionsAliveNotice).
 	AliveTimeout time.Duration
+	// Partitions, when above zero, lets several runtimes serve the scope
+	// (docs/distributed.md, "Many runtimes"): INBOUND is split into this
+	// many partitions (StreamOptions.Partitions), each pulled through a
+	// pinned_client consumer that delivers to one runtime at a time, and
+	// the runtimes share the partitions out among themselves. Zero (the
+	// default) keeps one consumer per actor type, which one runtime per
+	// scope may pull, as in TypeScript. Every runtime of a scope must use
+	// the same count; a durable actor type needs a Storage that all
+	// runtimes share (storage/natsstore).
+	Partitions int
+	// RuntimeID names this runtime among the scope's runtimes (default:
+	// random). It must be a subject token and unique among live runtimes.
+	RuntimeID string
+	// PinnedTTL is how long a partition stays pinned to a runtime that
+	// stopped pulling, before another takes it over (default 10 s,
+	// minimum 1 s). A holder renews its pin with a pull request every
+	// third of it.
+	PinnedTTL time.Duration
+	// MemberTTL is how long a runtime that stopped refreshing its
+	// membership entry still counts as a member (default 6 s).
+	MemberTTL time.Duration
+	// Streams chooses how the streams are created where missing
+	// (Partitions is copied into it).
+	Streams StreamOptions
 	// Observer hears each outbound publish and its acknowledgement
 	// (default: none).
 	Observer Observer
@@ -70,6 +94,7 @@ type Runtime struct {
 	started  bool
 	stopping bool
 	failures map[string]string // actor type → why its consume loop is down
+	parts    *partitions       // nil unless opts.Partitions > 0
 
 	outboundFailures atomic.Int64
 	clock            *pubClock // nil without an Observer
@@ -100,6 +125,25 @@ func NewRuntime(nc *nats.Conn, app *zocket.App, opts RuntimeOptions) (*Runtime, 
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Partitions < 0 {
+		return nil, fmt.Errorf("natscluster: runtime partitions %d: %w", opts.Partitions, ErrInvalidOption)
+	}
+	if opts.PinnedTTL == 0 {
+		opts.PinnedTTL = 10 * time.Second
+	}
+	if opts.Partitions > 0 && opts.PinnedTTL < time.Second {
+		return nil, fmt.Errorf("natscluster: runtime pinned TTL %v is below 1s: %w", opts.PinnedTTL, ErrInvalidOption)
+	}
+	if opts.MemberTTL <= 0 {
+		opts.MemberTTL = 6 * time.Second
+	}
+	if opts.RuntimeID == "" {
+		opts.RuntimeID = newSessionID()
+	}
+	if err := ValidToken("runtime id", opts.RuntimeID); err != nil {
+		return nil, fmt.Errorf("natscluster: %w", err)
+	}
+	opts.Streams.Partitions = opts.Partitions
 	r := &Runtime{nc: nc, app: app, h: zocket.NewHandler(app), opts: opts,
 		sessions: map[string]*vconn{}, tombs: map[string]time.Time{}, seen: map[string]time.Time{},
 		failures: map[string]string{}, stop: make(chan struct{})}
@@ -119,10 +163,11 @@ func NewRuntime(nc *nats.Conn, app *zocket.App, opts RuntimeOptions) (*Runtime, 
 	return r, nil
 }
 
-// Start ensures the streams and one consumer per actor type, and starts
-// consuming and listening for disconnect notices.
+// Start ensures the streams and one consumer per actor type (per partition
+// with RuntimeOptions.Partitions), and starts consuming and listening for
+// disconnect notices.
 func (r *Runtime) Start(ctx context.Context) error {
-	drifts, err := EnsureStreams(ctx, r.js)
+	drifts, err := EnsureStreamsWith(ctx, r.js, r.opts.Streams)
 	for _, d := range drifts {
 		r.opts.Logger.Warn("natscluster: stream configuration drift", "drift", d.String())
 	}
@@ -141,6 +186,16 @@ func (r *Runtime) Start(ctx context.Context) error {
 	r.mu.Lock()
 	r.sub, r.alive, r.started = sub, alive, true
 	r.mu.Unlock()
+	if r.opts.Partitions > 0 {
+		r.parts = newPartitions(r)
+		if err := r.parts.start(ctx); err != nil {
+			r.parts = nil
+			r.Stop(ctx)
+			return err
+		}
+		r.done.Go(r.maintain)
+		return nil
+	}
 	for i, actor := range r.app.ActorNames() {
 		cc, err := r.consume(ctx, actor)
 		if err != nil {
@@ -203,7 +258,7 @@ func (r *Runtime) supervise(i int, actor string, cc jetstream.ConsumeContext) {
 			}
 			backoff = min(2*backoff, 2*time.Second)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_, err := EnsureStreams(ctx, r.js)
+			_, err := EnsureStreamsWith(ctx, r.js, r.opts.Streams)
 			var next jetstream.ConsumeContext
 			if err == nil {
 				next, err = r.consume(ctx, actor)
@@ -412,7 +467,13 @@ func (r *Runtime) Stop(ctx context.Context) error {
 		return nil
 	}
 	r.stopping = true
-	loops, sub, alive := r.loops, r.sub, r.alive
+	loops, sub, alive, parts := r.loops, r.sub, r.alive, r.parts
+	r.mu.Unlock()
+	var err error
+	if parts != nil {
+		err = parts.shutdown(ctx)
+	}
+	r.mu.Lock()
 	sessions := r.sessions
 	r.sessions = map[string]*vconn{}
 	r.mu.Unlock()
@@ -420,9 +481,8 @@ func (r *Runtime) Stop(ctx context.Context) error {
 	for _, cc := range loops {
 		cc.Stop()
 	}
-	var err error
 	if sub != nil {
-		err = errors.Join(sub.Unsubscribe(), alive.Unsubscribe())
+		err = errors.Join(err, sub.Unsubscribe(), alive.Unsubscribe())
 	}
 	for _, vc := range sessions {
 		r.h.OnClose(vc)
@@ -448,6 +508,7 @@ func (r *Runtime) HealthHandler() http.Handler {
 			whys = append(whys, why)
 		}
 		started := r.started && !r.stopping
+		parts := r.parts
 		r.mu.Unlock()
 		slices.Sort(whys)
 		failure := strings.Join(whys, "; ")
@@ -465,6 +526,11 @@ func (r *Runtime) HealthHandler() http.Handler {
 		body := map[string]any{"ok": failure == "", "deploymentId": dep, "actorTypes": r.app.ActorNames(), "deployCount": 1,
 			"workspaceId": r.opts.Namespace.WorkspaceID, "projectId": r.opts.Namespace.ProjectID,
 			"outboundFailures": r.outboundFailures.Load()}
+		if parts != nil {
+			held, members := parts.status()
+			body["partitions"], body["partitionsHeld"], body["runtimes"] = parts.count, held, members
+			body["runtimeId"] = r.opts.RuntimeID
+		}
 		w.Header().Set("Content-Type", "application/json")
 		if failure != "" {
 			body["error"] = failure

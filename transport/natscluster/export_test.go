@@ -1,0 +1,4 @@
+package natscluster
+
+// RendezvousOwner exposes the partition assignment to the tests.
+var RendezvousOwner = owner

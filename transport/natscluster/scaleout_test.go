@@ -1,0 +1,309 @@
+package natscluster_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/client"
+	"github.com/zocket-go/zocket/internal/testsupport/poll"
+	"github.com/zocket-go/zocket/storage/natsstore"
+	"github.com/zocket-go/zocket/transport/natscluster"
+)
+
+// Ledger is the state of the scale-out tests' durable actor: the
+// operations applied, in order.
+type Ledger struct {
+	Ops []string `json:"ops"`
+}
+
+var apply = zocket.Method("apply", func(c *zocket.Context[Ledger, zocket.NoData], op string) (int, error) {
+	c.State.Ops = append(c.State.Ops, op)
+	return len(c.State.Ops), nil
+})
+
+// activations records which runtime hosts each instance, and fails the
+// test when a second runtime activates an instance another live runtime
+// still hosts.
+type activations struct {
+	t     *testing.T
+	mu    sync.Mutex
+	host  map[string]string // "actor/id" → runtime
+	dead  map[string]bool   // crashed runtimes: they host nothing
+	count atomic.Int64
+}
+
+func (a *activations) hooks(runtime string) []zocket.Option {
+	return []zocket.Option{
+		zocket.WithInstanceCreated(func(actor, id string) {
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			if a.dead[runtime] {
+				return
+			}
+			k := actor + "/" + id
+			if other, ok := a.host[k]; ok && other != runtime {
+				a.t.Errorf("%s activated on %s while active on %s", k, runtime, other)
+			}
+			a.host[k] = runtime
+			a.count.Add(1)
+		}),
+		zocket.WithInstanceDestroyed(func(actor, id string) {
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			if k := actor + "/" + id; a.host[k] == runtime {
+				delete(a.host, k)
+			}
+		}),
+	}
+}
+
+// crashed forgets what a crashed runtime hosted.
+func (a *activations) crashed(runtime string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.dead[runtime] = true
+	for k, h := range a.host {
+		if h == runtime {
+			delete(a.host, k)
+		}
+	}
+}
+
+// fleet is a NATS server with file storage, runtimes sharing a
+// partitioned INBOUND and a JetStream store, and one gateway.
+type fleet struct {
+	t       *testing.T
+	url     string
+	acts    *activations
+	wsURL   string
+	mu      sync.Mutex
+	runners map[string]*runner
+}
+
+type runner struct {
+	rt  *natscluster.Runtime
+	app *zocket.App
+	ncs []*nats.Conn
+}
+
+const fleetPartitions = 16
+
+func startFleet(t *testing.T, runtimes int) *fleet {
+	t.Helper()
+	f := &fleet{t: t, url: startNATS(t).ClientURL(), runners: map[string]*runner{},
+		acts: &activations{t: t, host: map[string]string{}, dead: map[string]bool{}}}
+	for i := range runtimes {
+		f.start("rt" + strconv.Itoa(i+1))
+	}
+	g, err := natscluster.NewGateway(t.Context(), connect(t, f.url), natscluster.GatewayOptions{Authorizer: member(), Logger: testLogger()})
+	require.NoError(t, err)
+	f.wsURL = serveGateway(t, g)
+	return f
+}
+
+// start runs a runtime named id, on its own NATS connections.
+func (f *fleet) start(id string) {
+	t := f.t
+	snc := connect(t, f.url)
+	sjs, err := jetstream.New(snc)
+	require.NoError(t, err)
+	st, err := natsstore.New(t.Context(), sjs, natsstore.Options{})
+	require.NoError(t, err)
+	app := zocket.NewApp(append(f.acts.hooks(id), zocket.WithStorage(st))...).
+		Register("ledger", zocket.NewActor[Ledger]().Methods(apply))
+	rnc := connect(t, f.url)
+	rt, err := natscluster.NewRuntime(rnc, app, natscluster.RuntimeOptions{Namespace: scope, Logger: testLogger(),
+		Partitions: fleetPartitions, RuntimeID: id, PinnedTTL: 2 * time.Second, MemberTTL: 2 * time.Second,
+		AckWait: 3 * time.Second, Streams: natscluster.StreamOptions{FileStorage: true}})
+	require.NoError(t, err)
+	require.NoError(t, rt.Start(t.Context()))
+	f.mu.Lock()
+	f.runners[id] = &runner{rt: rt, app: app, ncs: []*nats.Conn{rnc, snc}}
+	f.mu.Unlock()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		rt.Stop(ctx)
+		app.Close(ctx)
+	})
+}
+
+// crash cuts a runtime off NATS without a graceful stop, as a killed
+// process: it neither releases its partitions nor writes again.
+func (f *fleet) crash(id string) {
+	f.mu.Lock()
+	r := f.runners[id]
+	f.mu.Unlock()
+	f.acts.crashed(id)
+	for _, nc := range r.ncs {
+		nc.Close()
+	}
+}
+
+// held reports the partitions each live runtime holds.
+func (f *fleet) held() map[string][]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string][]int{}
+	for id, r := range f.runners {
+		if !f.acts.dead[id] {
+			out[id] = r.rt.HeldPartitions()
+		}
+	}
+	return out
+}
+
+// load runs calls on n instances from several clients until stop is
+// closed, and records which operations were answered.
+type load struct {
+	mu       sync.Mutex
+	answered map[string]map[string]bool // instance → answered ops
+	calls    atomic.Int64
+	wg       sync.WaitGroup
+}
+
+func runLoad(t *testing.T, url string, instances, clients int, stop <-chan struct{}) *load {
+	l := &load{answered: map[string]map[string]bool{}}
+	for c := range clients {
+		cl, err := client.Dial(t.Context(), url, client.Options{RPCTimeout: 30 * time.Second})
+		require.NoError(t, err)
+		t.Cleanup(func() { cl.Close() })
+		for i := c; i < instances; i += clients {
+			id := "i-" + strconv.Itoa(i)
+			h := cl.Actor("ledger", id)
+			l.wg.Go(func() {
+				for k := 0; ; k++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					op := id + "#" + strconv.Itoa(k)
+					if _, err := client.Call(t.Context(), h, apply, op); err != nil {
+						continue // unanswered: it may or may not have run, at most once
+					}
+					l.calls.Add(1)
+					l.mu.Lock()
+					if l.answered[id] == nil {
+						l.answered[id] = map[string]bool{}
+					}
+					l.answered[id][op] = true
+					l.mu.Unlock()
+				}
+			})
+		}
+	}
+	return l
+}
+
+// check reads every instance's stored state through a fresh client and
+// asserts that every answered operation was applied exactly once and no
+// operation twice.
+func (l *load) check(t *testing.T, url string, instances int) {
+	t.Helper()
+	l.wg.Wait()
+	cl, err := client.Dial(t.Context(), url, client.Options{RPCTimeout: 30 * time.Second})
+	require.NoError(t, err)
+	defer cl.Close()
+	for i := range instances {
+		id := "i-" + strconv.Itoa(i)
+		h := cl.Actor("ledger", id)
+		_, err := client.Call(t.Context(), h, apply, id+"#check") // the call reads what is stored
+		require.NoError(t, err)
+		states := make(chan Ledger, 4)
+		off := client.OnState(h, func(s Ledger) { states <- s })
+		s := <-states
+		off()
+		h.Release()
+		seen := map[string]int{}
+		for _, op := range s.Ops {
+			seen[op]++
+		}
+		for op, n := range seen {
+			require.Equal(t, 1, n, "%s: operation %s applied %d times", id, op, n)
+		}
+		for op := range l.answered[id] {
+			require.Equal(t, 1, seen[op], "%s: answered operation %s is not in the state", id, op)
+		}
+	}
+}
+
+func spread(held map[string][]int) (total, lo, hi int) {
+	lo = fleetPartitions
+	for _, h := range held {
+		total += len(h)
+		lo, hi = min(lo, len(h)), max(hi, len(h))
+	}
+	return total, lo, hi
+}
+
+func TestScaleOut_ACrashedRuntimesPartitionsMoveWithoutLosingOrRepeatingCalls(t *testing.T) {
+	f := startFleet(t, 3)
+	const instances = 1000
+	stop := make(chan struct{})
+	l := runLoad(t, f.wsURL, instances, 4, stop)
+	poll.Until(t, func() bool { total, lo, _ := spread(f.held()); return total == fleetPartitions && lo > 0 },
+		"every partition held, each runtime holding some")
+	poll.Until(t, func() bool { return l.calls.Load() >= 3000 }, "load running")
+
+	f.crash("rt2")
+	before := l.calls.Load()
+	poll.Until(t, func() bool {
+		h := f.held()
+		total, _, _ := spread(h)
+		return total == fleetPartitions && len(h) == 2
+	}, "the survivors hold every partition")
+	poll.Until(t, func() bool { return l.calls.Load() >= before+3000 }, "load going on after the crash")
+	close(stop)
+	l.check(t, f.wsURL, instances)
+	require.Greater(t, f.acts.count.Load(), int64(instances), "instances moved")
+}
+
+func TestScaleOut_ARuntimeAddedUnderLoadTakesItsShare(t *testing.T) {
+	f := startFleet(t, 2)
+	const instances = 300
+	stop := make(chan struct{})
+	l := runLoad(t, f.wsURL, instances, 3, stop)
+	poll.Until(t, func() bool { total, _, _ := spread(f.held()); return total == fleetPartitions }, "every partition held")
+	poll.Until(t, func() bool { return l.calls.Load() >= 1000 }, "load running")
+
+	f.start("rt3")
+	poll.Until(t, func() bool {
+		h := f.held()
+		total, lo, hi := spread(h)
+		return len(h) == 3 && total == fleetPartitions && lo > 0 && hi-lo <= fleetPartitions/2
+	}, "partitions rebalanced over three runtimes")
+	before := l.calls.Load()
+	poll.Until(t, func() bool { return l.calls.Load() >= before+1000 }, "load going on after the rebalance")
+	close(stop)
+	l.check(t, f.wsURL, instances)
+}
+
+func TestScaleOut_RendezvousSpreadsPartitionsEvenly(t *testing.T) {
+	// The assignment itself is checked through running runtimes above;
+	// here its balance over many partition counts, without NATS.
+	for _, members := range [][]string{{"a", "b"}, {"a", "b", "c"}, {"rt1", "rt2", "rt3", "rt4", "rt5"}} {
+		counts := map[string]int{}
+		for n := range 64 {
+			counts[natscluster.RendezvousOwner(members, n)]++
+		}
+		var got []int
+		for _, m := range members {
+			got = append(got, counts[m])
+		}
+		lo, hi := slices.Min(got), slices.Max(got)
+		require.LessOrEqual(t, hi-lo, 64/len(members), fmt.Sprint(members, got))
+		require.Positive(t, lo)
+	}
+}
