@@ -46,6 +46,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -101,6 +102,8 @@ type config struct {
 	DeploymentID string
 	CPUProfile   string
 	Storage      string   // where the runtime keeps state: jetstream or memory
+	Runtimes     int      // runtimes in this process
+	Partitions   int      // INBOUND partitions; 0: one consumer per actor type
 	Metrics      bool     // serve /metrics (OpenTelemetry, Prometheus format)
 	Origins      []string // the gateway's OriginPatterns; none admits every origin
 }
@@ -138,6 +141,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.DeploymentID, "deployment", getenv("DEPLOYMENT_ID"), "deployment id (DEPLOYMENT_ID)")
 	fs.BoolVar(&c.Metrics, "metrics", true, "serve Prometheus /metrics next to each /health (false: no observer at all)")
 	fs.StringVar(&c.Storage, "storage", storageJetStream, "where the runtime keeps its actors' state: jetstream (durable, in NATS) or memory (lost when the runtime stops)")
+	fs.IntVar(&c.Runtimes, "runtimes", 1, "runtimes in this process, each with its own NATS connection, App and /health port (api-port, api-port+1, ...)")
+	fs.IntVar(&c.Partitions, "partitions", 0, "INBOUND partitions shared out among the runtimes (default: 32 with -runtimes above 1, else none: one consumer per actor type); runtimes in other processes must use the same count")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile (NATS server included) to this file until exit")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -162,6 +167,18 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if c.Storage != storageJetStream && c.Storage != storageMemory {
 		return c, fmt.Errorf("-storage must be %s or %s, not %q", storageJetStream, storageMemory, c.Storage)
+	}
+	if c.Runtimes < 1 {
+		return c, fmt.Errorf("-runtimes must be at least 1, not %d", c.Runtimes)
+	}
+	if c.Partitions < 0 {
+		return c, fmt.Errorf("-partitions must not be negative, not %d", c.Partitions)
+	}
+	if c.Runtimes > 1 && c.Partitions == 0 {
+		c.Partitions = 32
+	}
+	if c.Partitions > 0 && c.Storage == storageMemory {
+		return c, errors.New("-storage=memory cannot be shared by several runtimes: with -partitions or -runtimes above 1 an instance moves between runtimes and must find its state in JetStream")
 	}
 	if c.DeploymentID == "" && c.ControlPlane == "" {
 		c.DeploymentID = "local"

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -22,9 +23,10 @@ import (
 
 // addrs are where a running cluster listens.
 type addrs struct {
-	Gateway string // ws:// URL, "" without the gateway role
-	Health  string // runtime /health URL, "" without the runtime role
-	Metrics string // a /metrics URL, "" with -metrics=false
+	Gateway string   // ws:// URL, "" without the gateway role
+	Health  string   // the first runtime's /health URL, "" without the runtime role
+	Healths []string // every runtime's /health URL (-runtimes)
+	Metrics string   // a /metrics URL, "" with -metrics=false
 	NATS    string
 }
 
@@ -103,55 +105,23 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 	}()
 
 	if runtime {
-		appOpts := []zocket.Option{zocket.WithLogger(log)}
-		store, err := openStorage(ctx, cfg.Storage, nc, log)
-		if err != nil {
-			return err
+		for i := range cfg.Runtimes {
+			stopRuntime, health, err := startRuntime(ctx, cfg, i, a.NATS, m, serve, log)
+			if err != nil {
+				return err
+			}
+			defer func() { err = errors.Join(err, stopRuntime()) }()
+			a.Healths = append(a.Healths, health)
 		}
-		if store != nil {
-			defer func() { err = errors.Join(err, store.Close()) }() // after the App's last writes (deferred below)
-			appOpts = append(appOpts, zocket.WithStorage(store))
-		}
-		rtOpts := natscluster.RuntimeOptions{Namespace: scope, DeploymentID: cfg.DeploymentID, Logger: log}
+		a.Health = a.Healths[0]
 		if m != nil {
-			appOpts = append(appOpts, zocket.WithObserver(m.obs))
-			rtOpts.Observer = m.obs
+			a.Metrics = strings.TrimSuffix(a.Health, "/health") + "/metrics"
 		}
-		app := benchapp.NewApp(appOpts...)
-		if m != nil {
-			defer m.obs.WatchMailboxes(app)()
-		}
-		rt, err := natscluster.NewRuntime(nc, app, rtOpts)
-		if err != nil {
-			return err
-		}
-		if err := rt.Start(ctx); err != nil {
-			return err
-		}
-		defer func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			err = errors.Join(err, rt.Stop(sctx), app.Close(sctx))
-		}()
 		if cp != nil {
-			if err := cp.Report(ctx, natscluster.RuntimeReport{DeploymentID: cfg.DeploymentID, Status: "ready", ActorTypes: app.ActorNames()}); err != nil {
+			if err := cp.Report(ctx, natscluster.RuntimeReport{DeploymentID: cfg.DeploymentID, Status: "ready", ActorTypes: benchapp.NewApp().ActorNames()}); err != nil {
 				return err
 			}
 		}
-		mux := http.NewServeMux()
-		mux.Handle("GET /health", rt.HealthHandler())
-		if m != nil {
-			mux.Handle("GET /metrics", m.handler)
-		}
-		addr, err := serve(cfg.APIPort, mux)
-		if err != nil {
-			return err
-		}
-		a.Health = "http://" + addr + "/health"
-		if m != nil {
-			a.Metrics = "http://" + addr + "/metrics"
-		}
-		log.Info("runtime ready", "health", a.Health, "actors", app.ActorNames(), "namespace", scope)
 	}
 	if cfg.Role == "gateway" || cfg.Role == "both" {
 		var auth natscluster.Authorizer = natscluster.StaticAuthorizer{Namespace: scope}
@@ -194,4 +164,81 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 	}
 	<-ctx.Done()
 	return nil
+}
+
+// startRuntime starts runtime i of cfg.Runtimes: its own NATS connection,
+// storage and App, and its /health (and /metrics) on cfg.APIPort+i (any
+// port when cfg.APIPort is 0). stop stops the runtime, then closes its
+// App and its storage.
+func startRuntime(ctx context.Context, cfg config, i int, natsURL string, m *metrics,
+	serve func(int, http.Handler) (string, error), log *slog.Logger) (stop func() error, health string, err error) {
+	var undo []func() error
+	stop = func() error {
+		var err error
+		for k := len(undo) - 1; k >= 0; k-- {
+			err = errors.Join(err, undo[k]())
+		}
+		return err
+	}
+	defer func() {
+		if err != nil {
+			stop()
+		}
+	}()
+	nc, err := nats.Connect(natsURL, nats.Name("zocket-runtime-"+strconv.Itoa(i)), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second))
+	if err != nil {
+		return nil, "", fmt.Errorf("connect to NATS: %w", err)
+	}
+	undo = append(undo, func() error { nc.Close(); return nil })
+	if cfg.Runtimes > 1 {
+		log = log.With("runtime", i)
+	}
+	appOpts := []zocket.Option{zocket.WithLogger(log)}
+	store, err := openStorage(ctx, cfg.Storage, nc, log)
+	if err != nil {
+		return nil, "", err
+	}
+	if store != nil {
+		undo = append(undo, store.Close) // after the App's last writes
+		appOpts = append(appOpts, zocket.WithStorage(store))
+	}
+	scope := natscluster.Namespace{WorkspaceID: cfg.WorkspaceID, ProjectID: cfg.ProjectID}
+	rtOpts := natscluster.RuntimeOptions{Namespace: scope, DeploymentID: cfg.DeploymentID, Logger: log, Partitions: cfg.Partitions}
+	if m != nil {
+		appOpts = append(appOpts, zocket.WithObserver(m.obs))
+		rtOpts.Observer = m.obs
+	}
+	app := benchapp.NewApp(appOpts...)
+	if m != nil {
+		unwatch := m.obs.WatchMailboxes(app)
+		undo = append(undo, func() error { unwatch(); return nil })
+	}
+	rt, err := natscluster.NewRuntime(nc, app, rtOpts)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := rt.Start(ctx); err != nil {
+		return nil, "", err
+	}
+	undo = append(undo, func() error {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return errors.Join(rt.Stop(sctx), app.Close(sctx))
+	})
+	mux := http.NewServeMux()
+	mux.Handle("GET /health", rt.HealthHandler())
+	if m != nil {
+		mux.Handle("GET /metrics", m.handler)
+	}
+	port := cfg.APIPort
+	if port != 0 {
+		port += i
+	}
+	addr, err := serve(port, mux)
+	if err != nil {
+		return nil, "", err
+	}
+	health = "http://" + addr + "/health"
+	log.Info("runtime ready", "health", health, "actors", app.ActorNames(), "namespace", scope, "partitions", cfg.Partitions)
+	return stop, health, nil
 }

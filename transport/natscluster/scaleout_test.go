@@ -3,6 +3,7 @@ package natscluster_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/client"
+	"github.com/zocket-go/zocket/internal/natsserver"
 	"github.com/zocket-go/zocket/internal/testsupport/poll"
 	"github.com/zocket-go/zocket/storage/natsstore"
 	"github.com/zocket-go/zocket/transport/natscluster"
@@ -101,7 +103,12 @@ const fleetPartitions = 16
 
 func startFleet(t *testing.T, runtimes int) *fleet {
 	t.Helper()
-	f := &fleet{t: t, url: startNATS(t).ClientURL(), runners: map[string]*runner{},
+	return startFleetOn(t, startNATS(t).ClientURL(), runtimes)
+}
+
+func startFleetOn(t *testing.T, url string, runtimes int) *fleet {
+	t.Helper()
+	f := &fleet{t: t, url: url, runners: map[string]*runner{},
 		acts: &activations{t: t, host: map[string]string{}, dead: map[string]bool{}}}
 	for i := range runtimes {
 		f.start("rt" + strconv.Itoa(i+1))
@@ -306,4 +313,62 @@ func TestScaleOut_RendezvousSpreadsPartitionsEvenly(t *testing.T) {
 		require.LessOrEqual(t, hi-lo, 64/len(members), fmt.Sprint(members, got))
 		require.Positive(t, lo)
 	}
+}
+
+func TestScaleOut_NATSRestartKeepsDurableStateAndClientsResubscribe(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := natsserver.Start(natsserver.Options{StoreDir: dir})
+	require.NoError(t, err)
+	u, err := url.Parse(srv.ClientURL())
+	require.NoError(t, err)
+	port, _ := strconv.Atoi(u.Port())
+	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	f := startFleetOn(t, srv.ClientURL(), 2)
+
+	cl, err := client.Dial(t.Context(), f.wsURL, client.Options{RPCTimeout: 2 * time.Second,
+		ReconnectDelay: func(int) time.Duration { return 20 * time.Millisecond }})
+	require.NoError(t, err)
+	defer cl.Close()
+	h := cl.Actor("ledger", "kept")
+	var latest atomic.Pointer[Ledger]
+	client.OnState(h, func(s Ledger) { latest.Store(&s) })
+	var answered []string
+	for i := range 5 {
+		op := "before-" + strconv.Itoa(i)
+		_, err := client.Call(t.Context(), h, apply, op)
+		require.NoError(t, err)
+		answered = append(answered, op)
+	}
+
+	srv.Shutdown()
+	srv.WaitForShutdown()
+	srv, err = natsserver.Start(natsserver.Options{Port: port, StoreDir: dir})
+	require.NoError(t, err)
+
+	deadline := time.Now().Add(time.Minute)
+	for i := 0; len(answered) < 10; i++ { // calls fail while everything reconnects
+		require.True(t, time.Now().Before(deadline), "calls never succeeded again")
+		op := "after-" + strconv.Itoa(i)
+		if _, err := client.Call(t.Context(), h, apply, op); err == nil {
+			answered = append(answered, op)
+		}
+	}
+	poll.Until(t, func() bool {
+		s := latest.Load()
+		return s != nil && len(s.Ops) > 0 && s.Ops[len(s.Ops)-1] == answered[len(answered)-1]
+	}, "the subscriber sees the last answered operation")
+	got := latest.Load().Ops
+	for _, op := range answered {
+		require.Equal(t, 1, countOf(got, op), "%s kept once", op)
+	}
+	require.Equal(t, answered[:5], got[:5], "the state from before the restart survived")
+}
+
+func countOf(ops []string, op string) (n int) {
+	for _, o := range ops {
+		if o == op {
+			n++
+		}
+	}
+	return n
 }
