@@ -38,6 +38,10 @@ type partitions struct {
 	stopped bool
 }
 
+// maxPullWait bounds how long one pull request waits for messages, and so
+// how long a handover waits for the last request to end.
+const maxPullWait = time.Second
+
 // pull is one partition's pull loop.
 type pull struct {
 	stopping  atomic.Bool   // no more pull requests
@@ -217,13 +221,13 @@ func (p *partitions) startLocked(n int) {
 
 // pullLoop pulls partition n in the priority group until it is released
 // or the runtime stops. Each pull request waits at most a third of the
-// pin's TTL, so an idle holder renews its pin in time; a released
-// partition's last request ends within that time, and everything it
-// delivered is handled: nothing is left in flight to a runtime that
-// stopped listening.
+// pin's TTL (and at most maxPullWait), so an idle holder renews its pin in
+// time; a released partition's last request ends within that time, and
+// everything it delivered is handled: nothing is left in flight to a
+// runtime that stopped listening.
 func (p *partitions) pullLoop(n int, pl *pull) {
 	defer close(pl.done)
-	wait := p.r.opts.PinnedTTL / 3
+	wait := min(p.r.opts.PinnedTTL/3, maxPullWait)
 	var cons jetstream.Consumer
 	for !pl.stopping.Load() {
 		var err error

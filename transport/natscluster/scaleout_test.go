@@ -89,6 +89,7 @@ type fleet struct {
 	url     string
 	acts    *activations
 	wsURL   string
+	pinTTL  time.Duration // RuntimeOptions.PinnedTTL of runtimes started from now on
 	mu      sync.Mutex
 	runners map[string]*runner
 }
@@ -108,7 +109,13 @@ func startFleet(t *testing.T, runtimes int) *fleet {
 
 func startFleetOn(t *testing.T, url string, runtimes int) *fleet {
 	t.Helper()
-	f := &fleet{t: t, url: url, runners: map[string]*runner{},
+	return startFleetWith(t, url, runtimes, 2*time.Second)
+}
+
+// startFleetWith starts a fleet whose runtimes hold their pins for pinTTL.
+func startFleetWith(t *testing.T, url string, runtimes int, pinTTL time.Duration) *fleet {
+	t.Helper()
+	f := &fleet{t: t, url: url, runners: map[string]*runner{}, pinTTL: pinTTL,
 		acts: &activations{t: t, host: map[string]string{}, dead: map[string]bool{}}}
 	for i := range runtimes {
 		f.start("rt" + strconv.Itoa(i+1))
@@ -131,7 +138,7 @@ func (f *fleet) start(id string) {
 		Register("ledger", zocket.NewActor[Ledger]().Methods(apply))
 	rnc := connect(t, f.url)
 	rt, err := natscluster.NewRuntime(rnc, app, natscluster.RuntimeOptions{Namespace: scope, Logger: testLogger(),
-		Partitions: fleetPartitions, RuntimeID: id, PinnedTTL: 2 * time.Second, MemberTTL: 2 * time.Second,
+		Partitions: fleetPartitions, RuntimeID: id, PinnedTTL: f.pinTTL, MemberTTL: 2 * time.Second,
 		AckWait: 3 * time.Second, Streams: natscluster.StreamOptions{FileStorage: true}})
 	require.NoError(t, err)
 	require.NoError(t, rt.Start(t.Context()))
@@ -371,4 +378,53 @@ func countOf(ops []string, op string) (n int) {
 		}
 	}
 	return n
+}
+
+// A graceful handover unpins: the runtime taking a partition over gets its
+// messages at once, not after the pin's TTL, which here is longer than the
+// test may run.
+func TestScaleOut_HandoverDoesNotWaitForThePinsTTL(t *testing.T) {
+	f := startFleetWith(t, startNATS(t).ClientURL(), 1, 10*time.Minute)
+	cl, err := client.Dial(t.Context(), f.wsURL, client.Options{})
+	require.NoError(t, err)
+	defer cl.Close()
+	for i := range 20 {
+		_, err := client.Call(t.Context(), cl.Actor("ledger", "h-"+strconv.Itoa(i)), apply, "first")
+		require.NoError(t, err)
+	}
+	requireHolds(t, f.held()["rt1"], 20)
+	before := len(f.held()["rt1"])
+
+	f.start("rt2")
+	poll.Until(t, func() bool { return len(f.held()["rt1"]) < before }, "rt1 gave partitions up")
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // far below the TTL
+	defer cancel()
+	for i := range 20 {
+		n, err := client.Call(ctx, cl.Actor("ledger", "h-"+strconv.Itoa(i)), apply, "second")
+		require.NoError(t, err)
+		require.Equal(t, 2, n, "h-%d kept its state across the move", i)
+	}
+	require.NotEmpty(t, f.held()["rt2"], "rt2 took partitions over")
+
+	f.mu.Lock()
+	rt1 := f.runners["rt1"]
+	f.mu.Unlock()
+	require.NoError(t, rt1.rt.Stop(ctx))
+	f.acts.crashed("rt1") // stopped: it hosts nothing
+	for i := range 20 {
+		n, err := client.Call(ctx, cl.Actor("ledger", "h-"+strconv.Itoa(i)), apply, "third")
+		require.NoError(t, err)
+		require.Equal(t, 3, n)
+	}
+	requireHolds(t, f.held()["rt2"], 20)
+}
+
+// requireHolds asserts that held has the partitions of instances h-0 to
+// h-(n-1): a runtime holds a partition once it received its messages.
+func requireHolds(t *testing.T, held []int, n int) {
+	t.Helper()
+	for i := range n {
+		p := natscluster.Partition(scope, "ledger", "h-"+strconv.Itoa(i), fleetPartitions)
+		require.Contains(t, held, p, "the partition of h-%d", i)
+	}
 }
