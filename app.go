@@ -39,6 +39,7 @@ type App struct {
 
 	storage     Storage // nil: every actor type is ephemeral (durable.go)
 	writeBehind time.Duration
+	callMemory  int        // recent calls a durable instance remembers (callmemory.go)
 	committer   *committer // writes durable instances' changes; nil without storage
 	alarms      alarmClock
 	resyncer    resyncer       // resync.go
@@ -68,6 +69,7 @@ func NewApp(opts ...Option) *App {
 		maxInFlight: DefaultMaxInFlight,
 		maxSubs:     DefaultMaxSubscriptions,
 		writeBehind: DefaultWriteBehind,
+		callMemory:  DefaultCallMemory,
 		departing:   map[key]chan struct{}{},
 	}
 	a.actors.Store(&map[string]actorType{})
