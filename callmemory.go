@@ -125,11 +125,15 @@ func (in *instance) answerRepeated(item *callItem) bool {
 	if !ok {
 		return false
 	}
+	var result json.RawMessage
+	if len(c.Result) > 0 { // a Storage may return none as empty
+		result = c.Result
+	}
 	var err error
 	if c.Error != "" {
 		err = &CallError{Message: c.Error}
 	}
-	item.reply(c.Result, err)
+	item.reply(result, err)
 	return true
 }
 
