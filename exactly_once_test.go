@@ -236,3 +236,27 @@ func TestExactlyOnce_StoredRecordCarriesTheAnswer(t *testing.T) {
 	require.Equal(t, []zocket.CallRecord{{Key: "client-1\x00\"r1\"", Result: json.RawMessage("1")}},
 		stored.Snapshot.Calls, "the first write of an instance is a snapshot")
 }
+
+// Remembering a call costs its key (connection id and rpc id) and its
+// encoded result in every record, nothing more.
+func TestExactlyOnce_EachCallStoresItsKeyAndResult(t *testing.T) {
+	const calls = 50
+	perCall := func(opts ...zocket.Option) int {
+		st := memstore.New()
+		var bytes int
+		onceRunOnA(t, st, &onceRuns{}, "zt-client-1", func(c *zockettest.Conn) {
+			onceCall(t, c, "r0", "add", "") // the first write: a snapshot
+			_, before := st.Stats()
+			for i := range calls {
+				onceCall(t, c, "r"+strconv.Itoa(i+1000), "add", "")
+			}
+			_, after := st.Stats()
+			bytes = (after - before) / calls
+		}, opts...)
+		return bytes
+	}
+	without, with := perCall(zocket.WithCallMemory(0)), perCall()
+	key := len("zt-client-1\x00\"r1000\"")
+	t.Logf("bytes stored per call: %d without call memory, %d with (key %d bytes, result 1-2)", without, with, key)
+	require.InDelta(t, key+2, with-without, 1, "the key and the result (2 to 51)")
+}

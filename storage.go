@@ -108,6 +108,16 @@ type CallRecord struct {
 	Error string
 }
 
+// CallBytes is the size of calls: the bytes of their keys, results and
+// error texts.
+func CallBytes(calls []CallRecord) int {
+	n := 0
+	for _, c := range calls {
+		n += len(c.Key) + len(c.Result) + len(c.Error)
+	}
+	return n
+}
+
 // Write is the durable part of one or more commits of one instance.
 type Write struct {
 	Actor, ID string

@@ -44,7 +44,7 @@ func (s *Store) FailWrites(err error) {
 }
 
 // Stats returns how many Writes were stored and the bytes of their
-// snapshots and records.
+// snapshots and records, with the answers of calls stored with them.
 func (s *Store) Stats() (writes, bytes int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -117,11 +117,11 @@ func (s *Store) write(ctx context.Context, w *zocket.Write) error {
 	if w.Snapshot != nil {
 		st.snapshot = cloneSnapshot(w.Snapshot)
 		st.records = nil
-		s.bytes += len(w.Snapshot.State)
+		s.bytes += len(w.Snapshot.State) + zocket.CallBytes(w.Snapshot.Calls)
 	}
 	for _, r := range w.Records {
 		st.records = append(st.records, zocket.Record{Version: r.Version, Patch: bytes.Clone(r.Patch), Calls: cloneCalls(r.Calls)})
-		s.bytes += len(r.Patch)
+		s.bytes += len(r.Patch) + zocket.CallBytes(r.Calls)
 	}
 	if w.SetAlarms {
 		st.alarms = cloneAlarms(w.Alarms)
