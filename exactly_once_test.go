@@ -260,3 +260,19 @@ func TestExactlyOnce_EachCallStoresItsKeyAndResult(t *testing.T) {
 	t.Logf("bytes stored per call: %d without call memory, %d with (key %d bytes, result 1-2)", without, with, key)
 	require.InDelta(t, key+2, with-without, 1, "the key and the result (2 to 51)")
 }
+
+// A call whose write failed was not stored: delivered again, it runs.
+func TestExactlyOnce_CallWhoseWriteFailedRunsAgain(t *testing.T) {
+	st := memstore.New()
+	runs := &onceRuns{}
+	app, c := onceOnB(t, st, runs, "client-1")
+	onceCall(t, c, "r0", "add", "a")
+	st.FailWrites(errors.New("disk full"))
+	require.Equal(t, "State not saved: storage failed", onceCall(t, c, "r1", "add", "b")["error"])
+	st.FailWrites(nil)
+	require.Equal(t, 2.0, onceCall(t, c, "r1", "add", "b")["result"])
+	require.EqualValues(t, 3, runs.add.Load())
+	s, v := onceStateOf(t, app)
+	require.Equal(t, 2, s.N)
+	require.EqualValues(t, 2, v)
+}
