@@ -1,6 +1,7 @@
 package zocket
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 )
@@ -99,14 +100,23 @@ func (d *durable) loadCalls(n int, st *Stored) {
 	d.calls.reset(n)
 	if st.Snapshot != nil {
 		for _, c := range st.Snapshot.Calls {
-			d.calls.add(c)
+			d.calls.addLoaded(c)
 		}
 	}
 	for _, r := range st.Records {
 		for _, c := range r.Calls {
-			d.calls.add(c)
+			d.calls.addLoaded(c)
 		}
 	}
+}
+
+// addLoaded remembers a loaded call with a result of its own: a Storage may
+// return one that shares the memory of a much larger message.
+func (t *callTable) addLoaded(c CallRecord) {
+	if c.Result != nil {
+		c.Result = bytes.Clone(c.Result)
+	}
+	t.add(c)
 }
 
 // remembers reports whether the instance remembers calls at all.
