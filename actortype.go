@@ -216,6 +216,9 @@ func (a *compiled[S, C]) call(in *instance, item *callItem) {
 	if item.alarm != 0 && !in.alarmCall(item) {
 		return // cancelled, or run already
 	}
+	if in.answerRepeated(item) {
+		return // committed already: answered as then, not run again
+	}
 	o := in.app.obs
 	if o != nil {
 		item.observeStart(o)
@@ -230,6 +233,9 @@ func (a *compiled[S, C]) call(in *instance, item *callItem) {
 	}
 	if item.alarm != 0 && err != nil {
 		in.dropAlarm(item.alarm) // not retried: at least once means the call ran
+	}
+	if in.dur != nil {
+		err = in.storeUnwrittenAnswer(item, result, err)
 	}
 	item.reply(result, err)
 }
@@ -272,6 +278,7 @@ func (a *compiled[S, C]) exec(in *instance, item *callItem) (json.RawMessage, er
 		if result, err = run(c); err != nil {
 			return err
 		}
+		sc.result = result
 		return adoptState(draft, c.State)
 	})
 	return result, err

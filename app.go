@@ -40,6 +40,7 @@ type App struct {
 	placement   atomic.Pointer[Placement] // nil: every instance is local (placement.go)
 	storage     Storage                   // nil: every actor type is ephemeral (durable.go)
 	writeBehind time.Duration
+	callMemory  int        // recent calls a durable instance remembers (callmemory.go)
 	committer   *committer // writes durable instances' changes; nil without storage
 	alarms      alarmClock
 	resyncer    resyncer       // resync.go
@@ -69,6 +70,7 @@ func NewApp(opts ...Option) *App {
 		maxInFlight: DefaultMaxInFlight,
 		maxSubs:     DefaultMaxSubscriptions,
 		writeBehind: DefaultWriteBehind,
+		callMemory:  DefaultCallMemory,
 		departing:   map[key]chan struct{}{},
 	}
 	a.actors.Store(&map[string]actorType{})

@@ -168,8 +168,8 @@ type StorageObserver interface {
 }
 
 // StoreInfo describes one Storage.Write: how many instances it wrote, the
-// bytes of their snapshots and records, how long it took and how many
-// of its Writes failed.
+// bytes of their snapshots and records (with the answers of calls stored
+// with them), how long it took and how many of its Writes failed.
 type StoreInfo struct {
 	Writes   int
 	Bytes    int
@@ -181,10 +181,10 @@ func writeBytes(batch []Write) int {
 	n := 0
 	for i := range batch {
 		if s := batch[i].Snapshot; s != nil {
-			n += len(s.State)
+			n += len(s.State) + CallBytes(s.Calls)
 		}
 		for _, r := range batch[i].Records {
-			n += len(r.Patch)
+			n += len(r.Patch) + CallBytes(r.Calls)
 		}
 	}
 	return n

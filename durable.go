@@ -87,6 +87,10 @@ type durable struct {
 	snapBytes int // bytes of the last snapshot
 	nextAlarm uint64
 	departed  bool // deactivated: a successor may serve the key
+	// calls are the answers of the recent calls (callmemory.go);
+	// committing is the call the current commit answers, if any.
+	calls      callTable
+	committing *CallRecord
 }
 
 // gated reports whether the instance's outputs wait for durability.
@@ -110,6 +114,7 @@ func (in *instance) load(ctx context.Context, alarmsFrom time.Time) error {
 		return fmt.Errorf("%w: load %s/%s: %w", ErrStorage, in.key.actor, in.key.id, err)
 	}
 	d := in.dur
+	d.loadCalls(in.app.callMemory, &st)
 	var state reflect.Value
 	size := 0
 	switch {
@@ -209,6 +214,7 @@ func (in *instance) logCommit(ops []byte, state reflect.Value) published {
 		}
 	}
 	d.alarmsTouched = false
+	call := d.takeCommitting()
 	var rec []byte
 	if ops != nil {
 		rec = append([]byte(nil), ops...)
@@ -227,10 +233,14 @@ func (in *instance) logCommit(ops []byte, state reflect.Value) published {
 		return pub // the instance reloads its durable state next; this commit is lost with the failed ones
 	}
 	if snap != nil {
-		d.snap, d.pending = &Snapshot{Version: version, State: snap, Epoch: in.epoch}, nil
+		d.snap, d.pending = &Snapshot{Version: version, State: snap, Epoch: in.epoch, Calls: d.calls.list()}, nil
 		d.snapBytes, d.logBytes = len(snap), 0
 	} else {
-		d.pending = append(d.pending, Record{Version: version, Patch: rec})
+		r := Record{Version: version, Patch: rec}
+		if call != nil {
+			r.Calls = []CallRecord{*call}
+		}
+		d.pending = append(d.pending, r)
 		d.logBytes += len(rec)
 	}
 	in.app.committer.addLocked(in)
@@ -363,7 +373,7 @@ func (in *instance) reload() {
 		if in.version == 0 {
 			// Nothing stored: a later activation draws a new epoch anyway.
 		} else if state, err := in.kind.stateType().Append(nil, in.state.Elem()); err == nil {
-			d.snap, d.pending = &Snapshot{Version: in.version, State: state, Epoch: in.epoch}, nil
+			d.snap, d.pending = &Snapshot{Version: in.version, State: state, Epoch: in.epoch, Calls: d.calls.list()}, nil
 			d.snapBytes, d.logBytes = len(state), 0
 			in.app.committer.addLocked(in)
 		} else {

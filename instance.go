@@ -469,7 +469,7 @@ func (in *instance) transact(sc *turn, fn func(draft reflect.Value) error) error
 	if in.dur != nil && sc.alarms != nil && len(*sc.alarms) > 0 {
 		in.setAlarms(*sc.alarms) // before the commit: its write carries them
 	}
-	in.spare = in.commit(draft)
+	in.spare = in.commitCall(sc, draft)
 	in.dispatch(sc.events)
 	if timers := sc.timers; len(timers) > 0 {
 		in.holdOrRun(func() { in.startTimers(timers) })

@@ -19,6 +19,12 @@ var ErrConflict = errors.New("zocket: storage version conflict")
 // records after it give the latest state. Every record carries the
 // instance's version, one more per commit, kept across activations.
 //
+// A record also carries the answers of the rpc calls whose changes it
+// holds (Record.Calls), and a snapshot the answers of the instance's
+// recent calls (Snapshot.Calls): stored in the same Write as the change,
+// they let any App that later loads the instance answer a call delivered
+// again (after a crash, to another process) without running it twice.
+//
 // The App calls Write from one goroutine at a time, with the changes of
 // many instances together (group commit); Load and Alarms may come from
 // other goroutines meanwhile. Implementations: storage/memstore (tests),
@@ -71,6 +77,9 @@ type Snapshot struct {
 	// instance starts from nothing, and keeps it in every snapshot, so
 	// that clients can tell versions of one history from another's.
 	Epoch string
+	// Calls are the instance's recent calls at Version, oldest first: the
+	// calls of the records the snapshot replaces are kept with it.
+	Calls []CallRecord
 }
 
 // Record is one commit: the change from version Version-1 to Version.
@@ -79,6 +88,34 @@ type Record struct {
 	// Patch is a JSON array of RFC 6902 operations (add, remove, replace),
 	// as sent to subscribers in state:patch.
 	Patch json.RawMessage
+	// Calls are the rpc calls this commit answered: their changes are in
+	// Patch. Usually none or one.
+	Calls []CallRecord
+}
+
+// CallRecord is the answer a client received to an rpc call whose
+// changes the Storage holds, so that the same call, delivered again, is
+// answered from it instead of running twice.
+type CallRecord struct {
+	// Key names the call: the caller's connection id, a zero byte, then
+	// the rpc id exactly as the client sent it (JSON).
+	Key string
+	// Result is the encoded result the caller received in rpc:result; nil
+	// when the method returns none.
+	Result json.RawMessage
+	// Error is the error text the caller received instead; "" when the
+	// call succeeded.
+	Error string
+}
+
+// CallBytes is the size of calls: the bytes of their keys, results and
+// error texts.
+func CallBytes(calls []CallRecord) int {
+	n := 0
+	for _, c := range calls {
+		n += len(c.Key) + len(c.Result) + len(c.Error)
+	}
+	return n
 }
 
 // Write is the durable part of one or more commits of one instance.

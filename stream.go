@@ -62,7 +62,9 @@ func (in *instance) flushDraft(sc *turn) {
 	} else {
 		jsonvalue.Clone(snap.Elem(), sc.draft.Elem())
 	}
+	before := in.version // written by the mailbox only
 	in.spare = in.commit(snap)
+	sc.flushed = sc.flushed || (in.dur != nil && in.version != before)
 	in.dispatch(sc.events)
 	sc.events = nil
 	in.seal()

@@ -31,6 +31,12 @@ type turn struct {
 	conn   Connection      // the caller, for rpc:stream chunks; nil otherwise
 	rpcID  json.RawMessage // the caller's rpc id
 	chunks func(json.RawMessage)
+	result json.RawMessage // the method's encoded result, once it returned
+
+	// Durable instances (callmemory.go): a flush of the call wrote a
+	// version; the commit that ended it stored its answer.
+	flushed      bool
+	answerStored bool
 
 	// Streaming methods (MethodDef.Streaming).
 	draft     reflect.Value

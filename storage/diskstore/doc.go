@@ -25,11 +25,16 @@
 //
 // # Layout
 //
-// Keys begin with a kind (version, snapshot, record, alarms) followed by
-// the instance's actor and id, each prefixed with its length, so that no
-// two instances share a key whatever their names; records end with their
-// big-endian version, so a scan returns them in order. Alarms have their
-// own key range, which Alarms reads alone.
+// Keys begin with a kind (version, snapshot, record, calls, alarms)
+// followed by the instance's actor and id, each prefixed with its length,
+// so that no two instances share a key whatever their names; records end
+// with their big-endian version, so a scan returns them in order. The
+// answers of calls (zocket.CallRecord) stored with a record, or with the
+// snapshot, have a key of their own with the same version, written in the
+// same batch and deleted with the record by compaction; a record without
+// calls costs no such key, and stores written before calls were stored
+// load with none. Alarms have their own key range, which Alarms reads
+// alone.
 //
 // # Why pebble
 //

@@ -18,6 +18,10 @@ const (
 	kindSnapshot = 's'  // instance → snapshot version + state
 	kindRecord   = 'r'  // instance + version → patch
 	kindAlarms   = 'a'  // instance → alarms
+	// kindCalls: instance + version → the answers of calls (zocket.CallRecord)
+	// of the record of that version, or of the snapshot at that version.
+	// Stores written before calls were stored have none.
+	kindCalls = 'c'
 )
 
 // formatKey holds formatVersion, the layout of this file and values.go.
@@ -60,18 +64,24 @@ func (in instance) key(kind byte) []byte {
 	return append([]byte{kind}, in...)
 }
 
-func (in instance) recordKey(version uint64) []byte {
-	return binary.BigEndian.AppendUint64(in.key(kindRecord), version)
+func (in instance) recordKey(version uint64) []byte { return in.versionKey(kindRecord, version) }
+
+func (in instance) callsKey(version uint64) []byte { return in.versionKey(kindCalls, version) }
+
+// versionKey is the key of kind (records, calls) for version.
+func (in instance) versionKey(kind byte, version uint64) []byte {
+	return binary.BigEndian.AppendUint64(in.key(kind), version)
 }
 
-// recordsBelow returns the bounds of in's records with versions below end.
-func (in instance) recordsBelow(end uint64) (lower, upper []byte) {
-	return in.recordKey(0), in.recordKey(end)
+// below returns the bounds of in's keys of kind (records, calls) with
+// versions below end.
+func (in instance) below(kind byte, end uint64) (lower, upper []byte) {
+	return in.versionKey(kind, 0), in.versionKey(kind, end)
 }
 
-// records returns the bounds of every record of in.
-func (in instance) records() (lower, upper []byte) {
-	p := in.key(kindRecord)
+// all returns the bounds of every key of kind (records, calls) of in.
+func (in instance) all(kind byte) (lower, upper []byte) {
+	p := in.key(kind)
 	return p, prefixEnd(p)
 }
 

@@ -175,6 +175,9 @@ func load(r pebble.Reader, in instance) (zocket.Stored, error) {
 		return zocket.Stored{}, corrupt("records", fmt.Errorf("they end at %d, not at version %d",
 			next+uint64(len(st.Records))-1, version))
 	}
+	if err := readCalls(r, in, &st); err != nil {
+		return zocket.Stored{}, err
+	}
 	if v, ok, err := get(r, in.key(kindAlarms)); err != nil {
 		return zocket.Stored{}, err
 	} else if ok {
@@ -188,7 +191,7 @@ func load(r pebble.Reader, in instance) (zocket.Stored, error) {
 // readRecords returns in's records, which must have consecutive versions
 // from next.
 func readRecords(r pebble.Reader, in instance, next uint64) ([]zocket.Record, error) {
-	lower, upper := in.records()
+	lower, upper := in.all(kindRecord)
 	it, err := r.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return nil, err
@@ -209,6 +212,43 @@ func readRecords(r pebble.Reader, in instance, next uint64) ([]zocket.Record, er
 		next++
 	}
 	return rs, it.Close()
+}
+
+// readCalls adds to st's snapshot and records the answers of calls stored
+// with them.
+func readCalls(r pebble.Reader, in instance, st *zocket.Stored) error {
+	first := uint64(1) // the version of st.Records[0]
+	if st.Snapshot != nil {
+		first = st.Snapshot.Version + 1
+	}
+	lower, upper := in.all(kindCalls)
+	it, err := r.NewIter(&pebble.IterOptions{LowerBound: in.callsKey(first - 1), UpperBound: upper})
+	if err != nil {
+		return err
+	}
+	for it.First(); it.Valid(); it.Next() {
+		k := it.Key()[len(lower):]
+		if len(k) != 8 {
+			_ = it.Close()
+			return corrupt("calls key", errors.New("version is not 8 bytes"))
+		}
+		calls, err := decodeCalls(it.Value())
+		v := beUint64(k)
+		switch {
+		case err != nil:
+		case st.Snapshot != nil && v == st.Snapshot.Version:
+			st.Snapshot.Calls = calls
+		case v >= first && v-first < uint64(len(st.Records)):
+			st.Records[v-first].Calls = calls
+		default:
+			err = fmt.Errorf("version %d has no record", v)
+		}
+		if err != nil {
+			_ = it.Close()
+			return corrupt("calls", err)
+		}
+	}
+	return it.Close()
 }
 
 // readVersion returns in's version, 0 when nothing is stored.

@@ -13,7 +13,8 @@ import (
 // snapshot value is its version (8 bytes) then the state; a record value is
 // the patch; an alarms value is a count then, per alarm, its ID, time
 // (seconds and nanoseconds), method and input (a presence byte, then
-// length-prefixed).
+// length-prefixed); a calls value is a count then, per call, its key,
+// result (a presence byte, then length-prefixed) and error text.
 
 var errShort = errors.New("value too short")
 
@@ -54,27 +55,60 @@ func encodeAlarms(as []zocket.Alarm) []byte {
 		b = binary.AppendVarint(b, a.At.Unix())
 		b = binary.AppendUvarint(b, uint64(a.At.Nanosecond()))
 		b = appendBytes(b, []byte(a.Method))
-		if a.Input == nil {
-			b = append(b, 0)
-			continue
-		}
-		b = appendBytes(append(b, 1), a.Input)
+		b = appendOptional(b, a.Input)
 	}
 	return b
+}
+
+func encodeCalls(cs []zocket.CallRecord) []byte {
+	b := binary.AppendUvarint(nil, uint64(len(cs)))
+	for _, c := range cs {
+		b = appendBytes(b, []byte(c.Key))
+		b = appendOptional(b, c.Result)
+		b = appendBytes(b, []byte(c.Error))
+	}
+	return b
+}
+
+func decodeCalls(b []byte) ([]zocket.CallRecord, error) {
+	return decodeList(b, "call", func(d *decoder) zocket.CallRecord {
+		return zocket.CallRecord{Key: string(d.bytes()), Result: d.optional(), Error: string(d.bytes())}
+	})
 }
 
 func appendBytes(b, v []byte) []byte {
 	return append(binary.AppendUvarint(b, uint64(len(v))), v...)
 }
 
-func decodeAlarms(b []byte) ([]zocket.Alarm, error) {
+// appendOptional appends a presence byte (0 for nil) then, if present, v
+// length-prefixed.
+func appendOptional(b, v []byte) []byte {
+	if v == nil {
+		return append(b, 0)
+	}
+	return appendBytes(append(b, 1), v)
+}
+
+// decodeList reads a count then that many items with item; every item
+// takes at least a byte, and nothing may follow the last.
+func decodeList[T any](b []byte, what string, item func(*decoder) T) ([]T, error) {
 	d := decoder{b: b}
 	n := d.uvarint()
-	if n > uint64(len(b)) { // every alarm takes at least a byte
-		return nil, errors.New("bad alarm count")
+	if n > uint64(len(b)) {
+		return nil, errors.New("bad " + what + " count")
 	}
-	as := make([]zocket.Alarm, 0, n)
+	out := make([]T, 0, n)
 	for range n {
+		out = append(out, item(&d))
+	}
+	if d.err == nil && len(d.b) > 0 {
+		d.fail()
+	}
+	return out, d.err
+}
+
+func decodeAlarms(b []byte) ([]zocket.Alarm, error) {
+	return decodeList(b, "alarm", func(d *decoder) zocket.Alarm {
 		var a zocket.Alarm
 		a.ID = d.uvarint()
 		sec, nsec := d.varint(), d.uvarint()
@@ -83,19 +117,9 @@ func decodeAlarms(b []byte) ([]zocket.Alarm, error) {
 		}
 		a.At = time.Unix(sec, int64(nsec)).UTC()
 		a.Method = string(d.bytes())
-		switch d.byte() {
-		case 0:
-		case 1:
-			a.Input = append([]byte(nil), d.bytes()...)
-		default:
-			d.fail()
-		}
-		as = append(as, a)
-	}
-	if d.err == nil && len(d.b) > 0 {
-		d.fail()
-	}
-	return as, d.err
+		a.Input = d.optional()
+		return a
+	})
 }
 
 // decoder reads varints and byte strings, remembering the first error.
@@ -133,6 +157,18 @@ func (d *decoder) byte() byte {
 	c := d.b[0]
 	d.b = d.b[1:]
 	return c
+}
+
+// optional reads what appendOptional wrote: nil for none, else a copy.
+func (d *decoder) optional() []byte {
+	switch d.byte() {
+	case 0:
+		return nil
+	case 1:
+		return append([]byte(nil), d.bytes()...)
+	}
+	d.fail()
+	return nil
 }
 
 func (d *decoder) bytes() []byte {

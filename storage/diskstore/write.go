@@ -86,12 +86,15 @@ func (s *Store) add(b *pebble.Batch, versions map[string]uint64, w *zocket.Write
 	return nil
 }
 
-// put adds the keys of w to b. A snapshot deletes the records it covers.
+// put adds the keys of w to b. A snapshot deletes the records it covers,
+// and their calls.
 func put(b *pebble.Batch, in instance, w *zocket.Write) error {
 	if w.Delete {
-		lower, upper := in.records()
+		lower, upper := in.all(kindRecord)
+		callsLower, callsUpper := in.all(kindCalls)
 		return errors.Join(
 			b.DeleteRange(lower, upper, nil),
+			b.DeleteRange(callsLower, callsUpper, nil),
 			b.Delete(in.key(kindSnapshot), nil),
 			b.Delete(in.key(kindAlarms), nil),
 			b.Delete(in.key(kindMeta), nil),
@@ -99,13 +102,21 @@ func put(b *pebble.Batch, in instance, w *zocket.Write) error {
 	}
 	var errs []error
 	if w.Snapshot != nil {
-		lower, upper := in.recordsBelow(w.Snapshot.Version + 1)
+		lower, upper := in.below(kindRecord, w.Snapshot.Version+1)
+		callsLower, callsUpper := in.below(kindCalls, w.Snapshot.Version+1)
 		errs = append(errs,
 			b.DeleteRange(lower, upper, nil),
+			b.DeleteRange(callsLower, callsUpper, nil),
 			b.Set(in.key(kindSnapshot), encodeSnapshot(w.Snapshot), nil))
+		if len(w.Snapshot.Calls) > 0 {
+			errs = append(errs, b.Set(in.callsKey(w.Snapshot.Version), encodeCalls(w.Snapshot.Calls), nil))
+		}
 	}
 	for _, r := range w.Records {
 		errs = append(errs, b.Set(in.recordKey(r.Version), r.Patch, nil))
+		if len(r.Calls) > 0 {
+			errs = append(errs, b.Set(in.callsKey(r.Version), encodeCalls(r.Calls), nil))
+		}
 	}
 	if w.SetAlarms {
 		if len(w.Alarms) == 0 {

@@ -44,7 +44,7 @@ func (s *Store) FailWrites(err error) {
 }
 
 // Stats returns how many Writes were stored and the bytes of their
-// snapshots and records.
+// snapshots and records, with the answers of calls stored with them.
 func (s *Store) Stats() (writes, bytes int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -64,7 +64,7 @@ func (s *Store) Load(ctx context.Context, actor, id string) (zocket.Stored, erro
 	}
 	out := zocket.Stored{Version: st.version, Records: cloneRecords(st.records), Alarms: cloneAlarms(st.alarms)}
 	if st.snapshot != nil {
-		out.Snapshot = &zocket.Snapshot{Version: st.snapshot.Version, State: bytes.Clone(st.snapshot.State), Epoch: st.snapshot.Epoch}
+		out.Snapshot = cloneSnapshot(st.snapshot)
 	}
 	return out, nil
 }
@@ -115,13 +115,13 @@ func (s *Store) write(ctx context.Context, w *zocket.Write) error {
 		s.instances[k] = st
 	}
 	if w.Snapshot != nil {
-		st.snapshot = &zocket.Snapshot{Version: w.Snapshot.Version, State: bytes.Clone(w.Snapshot.State), Epoch: w.Snapshot.Epoch}
+		st.snapshot = cloneSnapshot(w.Snapshot)
 		st.records = nil
-		s.bytes += len(w.Snapshot.State)
+		s.bytes += len(w.Snapshot.State) + zocket.CallBytes(w.Snapshot.Calls)
 	}
 	for _, r := range w.Records {
-		st.records = append(st.records, zocket.Record{Version: r.Version, Patch: bytes.Clone(r.Patch)})
-		s.bytes += len(r.Patch)
+		st.records = append(st.records, zocket.Record{Version: r.Version, Patch: bytes.Clone(r.Patch), Calls: cloneCalls(r.Calls)})
+		s.bytes += len(r.Patch) + zocket.CallBytes(r.Calls)
 	}
 	if w.SetAlarms {
 		st.alarms = cloneAlarms(w.Alarms)
@@ -149,10 +149,23 @@ func (s *Store) Alarms(ctx context.Context) ([]zocket.InstanceAlarms, error) {
 // Close implements zocket.Storage; a closed Store keeps its contents.
 func (s *Store) Close() error { return nil }
 
+func cloneSnapshot(s *zocket.Snapshot) *zocket.Snapshot {
+	return &zocket.Snapshot{Version: s.Version, State: bytes.Clone(s.State), Epoch: s.Epoch, Calls: cloneCalls(s.Calls)}
+}
+
 func cloneRecords(rs []zocket.Record) []zocket.Record {
 	out := slices.Clone(rs)
 	for i := range out {
 		out[i].Patch = bytes.Clone(out[i].Patch)
+		out[i].Calls = cloneCalls(out[i].Calls)
+	}
+	return out
+}
+
+func cloneCalls(cs []zocket.CallRecord) []zocket.CallRecord {
+	out := slices.Clone(cs)
+	for i := range out {
+		out[i].Result = bytes.Clone(out[i].Result)
 	}
 	return out
 }

@@ -35,6 +35,7 @@ const (
 	flagAlarms                // the message holds the instance's alarms
 	flagTombstone             // the instance was deleted
 	flagRef                   // the bucket holds the Write, which the message refers to
+	flagCalls                 // the message holds the answers of calls
 )
 
 // logMsg is the body of one message on an instance's log subject: one
@@ -42,8 +43,10 @@ const (
 // instance's version after the Write (uvarint), then if flagSnapshot the
 // snapshot's version, epoch and state, then the records as a count, the first
 // record's version (versions are consecutive) and each patch, then if
-// flagAlarms the alarm list. Byte strings are a uvarint length then the
-// bytes.
+// flagAlarms the alarm list, then if flagCalls the answers of calls: the
+// snapshot's list, if there is a snapshot, then each record's list.
+// Messages written before calls were stored have no flagCalls. Byte
+// strings are a uvarint length then the bytes.
 //
 // A message with flagRef refers to a Write too large for a message: after
 // the version come the name, size and SHA-256 digest of the object of the
@@ -79,6 +82,10 @@ func (m *logMsg) encode() []byte {
 	if m.tombstone {
 		flags |= flagTombstone
 	}
+	calls := m.ref == nil && m.hasCalls()
+	if calls {
+		flags |= flagCalls
+	}
 	b := []byte{logFormat, flags}
 	b = binary.AppendUvarint(b, m.version)
 	if m.ref != nil {
@@ -101,7 +108,49 @@ func (m *logMsg) encode() []byte {
 	if m.hasAlarms {
 		b = appendAlarms(b, m.alarms)
 	}
+	if calls {
+		if m.snapshot != nil {
+			b = appendCalls(b, m.snapshot.Calls)
+		}
+		for _, r := range m.records {
+			b = appendCalls(b, r.Calls)
+		}
+	}
 	return b
+}
+
+// hasCalls reports whether m's snapshot or records hold answers of calls.
+func (m *logMsg) hasCalls() bool {
+	if m.snapshot != nil && len(m.snapshot.Calls) > 0 {
+		return true
+	}
+	for _, r := range m.records {
+		if len(r.Calls) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// appendCalls encodes the answers of calls: a count, then per call its
+// key, result (length+1, 0 for none) and error text.
+func appendCalls(b []byte, calls []zocket.CallRecord) []byte {
+	b = binary.AppendUvarint(b, uint64(len(calls)))
+	for _, c := range calls {
+		b = appendBytes(b, []byte(c.Key))
+		b = appendOptional(b, c.Result)
+		b = appendBytes(b, []byte(c.Error))
+	}
+	return b
+}
+
+// appendOptional appends p as its length+1, 0 for nil, then its bytes.
+func appendOptional(b, p []byte) []byte {
+	if p == nil {
+		return binary.AppendUvarint(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(p))+1)
+	return append(b, p...)
 }
 
 // errShort is returned by the decoders when a message ends too early.
@@ -138,6 +187,14 @@ func decodeLog(b []byte) (*logMsg, error) {
 	if m.hasAlarms {
 		m.alarms = d.alarms()
 	}
+	if flags&flagCalls != 0 {
+		if m.snapshot != nil {
+			m.snapshot.Calls = d.calls()
+		}
+		for i := range m.records {
+			m.records[i].Calls = d.calls()
+		}
+	}
 	if err := d.end(); err != nil {
 		return nil, err
 	}
@@ -171,12 +228,7 @@ func appendAlarms(b []byte, alarms []zocket.Alarm) []byte {
 		b = binary.AppendVarint(b, a.At.Unix())
 		b = binary.AppendUvarint(b, uint64(a.At.Nanosecond()))
 		b = appendBytes(b, []byte(a.Method))
-		if a.Input == nil {
-			b = binary.AppendUvarint(b, 0)
-		} else {
-			b = binary.AppendUvarint(b, uint64(len(a.Input))+1)
-			b = append(b, a.Input...)
-		}
+		b = appendOptional(b, a.Input)
 	}
 	return b
 }
@@ -254,16 +306,7 @@ func (d *decoder) end() error {
 func (d *decoder) bytes() []byte { return d.take(d.uvarint()) }
 
 func (d *decoder) alarms() []zocket.Alarm {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) { // every alarm takes more than one byte
-		d.err = errShort
-	}
-	if d.err != nil || n == 0 {
-		return nil
-	}
-	alarms := make([]zocket.Alarm, n)
-	for i := range alarms {
-		a := &alarms[i]
+	return list(d, func(a *zocket.Alarm) {
 		a.ID = d.uvarint()
 		sec, nsec := d.varint(), d.uvarint()
 		if nsec >= uint64(time.Second) {
@@ -271,9 +314,37 @@ func (d *decoder) alarms() []zocket.Alarm {
 		}
 		a.At = time.Unix(sec, int64(nsec)).UTC()
 		a.Method = string(d.bytes())
-		if in := d.uvarint(); in > 0 {
-			a.Input = d.take(in - 1)
-		}
+		a.Input = d.optional()
+	})
+}
+
+// list reads a count then that many items with item; nil for none. Every
+// item takes more than one byte.
+func list[T any](d *decoder, item func(*T)) []T {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.err = errShort
 	}
-	return alarms
+	if d.err != nil || n == 0 {
+		return nil
+	}
+	out := make([]T, n)
+	for i := range out {
+		item(&out[i])
+	}
+	return out
+}
+
+// optional reads what appendOptional wrote.
+func (d *decoder) optional() []byte {
+	if n := d.uvarint(); n > 0 {
+		return d.take(n - 1)
+	}
+	return nil
+}
+
+func (d *decoder) calls() []zocket.CallRecord {
+	return list(d, func(c *zocket.CallRecord) {
+		*c = zocket.CallRecord{Key: string(d.bytes()), Result: d.optional(), Error: string(d.bytes())}
+	})
 }

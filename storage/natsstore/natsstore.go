@@ -11,8 +11,10 @@
 // base64), so any string, empty or not, is a valid and distinct name.
 //
 // The log subject holds one message per Write, in a compact binary layout:
-// the snapshot if any, the records, the alarms when the Write set them, and
-// the version after the Write. A Write with a snapshot is published with
+// the snapshot if any, the records, the alarms when the Write set them, the
+// answers of calls stored with the snapshot and records (zocket.CallRecord,
+// in the same message, so with the same atomicity; messages written before
+// calls were stored have none) and the version after the Write. A Write with a snapshot is published with
 // the header Nats-Rollup: sub, so the server drops the older messages of
 // that subject: the first message of a log is its latest snapshot, and the
 // bytes stored per record do not depend on the size of the state. Load

@@ -1,7 +1,7 @@
 // Package storagetest checks a zocket.Storage against the contract the App
-// relies on: versions, atomic writes, conflicts, compaction, alarms and
-// deletion, with instance names that are hard to encode. Run it from the
-// tests of an implementation:
+// relies on: versions, atomic writes, conflicts, compaction, alarms, the
+// answers of calls and deletion, with instance names that are hard to
+// encode. Run it from the tests of an implementation:
 //
 //	func TestContract(t *testing.T) {
 //		storagetest.Run(t, func(t *testing.T) zocket.Storage { return memstore.New() })
@@ -45,6 +45,9 @@ func Run(t *testing.T, open func(t *testing.T) zocket.Storage) {
 		{"LargeSnapshotRoundTrips", largeSnapshot},
 		{"WrittenBytesAreCopied", bytesCopied},
 		{"ManyInstancesInOneBatch", manyInOneBatch},
+		{"CallsRoundTripInRecordsAndSnapshots", callsRoundTrip},
+		{"CallsSurviveCompaction", callsSurviveCompaction},
+		{"DeleteForgetsCalls", deleteForgetsCalls},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
