@@ -50,7 +50,8 @@ func (r *Runtime) gatewayBatcher(id string) *batcher {
 		if bs.m == nil {
 			bs.m = map[string]*batcher{}
 		}
-		b = &batcher{r: r, subject: GatewayOutboundSubject(r.opts.Namespace, id)}
+		b = &batcher{ns: r.opts.Namespace, subject: GatewayOutboundSubject(r.opts.Namespace, id),
+			maxPayload: r.nc.MaxPayload, publish: r.publishOutbound}
 		bs.m[id] = b
 	}
 	return b
@@ -59,8 +60,10 @@ func (r *Runtime) gatewayBatcher(id string) *batcher {
 // batcher holds the frames queued for the sessions of one gateway, in
 // order, until a flush publishes them.
 type batcher struct {
-	r       *Runtime
-	subject string
+	ns         Namespace
+	subject    string
+	maxPayload func() int64          // the connection's
+	publish    func(*nats.Msg) error // Runtime.publishOutbound
 
 	mu    sync.Mutex
 	queue []batched
@@ -172,10 +175,9 @@ func (b *batcher) publishWindow(entries []batched) {
 // holds at least one id, so a frame too large on its own is still
 // published, and its failure counted.
 func (b *batcher) publishGroup(frame []byte, ids []string) {
-	ns := b.r.opts.Namespace
-	b.quoted = appendGatewayOutbound(b.quoted[:0], ns, nil, nil)
+	b.quoted = appendGatewayOutbound(b.quoted[:0], b.ns, nil, nil)
 	fixed := len(b.quoted) + len(frame)
-	budget := int(b.r.nc.MaxPayload()) - fixed
+	budget := int(b.maxPayload()) - fixed
 	for len(ids) > 0 {
 		n, size := 0, 0
 		for ; n < len(ids); n++ {
@@ -186,8 +188,8 @@ func (b *batcher) publishGroup(frame []byte, ids []string) {
 			}
 			size += w
 		}
-		env := appendGatewayOutbound(make([]byte, 0, fixed+size), ns, ids[:n], frame)
-		b.r.publishOutbound(&nats.Msg{Subject: b.subject, Data: env})
+		env := appendGatewayOutbound(make([]byte, 0, fixed+size), b.ns, ids[:n], frame)
+		b.publish(&nats.Msg{Subject: b.subject, Data: env}) // a failure is counted and logged
 		ids = ids[n:]
 	}
 }
