@@ -150,9 +150,9 @@ func (b *batcher) publishWindow(entries []batched) {
 		if !ok {
 			i = len(groups)
 			b.byKey[k] = i
-			if i < cap(groups) {
+			if i < cap(groups) { // a group of an earlier window: keep its ids' room
 				groups = groups[:i+1]
-				groups[i].frame, groups[i].ids = e.frame, groups[i].ids[:0]
+				groups[i].frame = e.frame
 			} else {
 				groups = append(groups, group{frame: e.frame})
 			}
@@ -162,9 +162,9 @@ func (b *batcher) publishWindow(entries []batched) {
 	for _, g := range groups {
 		b.publishGroup(g.frame, g.ids)
 	}
-	for i := range groups {
-		groups[i].frame = nil
+	for i := range groups { // drop the frames and ids, keep the room
 		clear(groups[i].ids)
+		groups[i] = group{ids: groups[i].ids[:0]}
 	}
 	clear(b.byKey)
 	b.groups = groups
