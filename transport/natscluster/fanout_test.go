@@ -377,3 +377,26 @@ func TestGateway_MarksInboundMessagesUnlessPerSessionOutbound(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, uint64(2), info.State.Subjects[natscluster.OutboundSubject(scope, w.ClientID)], "welcome and result on the session's subject")
 }
+
+// The gateway writes a message on its subject to each listed session it
+// holds in the subject's namespace: unknown ids are skipped, and a session
+// of another namespace is not written to.
+func TestGateway_DeliversToTheListedSessionsOfTheSubjectsNamespace(t *testing.T) {
+	c := startCluster(t, member())
+	w := wstest.DialWelcome(t, c.wsURL)
+	js, err := jetstream.New(connect(t, c.url))
+	require.NoError(t, err)
+	send := func(ns natscluster.Namespace, message string, ids ...string) {
+		env, err := json.Marshal(natscluster.GatewayOutboundEnvelope{Namespace: ns, SessionIDs: ids, Message: json.RawMessage(message)})
+		require.NoError(t, err)
+		_, err = js.Publish(t.Context(), natscluster.GatewayOutboundSubject(ns, c.gateway.ID()), env)
+		require.NoError(t, err)
+	}
+	other := natscluster.Namespace{WorkspaceID: "ws-2", ProjectID: "prj-1"}
+
+	send(scope, `{"n":1}`, "nobody", w.ClientID)
+	send(other, `{"n":2}`, w.ClientID)
+	send(scope, `{"n":3}`, w.ClientID, "nobody")
+	assert.JSONEq(t, `{"n":1}`, string(w.NextRaw()))
+	assert.JSONEq(t, `{"n":3}`, string(w.NextRaw()))
+}
