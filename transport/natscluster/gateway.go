@@ -78,8 +78,9 @@ const (
 // accepts a socket, so that no answer is published before it listens (or,
 // with GatewayOptions.PerSessionOutbound, through one ordered consumer per
 // session that starts at the beginning of the session's subject). It sends
-// welcome at once and holds no actor state. A Gateway is an http.Handler: /health answers
-// {"ok":true} while NATS is connected, every other path upgrades.
+// welcome at once and holds no actor state. A Gateway is an http.Handler:
+// /health answers {"ok":true} while NATS is connected, every other path
+// upgrades.
 type Gateway struct {
 	nc   *nats.Conn
 	js   jetstream.JetStream

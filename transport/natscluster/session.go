@@ -91,9 +91,10 @@ func (g *Gateway) serve(ws *websocket.Conn, auth Authorization) {
 }
 
 // relay pipes the session's outbound subject to the socket
-// (GatewayOptions.PerSessionOutbound) through an ordered consumer delivering from the start of what the stream holds
-// (so answers published before it started arrive too). If the relay stops
-// for good, the socket is closed with 1011 so that the client reconnects.
+// (GatewayOptions.PerSessionOutbound) through an ordered consumer
+// delivering from the start of what the stream holds (so answers published
+// before it started arrive too). If the relay stops for good, the socket is
+// closed with 1011 so that the client reconnects.
 func (s *session) relay(ctx context.Context) (jetstream.ConsumeContext, error) {
 	g := s.g
 	cfg := jetstream.OrderedConsumerConfig{
