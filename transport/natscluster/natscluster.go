@@ -2,7 +2,8 @@
 // gateways terminate WebSockets and authorize sessions, runtimes host the
 // actors, and NATS JetStream connects them. Subjects, streams, consumers
 // and envelopes are those of the TypeScript gateway and runtime, so a Go
-// runtime works behind a TypeScript gateway and the reverse.
+// runtime works behind a TypeScript gateway and the reverse (a Go gateway
+// in front of TypeScript runtimes sets GatewayOptions.PerSessionOutbound).
 //
 //	client ─WS─► Gateway ─JetStream─► INBOUND ─pull consumer per actor type─► Runtime ─► App
 //	client ◄─WS─ Gateway ◄─ordered consumer per gateway─ OUTBOUND ◄─JetStream─┘
