@@ -45,7 +45,7 @@ func (g *Gateway) aliveLoop(stop <-chan struct{}) {
 		}
 		byNamespace := map[Namespace][]string{}
 		g.mu.Lock()
-		for s := range g.sessions {
+		for _, s := range g.sessions {
 			byNamespace[s.auth.Namespace] = append(byNamespace[s.auth.Namespace], s.id)
 		}
 		g.mu.Unlock()

@@ -24,6 +24,15 @@ type OutboundEnvelope struct {
 	Message   json.RawMessage `json:"message"`
 }
 
+// GatewayOutboundEnvelope is one server message for several sessions of
+// one Go gateway, published once on GatewayOutboundSubject (Go extension):
+// the gateway writes Message to each listed session it holds.
+type GatewayOutboundEnvelope struct {
+	Namespace  Namespace       `json:"scope"`
+	SessionIDs []string        `json:"sessionIds"`
+	Message    json.RawMessage `json:"message"`
+}
+
 // SessionConnectedNotice is published on core NATS when a socket opens.
 type SessionConnectedNotice struct {
 	Namespace   Namespace `json:"scope"`
@@ -42,14 +51,36 @@ type SessionDisconnectedNotice struct {
 // appendOutbound appends the OutboundEnvelope of message (a JSON object)
 // without re-encoding it.
 func appendOutbound(dst []byte, s Namespace, sessionID string, message []byte) []byte {
+	dst = appendScope(dst, s)
+	dst = append(dst, `,"sessionId":`...)
+	dst = protocol.AppendString(dst, sessionID)
+	dst = append(dst, `,"message":`...)
+	dst = append(dst, message...)
+	return append(dst, '}')
+}
+
+// appendGatewayOutbound appends the GatewayOutboundEnvelope of message (a
+// JSON object) for sessionIDs without re-encoding the message.
+func appendGatewayOutbound(dst []byte, s Namespace, sessionIDs []string, message []byte) []byte {
+	dst = appendScope(dst, s)
+	dst = append(dst, `,"sessionIds":[`...)
+	for i, id := range sessionIDs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = protocol.AppendString(dst, id)
+	}
+	dst = append(dst, `],"message":`...)
+	dst = append(dst, message...)
+	return append(dst, '}')
+}
+
+// appendScope opens an envelope with its scope member.
+func appendScope(dst []byte, s Namespace) []byte {
 	dst = append(dst, `{"scope":{"workspaceId":`...)
 	dst = protocol.AppendString(dst, s.WorkspaceID)
 	dst = append(dst, `,"projectId":`...)
 	dst = protocol.AppendString(dst, s.ProjectID)
-	dst = append(dst, `},"sessionId":`...)
-	dst = protocol.AppendString(dst, sessionID)
-	dst = append(dst, `,"message":`...)
-	dst = append(dst, message...)
 	return append(dst, '}')
 }
 

@@ -45,6 +45,15 @@ type GatewayOptions struct {
 	// core NATS for runtimes (default 30 s; negative: never). See
 	// SessionsAliveNotice.
 	AliveInterval time.Duration
+	// PerSessionOutbound makes the gateway read each session's messages
+	// through a consumer of its own on outbound.{ws}.{prj}.{sessionId},
+	// as the TypeScript gateway does. Set it when any runtime behind the
+	// gateway may be a TypeScript one, which publishes only there. By
+	// default (false, Go runtimes) the gateway has one consumer for all
+	// its sessions, on GatewayOutboundSubject, and marks its INBOUND
+	// messages with HeaderGateway so that runtimes send there, each frame
+	// once for all the gateway's sessions it is for.
+	PerSessionOutbound bool
 	// Observer hears each publish to INBOUND and its acknowledgement, each
 	// forwarded rpc (whose trace context it sends along in the message's
 	// headers) and each slow consumer closed (default: none).
@@ -64,24 +73,28 @@ const (
 
 // Gateway ends client WebSockets (docs/distributed.md): it authorizes each upgrade,
 // publishes the client's frames to INBOUND in order (up to 64 waiting for
-// their PubAck at a time), and relays the
-// session's OUTBOUND messages to the socket through an ordered consumer
-// that starts at the beginning of the subject, so answers published before
-// it started are not lost. It sends welcome at once and holds no
-// actor state. A Gateway is an http.Handler: /health answers
-// {"ok":true} while NATS is connected, every other path upgrades.
+// their PubAck at a time), and relays OUTBOUND messages to the sockets
+// through one ordered consumer on its own subject, created before it
+// accepts a socket, so that no answer is published before it listens (or,
+// with GatewayOptions.PerSessionOutbound, through one ordered consumer per
+// session that starts at the beginning of the session's subject). It sends
+// welcome at once and holds no actor state. A Gateway is an http.Handler:
+// /health answers {"ok":true} while NATS is connected, every other path
+// upgrades.
 type Gateway struct {
 	nc   *nats.Conn
 	js   jetstream.JetStream
 	opts GatewayOptions
+	id   string // a UUID, for GatewayOutboundSubject and HeaderGateway
 
-	mu       sync.Mutex
-	sessions map[*session]struct{}
-	closing  bool
-	wg       sync.WaitGroup
+	mu        sync.Mutex
+	sessions  map[string]*session // by id
+	closing   bool
+	relayDown bool // the gateway's relay failed and is being replaced
+	wg        sync.WaitGroup
 
-	stopAlive chan struct{}  // closed by Shutdown
-	aliveDone sync.WaitGroup // the alive loop
+	stop  chan struct{}  // closed by Shutdown
+	loops sync.WaitGroup // the alive loop and the relay's supervisor
 }
 
 // NewGateway ensures the streams (logging any drift) and returns a Gateway
@@ -119,9 +132,16 @@ func NewGateway(ctx context.Context, nc *nats.Conn, opts GatewayOptions) (*Gatew
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{nc: nc, js: js, opts: opts, sessions: map[*session]struct{}{}, stopAlive: make(chan struct{})}
+	g := &Gateway{nc: nc, js: js, opts: opts, id: newSessionID(), sessions: map[string]*session{}, stop: make(chan struct{})}
+	if !opts.PerSessionOutbound {
+		cc, lost, err := g.startRelay(ctx)
+		if err != nil {
+			return nil, err
+		}
+		g.loops.Go(func() { g.superviseRelay(cc, lost) })
+	}
 	if opts.AliveInterval > 0 {
-		g.aliveDone.Go(func() { g.aliveLoop(g.stopAlive) })
+		g.loops.Go(func() { g.aliveLoop(g.stop) })
 	}
 	return g, nil
 }
@@ -178,33 +198,39 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.serve(ws, auth)
 }
 
+// ID is the gateway's id, a UUID chosen at start: its messages to INBOUND
+// carry it in HeaderGateway, and runtimes answer on
+// GatewayOutboundSubject(namespace, ID).
+func (g *Gateway) ID() string { return g.id }
+
 // Shutdown closes every session with 1001 and waits for them to end, or
-// for ctx, and stops the gateway's goroutine.
+// for ctx, and stops the gateway's goroutines.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.mu.Lock()
 	if !g.closing {
-		close(g.stopAlive)
+		close(g.stop)
 	}
 	g.closing = true
-	for s := range g.sessions {
+	for _, s := range g.sessions {
 		s.close(websocket.StatusGoingAway, ReasonShutdown)
 	}
 	g.mu.Unlock()
-	g.aliveDone.Wait()
 	done := make(chan struct{})
 	go func() { g.wg.Wait(); close(done) }()
+	var err error
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
 		g.mu.Lock()
-		for s := range g.sessions {
+		for _, s := range g.sessions {
 			s.ws.CloseNow()
 		}
 		g.mu.Unlock()
 		<-done
-		return ctx.Err()
+		err = ctx.Err()
 	}
+	g.loops.Wait()
+	return err
 }
 
 // Queues returns the outbound queues of the open sessions in aggregate:
@@ -216,7 +242,7 @@ func (g *Gateway) Queues() wscore.QueueStats {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	var q wscore.QueueStats
-	for s := range g.sessions {
+	for _, s := range g.sessions {
 		q.Add(int(s.queuedFrames.Load()), int(s.queuedBytes.Load()))
 	}
 	return q

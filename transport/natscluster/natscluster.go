@@ -2,10 +2,11 @@
 // gateways terminate WebSockets and authorize sessions, runtimes host the
 // actors, and NATS JetStream connects them. Subjects, streams, consumers
 // and envelopes are those of the TypeScript gateway and runtime, so a Go
-// runtime works behind a TypeScript gateway and the reverse.
+// runtime works behind a TypeScript gateway and the reverse (a Go gateway
+// in front of TypeScript runtimes sets GatewayOptions.PerSessionOutbound).
 //
 //	client ─WS─► Gateway ─JetStream─► INBOUND ─pull consumer per actor type─► Runtime ─► App
-//	client ◄─WS─ Gateway ◄─ordered consumer per session─ OUTBOUND ◄─JetStream─┘
+//	client ◄─WS─ Gateway ◄─ordered consumer per gateway─ OUTBOUND ◄─JetStream─┘
 //
 // Where the TypeScript version has gaps, this package fixes
 // the ones users notice:
@@ -31,6 +32,13 @@
 //     listed and then stopped being listed: a lost disconnect notice or a
 //     crashed gateway no longer leaks a session. Sessions of
 //     TypeScript gateways, which send no lists, are never closed this way.
+//
+// A Go gateway marks its INBOUND messages with HeaderGateway, and a Go
+// runtime then publishes each frame once for all the sessions of that
+// gateway it is for, on the gateway's one subject (GatewayOutboundSubject,
+// GatewayOutboundEnvelope); sessions of TypeScript gateways get one
+// envelope per message on their own subject. A Go gateway in front of
+// TypeScript runtimes sets GatewayOptions.PerSessionOutbound.
 //
 // An Observer (GatewayOptions.Observer, RuntimeOptions.Observer; package
 // otelzocket implements it) hears JetStream publishes and their

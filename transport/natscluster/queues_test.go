@@ -10,10 +10,10 @@ import (
 
 func TestGatewayQueues_CountFramesUntilWrittenOverSessions(t *testing.T) {
 	g := observedGateway(NopObserver{})
-	g.sessions = map[*session]struct{}{}
+	g.sessions = map[string]*session{}
 	slow := newSession(g, nil, "s1", Authorization{})
 	idle := newSession(g, nil, "s2", Authorization{})
-	g.sessions[slow], g.sessions[idle] = struct{}{}, struct{}{}
+	g.sessions[slow.id], g.sessions[idle.id] = slow, idle
 
 	for _, f := range []string{`{"a":1}`, `{"b":22}`, `{"c":333}`} {
 		slow.send([]byte(f))
@@ -28,9 +28,9 @@ func TestGatewayQueues_CountFramesUntilWrittenOverSessions(t *testing.T) {
 
 func TestGatewayQueues_DoNotCountAFrameRefusedByAFullQueue(t *testing.T) {
 	g := observedGateway(NopObserver{})
-	g.sessions = map[*session]struct{}{}
+	g.sessions = map[string]*session{}
 	s := newSession(g, nil, "s1", Authorization{})
-	g.sessions[s] = struct{}{}
+	g.sessions[s.id] = s
 	s.out = make(chan []byte) // a queue that is always full
 	s.once.Do(func() {})      // the socket is not real: closing it must do nothing here
 

@@ -96,6 +96,7 @@ type Runtime struct {
 	failures map[string]string // actor type → why its consume loop is down
 	parts    *partitions       // nil unless opts.Partitions > 0
 
+	batchers         batchers // one per Go gateway: batch.go
 	outboundFailures atomic.Int64
 	clock            *pubClock // nil without an Observer
 	stop             chan struct{}
@@ -376,7 +377,7 @@ func (r *Runtime) handle(msg jetstream.Msg) {
 	}
 	vc := r.sessions[env.SessionID]
 	if vc == nil {
-		vc = r.connect(&env)
+		vc = r.connect(&env, msg.Headers().Get(HeaderGateway))
 	}
 	if answered {
 		key := env.SessionID + "\x00" + string(m.ID)
@@ -405,8 +406,10 @@ func (r *Runtime) handle(msg jetstream.Msg) {
 }
 
 // connect creates a session's virtual connection from its first envelope
-// and sends welcome. The caller holds r.mu.
-func (r *Runtime) connect(env *inboundWire) *vconn {
+// and sends welcome. gateway is the envelope's HeaderGateway: a session of a
+// Go gateway is answered through the gateway's batcher. The caller holds
+// r.mu.
+func (r *Runtime) connect(env *inboundWire, gateway string) *vconn {
 	id := zocket.Identity{Claims: map[string]any{},
 		Namespace: map[string]string{"workspaceId": r.opts.Namespace.WorkspaceID, "projectId": r.opts.Namespace.ProjectID}}
 	if env.UserID != nil {
@@ -415,7 +418,8 @@ func (r *Runtime) connect(env *inboundWire) *vconn {
 	if err := json.Unmarshal(env.Claims, &id.Claims); err != nil || id.Claims == nil {
 		id.Claims = map[string]any{} // absent, null or not an object
 	}
-	vc := &vconn{r: r, id: env.SessionID, identity: id, subject: OutboundSubject(r.opts.Namespace, env.SessionID)}
+	vc := &vconn{r: r, id: env.SessionID, identity: id, subject: OutboundSubject(r.opts.Namespace, env.SessionID),
+		batch: r.gatewayBatcher(gateway)}
 	r.sessions[env.SessionID] = vc
 	r.h.OnConnection(vc) // sends welcome with the session id
 	return vc

@@ -42,11 +42,16 @@ func newSession(g *Gateway, ws *websocket.Conn, id string, auth Authorization) *
 func (g *Gateway) serve(ws *websocket.Conn, auth Authorization) {
 	s := newSession(g, ws, newSessionID(), auth)
 	g.mu.Lock()
-	g.sessions[s] = struct{}{}
+	if g.relayDown { // its messages would be lost: the client retries
+		g.mu.Unlock()
+		g.refuseSession(ws)
+		return
+	}
+	g.sessions[s.id] = s // the gateway's relay delivers to it from now on
 	g.mu.Unlock()
 	defer func() {
 		g.mu.Lock()
-		delete(g.sessions, s)
+		delete(g.sessions, s.id)
 		g.mu.Unlock()
 	}()
 
@@ -55,13 +60,16 @@ func (g *Gateway) serve(ws *websocket.Conn, auth Authorization) {
 	var writer sync.WaitGroup
 	writer.Go(func() { s.writeLoop(ctx) })
 
-	relay, err := s.relay(ctx)
-	if err != nil {
-		g.opts.Logger.Error("natscluster: gateway cannot relay a session's outbound messages", "sessionId", s.id, "err", err)
-		ws.Close(websocket.StatusInternalError, ReasonRelayStopped)
-		cancel()
-		writer.Wait()
-		return
+	var relay jetstream.ConsumeContext
+	if g.opts.PerSessionOutbound {
+		var err error
+		if relay, err = s.relay(ctx); err != nil {
+			g.opts.Logger.Error("natscluster: gateway cannot relay a session's outbound messages", "sessionId", s.id, "err", err)
+			ws.Close(websocket.StatusInternalError, ReasonRelayStopped)
+			cancel()
+			writer.Wait()
+			return
+		}
 	}
 	g.notice(ConnectedSubject(auth.Namespace), SessionConnectedNotice{Namespace: auth.Namespace, SessionID: s.id, UserID: auth.UserID, ConnectedAt: time.Now().UnixMilli()})
 	s.send(protocol.AppendWelcome(nil, s.id)) // at once: the id the runtime will use
@@ -73,17 +81,20 @@ func (g *Gateway) serve(ws *websocket.Conn, auth Authorization) {
 	acker.Wait() // each wait is bounded by PublishTimeout
 
 	s.once.Do(func() { close(s.done) })
-	relay.Stop()
+	if relay != nil {
+		relay.Stop()
+	}
 	cancel()
 	writer.Wait()
 	ws.CloseNow()
 	g.notice(DisconnectedSubject(auth.Namespace), SessionDisconnectedNotice{Namespace: auth.Namespace, SessionID: s.id, DisconnectedAt: time.Now().UnixMilli()})
 }
 
-// relay pipes the session's outbound subject to the socket through an
-// ordered consumer delivering from the start of what the stream holds
-// (so answers published before it started arrive too). If the relay stops
-// for good, the socket is closed with 1011 so that the client reconnects.
+// relay pipes the session's outbound subject to the socket
+// (GatewayOptions.PerSessionOutbound) through an ordered consumer
+// delivering from the start of what the stream holds (so answers published
+// before it started arrive too). If the relay stops for good, the socket is
+// closed with 1011 so that the client reconnects.
 func (s *session) relay(ctx context.Context) (jetstream.ConsumeContext, error) {
 	g := s.g
 	cfg := jetstream.OrderedConsumerConfig{
@@ -234,6 +245,12 @@ func (s *session) route(ctx context.Context, data []byte) {
 			p.fwd = s.forward(ctx, o, data)
 			msg.Header = traceHeader(o, p.fwd)
 		}
+	}
+	if !g.opts.PerSessionOutbound { // answer on the gateway's subject
+		if msg.Header == nil {
+			msg.Header = nats.Header{}
+		}
+		msg.Header.Set(HeaderGateway, g.id)
 	}
 	fut, err := g.js.PublishMsgAsync(msg)
 	if err != nil {

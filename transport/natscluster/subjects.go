@@ -49,6 +49,20 @@ func OutboundSubject(s Namespace, sessionID string) string {
 	return "outbound." + s.WorkspaceID + "." + s.ProjectID + "." + sessionID
 }
 
+// GatewayOutboundSubject is outbound.{ws}.{prj}.gw-{gatewayId}: the one
+// subject on which a Go gateway reads the messages of all its sessions of
+// the namespace (see GatewayOutboundEnvelope). The "gw-" prefix keeps it
+// apart from session ids, which are UUIDs.
+func GatewayOutboundSubject(s Namespace, gatewayID string) string {
+	return "outbound." + s.WorkspaceID + "." + s.ProjectID + ".gw-" + gatewayID
+}
+
+// gatewayOutboundFilter is a gateway consumer's filter: its subject in
+// every namespace, as one gateway serves sessions of many.
+func gatewayOutboundFilter(gatewayID string) string {
+	return "outbound.*.*.gw-" + gatewayID
+}
+
 // ConnectedSubject is session.connected.{ws}.{prj}.
 func ConnectedSubject(s Namespace) string {
 	return "session.connected." + s.WorkspaceID + "." + s.ProjectID

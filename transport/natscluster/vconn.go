@@ -12,13 +12,16 @@ import (
 )
 
 // vconn is a runtime's stand-in for a gateway session's socket: a
-// zocket.Connection whose frames are published to the session's outbound
-// subject.
+// zocket.Connection (and Flusher) whose frames are published to the
+// session's outbound subject or, for a session of a Go gateway, queued in
+// the gateway's batcher and published with the frames of its other
+// sessions (see HeaderGateway).
 type vconn struct {
 	r        *Runtime
 	id       string
 	identity zocket.Identity
 	subject  string
+	batch    *batcher // the session's gateway's; nil: one envelope per message on subject
 
 	aliveAt time.Time // when a gateway last listed the session; zero: never (Runtime.mu)
 
@@ -26,29 +29,60 @@ type vconn struct {
 	pending map[string][]jetstream.Msg // rpc id → the deliveries its result acks
 }
 
-var _ zocket.RPCObserver = (*vconn)(nil)
+var (
+	_ zocket.RPCObserver = (*vconn)(nil)
+	_ zocket.Flusher     = (*vconn)(nil)
+)
 
 func (c *vconn) ID() string                { return c.id }
 func (c *vconn) Identity() zocket.Identity { return c.identity }
 
-// Send publishes frame in an OutboundEnvelope without waiting for the
-// PubAck (failures are counted and logged); publishes keep their
-// order.
+// Send is Queue and Flush.
 func (c *vconn) Send(frame []byte) error {
+	err := c.Queue(frame)
+	c.Flush(false)
+	return err
+}
+
+// Queue queues frame in the gateway's batcher or, for a session without
+// one, publishes it at once in an OutboundEnvelope. Either way the publish
+// does not wait for the PubAck (failures are counted and logged), and
+// publishes keep their order.
+func (c *vconn) Queue(frame []byte) error {
+	if c.batch != nil {
+		c.batch.add(c.id, frame)
+		return nil
+	}
 	env := appendOutbound(make([]byte, 0, len(frame)+128), c.r.opts.Namespace, c.id, frame)
-	m := &nats.Msg{Subject: c.subject, Data: env}
-	c.r.clock.start(m)
-	_, err := c.r.js.PublishMsgAsync(m)
+	return c.r.publishOutbound(&nats.Msg{Subject: c.subject, Data: env})
+}
+
+// Flush publishes what the gateway's batcher holds: this session's frames
+// and those of the gateway's other sessions. It never waits for a PubAck,
+// so inline makes no difference.
+func (c *vconn) Flush(bool) {
+	if c.batch != nil {
+		c.batch.flush()
+	}
+}
+
+// publishOutbound publishes m without waiting for the PubAck; failures are
+// counted and logged, here or in the JetStream error handler.
+func (r *Runtime) publishOutbound(m *nats.Msg) error {
+	r.clock.start(m)
+	_, err := r.js.PublishMsgAsync(m)
 	if err != nil {
-		c.r.clock.done(m, err)
-		c.r.outboundFailed(c.subject, err)
+		r.clock.done(m, err)
+		r.outboundFailed(m.Subject, err)
 	}
 	return err
 }
 
 // RPCDone acks the inbound deliveries of the rpc id: the Handler calls it
-// once the rpc:result went to Send (zocket.RPCObserver).
+// once the rpc:result went to Send or Queue (zocket.RPCObserver). A queued
+// result is published first, so that the ack never precedes it.
 func (c *vconn) RPCDone(id json.RawMessage) {
+	c.Flush(false)
 	c.mu.Lock()
 	msgs := c.pending[string(id)]
 	delete(c.pending, string(id))
