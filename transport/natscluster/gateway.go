@@ -51,6 +51,16 @@ type GatewayOptions struct {
 	Observer Observer
 	// Logger receives the gateway's logs (default: discard).
 	Logger *slog.Logger
+	// MaxSubscriptions bounds the subscriptions (state:sub and event:sub,
+	// counted per instance and kind) the gateway remembers per session to
+	// send again when their instance moves to another runtime; set it to
+	// the runtimes' zocket.WithMaxSubscriptions (default
+	// zocket.DefaultMaxSubscriptions; negative: no limit).
+	MaxSubscriptions int
+	// MembershipRetry is how often the gateway looks for the runtimes'
+	// membership bucket (RuntimesBucket) until it exists, and watches it
+	// again after an error (default 2 s).
+	MembershipRetry time.Duration
 }
 
 // Close reasons sent by the gateway.
@@ -82,6 +92,7 @@ type Gateway struct {
 
 	stopAlive chan struct{}  // closed by Shutdown
 	aliveDone sync.WaitGroup // the alive loop
+	follow    *follower      // re-sends subscriptions of moved instances (follow.go)
 }
 
 // NewGateway ensures the streams (logging any drift) and returns a Gateway
@@ -123,6 +134,7 @@ func NewGateway(ctx context.Context, nc *nats.Conn, opts GatewayOptions) (*Gatew
 	if opts.AliveInterval > 0 {
 		g.aliveDone.Go(func() { g.aliveLoop(g.stopAlive) })
 	}
+	g.startFollowing()
 	return g, nil
 }
 
@@ -191,6 +203,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	}
 	g.mu.Unlock()
 	g.aliveDone.Wait()
+	g.follow.stop()
 	done := make(chan struct{})
 	go func() { g.wg.Wait(); close(done) }()
 	select {
