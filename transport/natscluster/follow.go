@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"hash/fnv"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -224,43 +225,49 @@ func (f *follower) stop() {
 }
 
 // run watches the bucket until ctx ends, waiting for it to exist and
-// watching again after an error.
+// watching again after an error. It logs the first error of a series at
+// warning level, the others at debug level.
 func (f *follower) run(ctx context.Context) {
 	retry := time.NewTimer(0)
 	defer retry.Stop()
+	failing := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-retry.C:
 		}
-		err := f.watch(ctx)
+		watched, err := f.watch(ctx)
 		if ctx.Err() != nil {
 			return
 		}
-		if !errors.Is(err, jetstream.ErrBucketNotFound) {
-			f.g.opts.Logger.Warn("natscluster: gateway membership watch failed; retrying", "err", err)
+		failing = failing && !watched
+		level := slog.LevelDebug
+		if !failing && !errors.Is(err, jetstream.ErrBucketNotFound) {
+			level, failing = slog.LevelWarn, true
 		}
+		f.g.opts.Logger.Log(ctx, level, "natscluster: gateway membership watch failed; retrying", "err", err)
 		retry.Reset(f.g.opts.MembershipRetry)
 	}
 }
 
-// watch follows the bucket until ctx ends or the watch fails. Members the
-// gateway knew of and that are missing from the bucket's current values
-// left while it was not watching.
-func (f *follower) watch(ctx context.Context) error {
+// watch follows the bucket until ctx ends or the watch fails, and tells
+// whether it got to watch. Members the gateway knew of and that are
+// missing from the bucket's current values left while it was not
+// watching.
+func (f *follower) watch(ctx context.Context) (watched bool, err error) {
 	kv, err := f.g.js.KeyValue(ctx, RuntimesBucket)
 	if err != nil {
-		return err
+		return false, err
 	}
 	status, err := kv.Status(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	ttl := status.TTL()
 	w, err := kv.WatchAll(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer w.Stop()
 	var check <-chan time.Time
@@ -273,11 +280,11 @@ func (f *follower) watch(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return true, nil
 		case e, ok := <-w.Updates():
 			switch {
 			case !ok:
-				return errWatchEnded
+				return true, errWatchEnded
 			case e == nil:
 				for key := range f.members {
 					if !initial[key] {
