@@ -265,7 +265,10 @@ func (f *follower) watch(ctx context.Context) (watched bool, err error) {
 		return false, err
 	}
 	ttl := status.TTL()
-	w, err := kv.WatchAll(ctx)
+	// With history, the watch sees every write the bucket keeps, not only
+	// each key's latest: with a History of 2 or more, a claim quickly
+	// followed by a release is not seen as the release alone.
+	w, err := kv.WatchAll(ctx, jetstream.IncludeHistory())
 	if err != nil {
 		return false, err
 	}

@@ -37,7 +37,8 @@ type moveRig struct {
 	wsURL string
 	sent  chan published
 	// ids are instances of "room", one per partition, by partition.
-	ids map[int]string
+	ids    map[int]string
+	fences int // fence runtimes added
 }
 
 // newMoveRig starts the gateway before the membership bucket exists, then
@@ -119,17 +120,23 @@ func (r *moveRig) next(n int) []published {
 	return got
 }
 
-// fencePartition is held by the fence runtime only.
+// fencePartition is held by the fence runtimes only.
 const fencePartition = movePartitions - 1
 
 // fence makes one known re-send happen, the fence session's subscription
-// in fencePartition: a runtime takes the partition and leaves it. What the
-// gateway published before it is what earlier membership changes caused,
-// since the gateway handles the changes in order. It returns those.
+// in fencePartition: one more runtime claims the partition (the first
+// call adds two, the first of which moves nothing). What the gateway
+// published before that re-send is what earlier membership changes
+// caused, since the gateway handles the changes in order; fence returns
+// it. Each fence runtime writes its key once: a watch may see only the
+// last of several quick writes of one key.
 func (r *moveRig) fence(fenceFrame published) []published {
 	r.t.Helper()
-	r.put("fence", fencePartition)
-	r.leave("fence")
+	if r.fences == 0 {
+		r.put("fence0", fencePartition)
+	}
+	r.fences++
+	r.put(fmt.Sprintf("fence%d", r.fences), fencePartition)
 	var before []published
 	for {
 		m := r.next(1)[0]
@@ -183,6 +190,7 @@ func TestFollow_DoesNotResendEndedSubscriptionsOrClosedSessions(t *testing.T) {
 	poll.Until(t, func() bool { return r.g.Len() == 2 }, "closed the second session")
 
 	r.put("A", 0)
+	assert.Empty(t, r.fence(fenceFrame))
 	r.leave("A")
 	assert.Equal(t, []published{kept}, r.fence(fenceFrame))
 }
