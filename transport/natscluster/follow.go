@@ -30,6 +30,12 @@ import (
 // defaultMembershipRetry is GatewayOptions.MembershipRetry's default.
 const defaultMembershipRetry = 2 * time.Second
 
+// maxFollowedFrame is the largest subscription frame the gateway
+// remembers. Subscription frames are small; a larger one is published but
+// not remembered, so that a client cannot make the gateway hold
+// MaxSubscriptions frames of ReadLimit bytes each.
+const maxFollowedFrame = 4 << 10
+
 // errWatchEnded reports a membership watch whose updates stopped.
 var errWatchEnded = errors.New("natscluster: membership watch ended")
 
@@ -98,6 +104,11 @@ func (s *session) track(head frameHead, subject string, frame []byte) {
 		if fo.state == nil && fo.event == nil {
 			delete(f.subs, k)
 		}
+		return
+	}
+	if len(frame) > maxFollowedFrame {
+		s.g.opts.Logger.Debug("natscluster: gateway will not re-send a subscription frame this large",
+			"sessionId", s.id, "bytes", len(frame), "actor", k.actor, "actorId", k.id)
 		return
 	}
 	if fo == nil || *fo.frame(state) == nil {

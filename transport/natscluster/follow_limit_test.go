@@ -3,6 +3,7 @@ package natscluster
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -32,6 +33,7 @@ func routeAll(s *session, frames ...string) {
 // The gateway remembers at most MaxSubscriptions subscriptions per
 // session, counted per instance and kind like the runtime's limit; an
 // unsub frees a place, and a repeated sub replaces the remembered frame.
+// Frames larger than maxFollowedFrame are not remembered.
 func TestFollow_RemembersSubscriptionsUpToTheLimit(t *testing.T) {
 	g := &Gateway{js: failingJS{}, opts: GatewayOptions{SendQueue: 4, MaxSubscriptions: 2, Logger: slog.New(slog.DiscardHandler)}}
 	s := newSession(g, nil, "s1", Authorization{Namespace: Namespace{"w", "p"}})
@@ -44,6 +46,10 @@ func TestFollow_RemembersSubscriptionsUpToTheLimit(t *testing.T) {
 
 	routeAll(s, `{"type":"event:unsub","actor":"room","actorId":"a"}`, b, a2)
 	assert.ElementsMatch(t, []string{a2, b}, tracked(s))
+
+	huge := `{"type":"event:sub","actor":"room","actorId":"c","pad":"` + strings.Repeat("x", maxFollowedFrame) + `"}`
+	routeAll(s, `{"type":"state:unsub","actor":"room","actorId":"b"}`, huge)
+	assert.ElementsMatch(t, []string{a2}, tracked(s), "a frame larger than maxFollowedFrame is not remembered")
 
 	s.follow.close()
 	routeAll(s, ae)
