@@ -302,7 +302,7 @@ func (f *follower) watch(ctx context.Context) (watched bool, err error) {
 			case e == nil:
 				for key := range f.members {
 					if !initial[key] {
-						f.resubscribe(f.apply(key, nil))
+						f.resubscribe(ctx, f.apply(key, nil))
 					}
 				}
 				initial = nil
@@ -310,7 +310,7 @@ func (f *follower) watch(ctx context.Context) (watched bool, err error) {
 				if initial != nil {
 					initial[e.Key()] = true
 				}
-				f.update(e)
+				f.update(ctx, e)
 			}
 		case <-check:
 			f.expire(ctx, kv, ttl)
@@ -319,13 +319,13 @@ func (f *follower) watch(ctx context.Context) (watched bool, err error) {
 }
 
 // update applies one entry of the bucket.
-func (f *follower) update(e jetstream.KeyValueEntry) {
+func (f *follower) update(ctx context.Context, e jetstream.KeyValueEntry) {
 	key := e.Key()
 	if old := f.members[key]; old != nil && e.Revision() <= old.rev {
 		return // already applied
 	}
 	if e.Operation() != jetstream.KeyValuePut {
-		f.resubscribe(f.apply(key, nil))
+		f.resubscribe(ctx, f.apply(key, nil))
 		return
 	}
 	parts := strings.SplitN(key, ".", 3)
@@ -344,7 +344,7 @@ func (f *follower) update(e jetstream.KeyValueEntry) {
 			m.slots = append(m.slots, s)
 		}
 	}
-	f.resubscribe(f.apply(key, m))
+	f.resubscribe(ctx, f.apply(key, m))
 }
 
 // expire asks the server about the members not updated for longer than
@@ -360,11 +360,11 @@ func (f *follower) expire(ctx context.Context, kv jetstream.KeyValue, ttl time.D
 		cancel()
 		switch {
 		case errors.Is(err, jetstream.ErrKeyNotFound):
-			f.resubscribe(f.apply(key, nil))
+			f.resubscribe(ctx, f.apply(key, nil))
 		case err != nil:
 			f.g.opts.Logger.Debug("natscluster: gateway could not check a membership entry", "key", key, "err", err)
 		default:
-			f.update(e) // an update the watch has not delivered yet, or the same one
+			f.update(ctx, e) // an update the watch has not delivered yet, or the same one
 		}
 	}
 }
@@ -406,8 +406,8 @@ func (f *follower) apply(key string, next *member) []slot {
 }
 
 // resubscribe re-sends every open session's subscriptions on instances of
-// the moved partitions and waits for the publishes.
-func (f *follower) resubscribe(moved []slot) {
+// the moved partitions and waits for the publishes, or for ctx.
+func (f *follower) resubscribe(ctx context.Context, moved []slot) {
 	if len(moved) == 0 {
 		return
 	}
@@ -436,30 +436,32 @@ func (f *follower) resubscribe(moved []slot) {
 		failed += refused
 		if len(futs) >= maxInflight*16 { // bound what waits for a PubAck
 			sent += len(futs)
-			failed += f.await(futs)
+			failed += f.await(ctx, futs)
 			futs = futs[:0]
 		}
 	}
 	sent += len(futs)
-	failed += f.await(futs)
+	failed += f.await(ctx, futs)
 	g.opts.Logger.Info("natscluster: gateway re-sent the subscriptions of partitions that changed hands",
 		"partitions", len(moved), "frames", sent, "failed", failed)
 }
 
-// await waits for the PubAcks of re-sent frames, each bounded by
-// PublishTimeout, and returns how many failed.
-func (f *follower) await(futs []jetstream.PubAckFuture) int {
-	failed := 0
+// await waits for the PubAcks of re-sent frames, for PublishTimeout in
+// all or until ctx ends, and returns how many failed or were not
+// acknowledged in time.
+func (f *follower) await(ctx context.Context, futs []jetstream.PubAckFuture) int {
 	timer := time.NewTimer(f.g.opts.PublishTimeout)
 	defer timer.Stop()
-	for _, fut := range futs {
-		timer.Reset(f.g.opts.PublishTimeout)
+	failed := 0
+	for i, fut := range futs {
 		select {
 		case <-fut.Ok():
 		case <-fut.Err():
 			failed++
 		case <-timer.C:
-			failed++
+			return failed + len(futs) - i
+		case <-ctx.Done():
+			return failed + len(futs) - i
 		}
 	}
 	return failed
