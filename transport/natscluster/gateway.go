@@ -60,6 +60,16 @@ type GatewayOptions struct {
 	Observer Observer
 	// Logger receives the gateway's logs (default: discard).
 	Logger *slog.Logger
+	// MaxSubscriptions bounds the subscriptions (state:sub and event:sub,
+	// counted per instance and kind) the gateway remembers per session to
+	// send again when their instance moves to another runtime; set it to
+	// the runtimes' zocket.WithMaxSubscriptions (default
+	// zocket.DefaultMaxSubscriptions; negative: no limit).
+	MaxSubscriptions int
+	// MembershipRetry is how often the gateway looks for the runtimes'
+	// membership bucket (RuntimesBucket) until it exists, and watches it
+	// again after an error (default 2 s).
+	MembershipRetry time.Duration
 }
 
 // Close reasons sent by the gateway.
@@ -86,6 +96,9 @@ type Gateway struct {
 	js   jetstream.JetStream
 	opts GatewayOptions
 	id   string // a UUID, for GatewayOutboundSubject and HeaderGateway
+	// header goes on every INBOUND message (HeaderGateway, unless
+	// PerSessionOutbound); shared by all of them, so never modified.
+	header nats.Header
 
 	mu        sync.Mutex
 	sessions  map[string]*session // by id
@@ -93,8 +106,9 @@ type Gateway struct {
 	relayDown bool // the gateway's relay failed and is being replaced
 	wg        sync.WaitGroup
 
-	stop  chan struct{}  // closed by Shutdown
-	loops sync.WaitGroup // the alive loop and the relay's supervisor
+	stop   chan struct{}  // closed by Shutdown
+	loops  sync.WaitGroup // the alive loop and the relay's supervisor
+	follow *follower      // re-sends subscriptions of moved instances (follow.go)
 }
 
 // NewGateway ensures the streams (logging any drift) and returns a Gateway
@@ -133,6 +147,9 @@ func NewGateway(ctx context.Context, nc *nats.Conn, opts GatewayOptions) (*Gatew
 		return nil, err
 	}
 	g := &Gateway{nc: nc, js: js, opts: opts, id: newSessionID(), sessions: map[string]*session{}, stop: make(chan struct{})}
+	if !opts.PerSessionOutbound { // runtimes answer on the gateway's subject
+		g.header = nats.Header{HeaderGateway: []string{g.id}}
+	}
 	if !opts.PerSessionOutbound {
 		cc, lost, err := g.startRelay(ctx)
 		if err != nil {
@@ -143,6 +160,7 @@ func NewGateway(ctx context.Context, nc *nats.Conn, opts GatewayOptions) (*Gatew
 	if opts.AliveInterval > 0 {
 		g.loops.Go(func() { g.aliveLoop(g.stop) })
 	}
+	g.startFollowing()
 	return g, nil
 }
 
@@ -215,6 +233,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		s.close(websocket.StatusGoingAway, ReasonShutdown)
 	}
 	g.mu.Unlock()
+	g.follow.stop()
 	done := make(chan struct{})
 	go func() { g.wg.Wait(); close(done) }()
 	var err error

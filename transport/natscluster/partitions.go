@@ -57,14 +57,17 @@ func newPartitions(r *Runtime) *partitions {
 
 // start creates the membership bucket and every partition's consumer,
 // makes the App activate only instances of held partitions, lists this
-// runtime and starts pulling its share.
+// runtime and starts pulling its share. The bucket keeps a few values per
+// key, so that a gateway watching it sees a claim quickly followed by a
+// release as both.
 func (p *partitions) start(ctx context.Context) error {
 	r := p.r
 	storage := jetstream.MemoryStorage
 	if r.opts.Streams.FileStorage {
 		storage = jetstream.FileStorage
 	}
-	kv, err := r.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: RuntimesBucket, TTL: r.opts.MemberTTL, Storage: storage})
+	kv, err := r.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: RuntimesBucket, TTL: r.opts.MemberTTL, Storage: storage,
+		History: 4})
 	if errors.Is(err, jetstream.ErrBucketExists) {
 		kv, err = r.js.KeyValue(ctx, RuntimesBucket)
 	}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/zocket-go/zocket/protocol"
@@ -27,6 +27,8 @@ type session struct {
 	acks chan inflight // published frames waiting for their PubAck, in order
 	once sync.Once
 	done chan struct{} // closed when the session ends
+
+	follow follows // subscriptions to re-send when their instance moves (follow.go)
 
 	// queuedFrames and queuedBytes count the frames in out and the one
 	// being written, for Gateway.Queues.
@@ -77,6 +79,7 @@ func (g *Gateway) serve(ws *websocket.Conn, auth Authorization) {
 	var acker sync.WaitGroup
 	acker.Go(func() { s.ackLoop(ctx) })
 	s.readLoop(ctx)
+	s.follow.close()
 	close(s.acks)
 	acker.Wait() // each wait is bounded by PublishTimeout
 
@@ -236,21 +239,18 @@ func (s *session) route(ctx context.Context, data []byte) {
 		}
 		return
 	}
-	env := append(append(append(make([]byte, 0, len(s.head)+len(data)+1), s.head...), data...), '}')
-	msg := &nats.Msg{Subject: InboundSubject(s.auth.Namespace, *head.Actor, *head.ActorID), Data: env}
+	msg := s.inboundMsg(*head.Actor, *head.ActorID, data)
+	s.track(head, msg.Subject, data)
 	p := inflight{head: head}
 	if o := g.opts.Observer; o != nil {
 		p.at = time.Now()
 		if head.isRPC() {
 			p.fwd = s.forward(ctx, o, data)
-			msg.Header = traceHeader(o, p.fwd)
+			if h := traceHeader(o, p.fwd); h != nil {
+				maps.Copy(h, msg.Header) // the shared header stays as it is
+				msg.Header = h
+			}
 		}
-	}
-	if !g.opts.PerSessionOutbound { // answer on the gateway's subject
-		if msg.Header == nil {
-			msg.Header = nats.Header{}
-		}
-		msg.Header.Set(HeaderGateway, g.id)
 	}
 	fut, err := g.js.PublishMsgAsync(msg)
 	if err != nil {
