@@ -102,6 +102,7 @@ type config struct {
 	DeploymentID string
 	CPUProfile   string
 	Storage      string   // where the runtime keeps state: jetstream or memory
+	PerSession   bool     // the gateway reads per-session OUTBOUND subjects (TypeScript runtimes)
 	Runtimes     int      // runtimes in this process
 	Partitions   int      // INBOUND partitions; 0: one consumer per actor type
 	Metrics      bool     // serve /metrics (OpenTelemetry, Prometheus format)
@@ -141,6 +142,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.DeploymentID, "deployment", getenv("DEPLOYMENT_ID"), "deployment id (DEPLOYMENT_ID)")
 	fs.BoolVar(&c.Metrics, "metrics", true, "serve Prometheus /metrics next to each /health (false: no observer at all)")
 	fs.StringVar(&c.Storage, "storage", storageJetStream, "where the runtime keeps its actors' state: jetstream (durable, in NATS) or memory (lost when the runtime stops)")
+	fs.BoolVar(&c.PerSession, "per-session-outbound", false, "the gateway reads one OUTBOUND subject per session, as TypeScript runtimes publish (default: one per gateway, for Go runtimes)")
 	fs.IntVar(&c.Runtimes, "runtimes", 1, "runtimes in this process, each with its own NATS connection, App and /health port (api-port, api-port+1, ...)")
 	fs.IntVar(&c.Partitions, "partitions", 0, "INBOUND partitions shared out among the runtimes (default: 32 with -runtimes above 1, else none: one consumer per actor type); runtimes in other processes must use the same count")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile (NATS server included) to this file until exit")

@@ -128,7 +128,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 		if cp != nil {
 			auth = &natscluster.HTTPAuthorizer{URL: cfg.ControlPlane, Token: cfg.Token}
 		}
-		gOpts := natscluster.GatewayOptions{Authorizer: auth, Logger: log, OriginPatterns: cfg.Origins}
+		gOpts := natscluster.GatewayOptions{Authorizer: auth, Logger: log, OriginPatterns: cfg.Origins, PerSessionOutbound: cfg.PerSession}
 		if m != nil {
 			gOpts.Observer = m.obs
 		}

@@ -57,3 +57,12 @@ func TestRuntimes_FlagsAreChecked(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 32, cfg.Partitions)
 }
+
+// -per-session-outbound makes the gateway read what a TypeScript runtime
+// publishes; a Go runtime answers there too when the gateway does not
+// mark its frames.
+func TestPerSessionOutbound_GatewayAndGoRuntimeStillTalk(t *testing.T) {
+	a := start(t, testConfig(t, "-per-session-outbound"))
+	c := wstest.DialWelcome(t, a.Gateway)
+	assert.Equal(t, 1.0, c.MustCall("counter", "ts", "increment", nil))
+}
