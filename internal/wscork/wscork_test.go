@@ -1,41 +1,16 @@
 package wscork
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"testing"
 
-	"github.com/gobwas/ws"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zocket-go/zocket/internal/testsupport/writelog"
 )
-
-// recordingConn is a socket that keeps each Write.
-type recordingConn struct {
-	net.Conn // nil: only Write is called
-	writes   [][]byte
-}
-
-func (r *recordingConn) Write(p []byte) (int, error) {
-	r.writes = append(r.writes, bytes.Clone(p))
-	return len(p), nil
-}
-
-// texts decodes the text frames in what was written.
-func (r *recordingConn) texts(t *testing.T) []string {
-	t.Helper()
-	in := bytes.NewReader(bytes.Join(r.writes, nil))
-	var got []string
-	for in.Len() > 0 {
-		f, err := ws.ReadFrame(in)
-		require.NoError(t, err)
-		require.Equal(t, ws.Header{Fin: true, OpCode: ws.OpText, Length: int64(len(f.Payload))}, f.Header)
-		got = append(got, string(f.Payload))
-	}
-	return got
-}
 
 func frames(n, size int) ([][]byte, []string) {
 	fs := make([][]byte, n)
@@ -48,30 +23,30 @@ func frames(n, size int) ([][]byte, []string) {
 }
 
 func TestWriteBatch_WritesFramesThatFitTheCorkInOneWrite(t *testing.T) {
-	rc := &recordingConn{}
+	rc := &writelog.Conn{}
 	c := &Conn{Conn: rc}
 	fs, want := frames(1000, 60) // 62 KiB with their headers
 
 	require.NoError(t, c.WriteBatch(fs))
-	assert.Len(t, rc.writes, 1, "one system call for the batch")
-	assert.Equal(t, want, rc.texts(t), "every frame whole and in order")
+	assert.Len(t, rc.Writes, 1, "one system call for the batch")
+	assert.Equal(t, want, rc.Texts(t), "every frame whole and in order")
 	assert.Zero(t, c.Buffered())
 }
 
 func TestWriteBatch_KeepsOrderAcrossFlushesOfAFullCork(t *testing.T) {
-	rc := &recordingConn{}
+	rc := &writelog.Conn{}
 	c := &Conn{Conn: rc}
 	fs, want := frames(100, 3000) // about 300 KiB
 	fs = append(fs, make([]byte, 2*MaxCork))
 	want = append(want, string(make([]byte, 2*MaxCork)))
 
 	require.NoError(t, c.WriteBatch(fs))
-	assert.Less(t, len(rc.writes), 20, "a write per MaxCork bytes, not per frame")
-	assert.Equal(t, want, rc.texts(t))
+	assert.Less(t, len(rc.Writes), 20, "a write per MaxCork bytes, not per frame")
+	assert.Equal(t, want, rc.Texts(t))
 }
 
 func TestWrite_SendsWhatIsCorkedFirst(t *testing.T) {
-	rc := &recordingConn{}
+	rc := &writelog.Conn{}
 	c := &Conn{Conn: rc}
 	c.Cork()
 	require.NoError(t, c.WriteText([]byte("data")))
@@ -79,13 +54,13 @@ func TestWrite_SendsWhatIsCorkedFirst(t *testing.T) {
 	_, err := c.Write(closeFrame) // coder/websocket's close frame, while corked
 
 	require.NoError(t, err)
-	require.Len(t, rc.writes, 2)
-	assert.Equal(t, []byte{0x81, 4, 'd', 'a', 't', 'a'}, rc.writes[0], "the corked frame first")
-	assert.Equal(t, closeFrame, rc.writes[1], "the close frame is not held back")
+	require.Len(t, rc.Writes, 2)
+	assert.Equal(t, []byte{0x81, 4, 'd', 'a', 't', 'a'}, rc.Writes[0], "the corked frame first")
+	assert.Equal(t, closeFrame, rc.Writes[1], "the close frame is not held back")
 }
 
 func TestWriteText_AllocatesNothingWhileCorked(t *testing.T) {
-	c := &Conn{Conn: &recordingConn{}}
+	c := &Conn{Conn: &writelog.Conn{}}
 	payload := []byte(`{"type":"state:patch"}`)
 	c.Cork()
 	allocs := testing.AllocsPerRun(100, func() {
