@@ -71,3 +71,26 @@ func TestSessionWrite_ClosesTheSocketOfAClientThatTakesNothing(t *testing.T) {
 		assert.Equal(t, wscore.QueueStats{Conns: 1}, s.g.Queues())
 	})
 }
+
+// discardConn is a socket that takes every write.
+type discardConn struct{ net.Conn }
+
+func (discardConn) Write(p []byte) (int, error) { return len(p), nil }
+
+func TestSessionWrite_AllocatesNothingPerBatch(t *testing.T) {
+	s := writingSession(discardConn{}, 100)
+	stuck := s.stuckTimer()
+	defer stuck.Stop()
+	frame := []byte(`{"type":"state:patch","patches":[]}`)
+	var batch [][]byte
+	allocs := testing.AllocsPerRun(100, func() {
+		for range 10 {
+			s.send(frame)
+		}
+		batch = s.waiting(batch[:0])
+		if err := s.write(batch, stuck); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs)
+}
