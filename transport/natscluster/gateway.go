@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/zocket-go/zocket/internal/wscork"
 	"github.com/zocket-go/zocket/transport/wscore"
 )
 
@@ -204,7 +205,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.wg.Add(1)
 	g.mu.Unlock()
 	defer g.wg.Done()
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	// The session writes its data frames to the socket itself, corked, so
+	// that a batch leaves in one system call; coder/websocket writes only
+	// control frames. No compression is negotiated, so every data frame
+	// is a plain text frame.
+	cw := &wscork.Writer{ResponseWriter: w, WriteBufferSize: 256}
+	ws, err := websocket.Accept(cw, r, &websocket.AcceptOptions{
 		OriginPatterns:     g.opts.OriginPatterns,
 		InsecureSkipVerify: len(g.opts.OriginPatterns) == 0,
 	})
@@ -212,8 +218,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.opts.Logger.Info("natscluster: gateway upgrade failed", "err", err)
 		return
 	}
+	if cw.Conn == nil {
+		g.opts.Logger.Error("natscluster: gateway upgrade did not hijack", "err", wscork.ErrNotHijacked)
+		ws.CloseNow()
+		return
+	}
 	ws.SetReadLimit(g.opts.ReadLimit)
-	g.serve(ws, auth)
+	g.serve(ws, cw.Conn, auth)
 }
 
 // ID is the gateway's id, a UUID chosen at start: its messages to INBOUND

@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/zocket-go/zocket/internal/wscork"
 	"github.com/zocket-go/zocket/protocol"
 )
 
@@ -19,6 +20,7 @@ import (
 type session struct {
 	g    *Gateway
 	ws   *websocket.Conn
+	sock *wscork.Conn // the socket under ws, for the data frames
 	id   string
 	auth Authorization
 	head []byte // the session's InboundEnvelope up to the message, encoded once
@@ -30,7 +32,7 @@ type session struct {
 
 	follow follows // subscriptions to re-send when their instance moves (follow.go)
 
-	// queuedFrames and queuedBytes count the frames in out and the one
+	// queuedFrames and queuedBytes count the frames in out and the batch
 	// being written, for Gateway.Queues.
 	queuedFrames, queuedBytes atomic.Int64
 }
@@ -40,9 +42,11 @@ func newSession(g *Gateway, ws *websocket.Conn, id string, auth Authorization) *
 		out: make(chan []byte, g.opts.SendQueue), acks: make(chan inflight, maxInflight), done: make(chan struct{})}
 }
 
-// serve runs a session until its socket closes.
-func (g *Gateway) serve(ws *websocket.Conn, auth Authorization) {
+// serve runs a session until its socket closes; sock is the socket under
+// ws.
+func (g *Gateway) serve(ws *websocket.Conn, sock *wscork.Conn, auth Authorization) {
 	s := newSession(g, ws, newSessionID(), auth)
+	s.sock = sock
 	g.mu.Lock()
 	if g.relayDown { // its messages would be lost: the client retries
 		g.mu.Unlock()
@@ -88,8 +92,8 @@ func (g *Gateway) serve(ws *websocket.Conn, auth Authorization) {
 		relay.Stop()
 	}
 	cancel()
+	ws.CloseNow() // ends a write in progress
 	writer.Wait()
-	ws.CloseNow()
 	g.notice(DisconnectedSubject(auth.Namespace), SessionDisconnectedNotice{Namespace: auth.Namespace, SessionID: s.id, DisconnectedAt: time.Now().UnixMilli()})
 }
 
@@ -191,7 +195,16 @@ func (s *session) close(code websocket.StatusCode, reason string) {
 	})
 }
 
+// writeTimeout bounds the writing of one batch of frames: a client that
+// takes none of it for that long has its socket closed.
+const writeTimeout = 10 * time.Second
+
+// writeLoop writes the queued frames to the socket until the session ends:
+// each time, every frame waiting (up to a cork's worth) as one batch.
 func (s *session) writeLoop(ctx context.Context) {
+	stuck := s.stuckTimer()
+	defer stuck.Stop()
+	var batch [][]byte
 	for {
 		select {
 		case <-ctx.Done():
@@ -199,16 +212,53 @@ func (s *session) writeLoop(ctx context.Context) {
 		case <-s.done:
 			return
 		case f := <-s.out:
-			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			err := s.ws.Write(wctx, websocket.MessageText, f)
-			cancel()
-			s.written(f)
-			if err != nil {
-				s.ws.CloseNow()
-				return
-			}
+			batch = s.waiting(append(batch[:0], f))
+		}
+		if err := s.write(batch, stuck); err != nil {
+			s.ws.CloseNow()
+			return
 		}
 	}
+}
+
+// stuckTimer returns a stopped timer that closes the socket, which
+// unblocks a stuck write, and the read loop, so that the session ends.
+func (s *session) stuckTimer() *time.Timer {
+	t := time.AfterFunc(writeTimeout, func() { s.sock.Close() })
+	t.Stop()
+	return t
+}
+
+// waiting appends the frames waiting in the queue to batch, until batch
+// holds a cork's worth (wscork.MaxCork) of bytes.
+func (s *session) waiting(batch [][]byte) [][]byte {
+	size := 0
+	for _, f := range batch {
+		size += len(f)
+	}
+	for size < wscork.MaxCork {
+		select {
+		case f := <-s.out:
+			batch = append(batch, f)
+			size += len(f)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// write writes batch corked, in one system call when it fits the cork, and
+// uncounts it. stuck is reset for writeTimeout meanwhile.
+func (s *session) write(batch [][]byte, stuck *time.Timer) error {
+	stuck.Reset(writeTimeout)
+	err := s.sock.WriteBatch(batch)
+	stuck.Stop()
+	for i, f := range batch {
+		s.written(f)
+		batch[i] = nil // the frames are not the session's to keep
+	}
+	return err
 }
 
 // readLoop publishes each client frame, in order, until the socket ends.

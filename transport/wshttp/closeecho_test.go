@@ -9,6 +9,8 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zocket-go/zocket/internal/wscork"
 )
 
 // coder/websocket answers a peer's close frame from its read loop and
@@ -20,12 +22,12 @@ import (
 func TestCloseAnswerWrittenWhileCorkedReachesThePeer(t *testing.T) {
 	corked := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cw := &corkingWriter{ResponseWriter: w, wbSize: 256}
+		cw := &wscork.Writer{ResponseWriter: w, WriteBufferSize: 256}
 		ws, err := websocket.Accept(cw, r, nil)
 		if err != nil {
 			return
 		}
-		cw.conn.cork() // as the writer goroutine does for a batch
+		cw.Conn.Cork() // as the writer goroutine does for a batch
 		close(corked)
 		for {
 			if _, _, err := ws.Read(context.Background()); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/internal/handoff"
+	"github.com/zocket-go/zocket/internal/wscork"
 	"github.com/zocket-go/zocket/transport/wscore"
 )
 
@@ -21,7 +22,7 @@ import (
 type conn struct {
 	s        *Server
 	ws       *websocket.Conn
-	sock     *corkConn
+	sock     *wscork.Conn
 	id       string
 	identity zocket.Identity
 
@@ -48,7 +49,7 @@ type conn struct {
 	cancel context.CancelFunc
 }
 
-func newConn(s *Server, ws *websocket.Conn, sock *corkConn, id string, identity zocket.Identity) *conn {
+func newConn(s *Server, ws *websocket.Conn, sock *wscork.Conn, id string, identity zocket.Identity) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &conn{s: s, ws: ws, sock: sock, id: id, identity: identity, wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel}
 	c.lease.Owner = c
@@ -165,12 +166,12 @@ func (c *conn) TryFlush() {
 		return // the writer at work drains it; or nothing to do
 	}
 	// What a failed non-blocking write left corked counts too: past
-	// maxCork, writeText would flush it blocking, holding up the caller.
-	size := c.sock.buffered()
+	// wscork.MaxCork, WriteText would flush it blocking, holding up the caller.
+	size := c.sock.Buffered()
 	for _, f := range c.queue {
 		size += len(f) + 10
 	}
-	if size > maxCork || c.closed && c.closeCode != 0 {
+	if size > wscork.MaxCork || c.closed && c.closeCode != 0 {
 		c.mu.Unlock()
 		c.signal()
 		return
@@ -179,16 +180,16 @@ func (c *conn) TryFlush() {
 	batch := c.queue
 	c.queue = c.spare[:0]
 	c.mu.Unlock()
-	c.sock.cork()
+	c.sock.Cork()
 	var err error
 	for _, f := range batch {
-		if err = c.sock.writeText(f); err != nil {
+		if err = c.sock.WriteText(f); err != nil {
 			break
 		}
 	}
 	done := false
 	if err == nil {
-		done, err = c.sock.tryUncork()
+		done, err = c.sock.TryUncork()
 	}
 	c.mu.Lock()
 	due := c.writtenLocked(batch)
@@ -411,7 +412,7 @@ func (c *conn) writeQueued() bool {
 		return false
 	}
 	c.writing = true
-	for len(c.queue) > 0 || c.sock.buffered() > 0 {
+	for len(c.queue) > 0 || c.sock.Buffered() > 0 {
 		batch := c.queue
 		c.queue = c.spare[:0]
 		c.mu.Unlock()
@@ -437,22 +438,22 @@ func (c *conn) writeQueued() bool {
 }
 
 // writeBatch writes frames back to back, corked: uncompressed, they reach
-// the socket in as few system calls as maxCork allows (compressed ones go
+// the socket in as few system calls as wscork.MaxCork allows (compressed ones go
 // through coder/websocket, one write each). A peer that stops reading
 // blocks it until pings or the slow-consumer close drop the socket.
 func (c *conn) writeBatch(frames [][]byte) error {
-	c.sock.cork()
+	c.sock.Cork()
 	for _, f := range frames {
 		var err error
 		if c.s.compression == websocket.CompressionDisabled {
-			err = c.sock.writeText(f)
+			err = c.sock.WriteText(f)
 		} else {
 			err = c.ws.Write(context.Background(), websocket.MessageText, f)
 		}
 		if err != nil {
-			c.sock.uncork()
+			c.sock.Uncork()
 			return err
 		}
 	}
-	return c.sock.uncork()
+	return c.sock.Uncork()
 }

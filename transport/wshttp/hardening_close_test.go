@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/internal/wscork"
 )
 
 // hookConn runs hook when a non-blocking write is about to happen.
@@ -41,7 +42,7 @@ func TestTryFlushWakesTheWriterForACloseAskedMeanwhile(t *testing.T) {
 	s, err := New(nil, Options{})
 	require.NoError(t, err)
 	var c *conn
-	sock := &corkConn{Conn: hookConn{TCPConn: nc.(*net.TCPConn), hook: func() {
+	sock := &wscork.Conn{Conn: hookConn{TCPConn: nc.(*net.TCPConn), hook: func() {
 		// What closeWith does, minus its timer; the writer goroutine
 		// takes the wake-up, finds the role taken and waits again.
 		c.mu.Lock()

@@ -9,10 +9,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/internal/wscork"
 )
 
 // A TryFlush that finds bytes left corked by an earlier short write, and
-// would push the cork past maxCork, must hand the batch to the writer
+// would push the cork past wscork.MaxCork, must hand the batch to the writer
 // instead of flushing with a blocking write on the caller's goroutine (an
 // instance's mailbox). Found under load: a fan-out stalled behind one
 // subscriber that stopped reading.
@@ -27,11 +28,11 @@ func TestTryFlushNeverBlocksBehindCorkedBytes(t *testing.T) {
 	require.NoError(t, err)
 	defer nc.Close()
 
-	sock := &corkConn{Conn: nc}
+	sock := &wscork.Conn{Conn: nc}
 	chunk := make([]byte, 64<<10)
 	for { // fill the socket
-		n, err := writeNow(nc, chunk)
-		if errors.Is(err, errWouldBlock) || n < len(chunk) {
+		n, err := wscork.WriteNow(nc, chunk)
+		if errors.Is(err, wscork.ErrWouldBlock) || n < len(chunk) {
 			break
 		}
 		require.NoError(t, err)
@@ -39,8 +40,9 @@ func TestTryFlushNeverBlocksBehindCorkedBytes(t *testing.T) {
 	s, err := New(nil, Options{})
 	require.NoError(t, err)
 	c := newConn(s, nil, sock, "c1", zocket.Identity{})
-	sock.cork()
-	sock.buf = append(sock.buf, make([]byte, 8<<10)...) // a short write's leftover
+	sock.Cork()
+	require.NoError(t, sock.WriteText(make([]byte, 8<<10-4))) // a short write's leftover, 8 KiB with its header
+	require.Equal(t, 8<<10, sock.Buffered())
 	require.NoError(t, c.Queue(make([]byte, 60<<10)))
 
 	done := make(chan struct{})

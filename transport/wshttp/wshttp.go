@@ -35,6 +35,7 @@ import (
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/internal/handoff"
+	"github.com/zocket-go/zocket/internal/wscork"
 	"github.com/zocket-go/zocket/transport/wscore"
 )
 
@@ -125,9 +126,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// Data frames bypass coder/websocket's writer unless compressed, so it
 	// only needs room for control frames.
-	cw := &corkingWriter{ResponseWriter: w, wbSize: 256}
+	cw := &wscork.Writer{ResponseWriter: w, WriteBufferSize: 256}
 	if s.compression != websocket.CompressionDisabled {
-		cw.wbSize = 4096
+		cw.WriteBufferSize = 4096
 	}
 	ws, err := websocket.Accept(cw, r, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // Admit checked the origin
@@ -138,15 +139,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.wg.Done()
 		return
 	}
-	if cw.conn == nil {
-		s.opts.Logger.Error("wshttp: upgrade did not hijack", "err", errNoHijack)
+	if cw.Conn == nil {
+		s.opts.Logger.Error("wshttp: upgrade did not hijack", "err", wscork.ErrNotHijacked)
 		ws.CloseNow()
 		s.wg.Done()
 		return
 	}
 	ws.SetReadLimit(s.opts.ReadLimit)
-	c := newConn(s, ws, cw.conn, s.ids.Next(), identity)
-	c.input = cw.br
+	c := newConn(s, ws, cw.Conn, s.ids.Next(), identity)
+	c.input = cw.Reader
 	if !s.track(c) {
 		ws.Close(websocket.StatusGoingAway, wscore.ReasonShutdown)
 		s.wg.Done()

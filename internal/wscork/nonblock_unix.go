@@ -1,18 +1,18 @@
 //go:build unix
 
-package wshttp
+package wscork
 
 import (
 	"net"
 	"syscall"
 )
 
-// writeNow makes one non-blocking write attempt of b on the socket: it
+// WriteNow makes one non-blocking write attempt of b on the socket: it
 // returns how much the kernel took, without waiting for room.
-func writeNow(nc net.Conn, b []byte) (int, error) {
+func WriteNow(nc net.Conn, b []byte) (int, error) {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
-		return 0, errWouldBlock
+		return 0, ErrWouldBlock
 	}
 	raw, err := sc.SyscallConn()
 	if err != nil {
@@ -35,7 +35,7 @@ func writeNow(nc net.Conn, b []byte) (int, error) {
 		n = 0
 	}
 	if werr == syscall.EAGAIN {
-		werr = errWouldBlock
+		werr = ErrWouldBlock
 	}
 	return n, werr
 }
