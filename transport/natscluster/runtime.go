@@ -438,6 +438,7 @@ func (r *Runtime) onDisconnected(m *nats.Msg) {
 	r.tombs[n.SessionID] = time.Now()
 	r.mu.Unlock()
 	if vc != nil {
+		r.dropBatcher(vc.batch)
 		r.h.OnClose(vc)
 	}
 }
