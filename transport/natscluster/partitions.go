@@ -232,7 +232,11 @@ func (p *partitions) pullLoop(n int, pl *pull) {
 	defer close(pl.done)
 	wait := min(p.r.opts.PinnedTTL/3, maxPullWait)
 	var cons jetstream.Consumer
+	claimed := false // the claim message is published
 	for !pl.stopping.Load() {
+		if !claimed {
+			claimed = p.publishClaim(n) == nil
+		}
 		var err error
 		if cons == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), p.r.opts.MemberTTL)
@@ -246,6 +250,10 @@ func (p *partitions) pullLoop(n int, pl *pull) {
 		if err == nil {
 			for m := range batch.Messages() {
 				p.claim(n)
+				if m.Headers().Get(headerClaim) != "" {
+					m.Ack()
+					continue
+				}
 				p.r.handle(m)
 			}
 			err = batch.Error()
@@ -296,6 +304,7 @@ func (p *partitions) lostPin(n int) {
 	p.r.opts.Logger.Warn("natscluster: runtime lost the pin of a partition; passivating its instances", "partition", n)
 	p.passivate(n)
 	p.changed()
+	p.publishClaim(n) // the pin may have expired with nobody pinned since
 }
 
 // release hands partition n over: stop pulling and handle what was
@@ -316,6 +325,7 @@ func (p *partitions) release(n int, pl *pull) {
 			}
 		}
 		cancel()
+		p.publishClaim(n) // nobody is pinned: the next runtime to pull takes it
 	}
 	p.mu.Lock()
 	if p.pulling[n] == pl {

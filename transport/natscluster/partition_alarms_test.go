@@ -1,0 +1,59 @@
+package natscluster_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/storage/memstore"
+	"github.com/zocket-go/zocket/transport/natscluster"
+)
+
+// chimeApp is an App on st whose "chime" instances set an alarm with
+// "set" (due after the given duration); the alarm's call sends the
+// instance's id on rang.
+func chimeApp(st zocket.Storage, rang chan<- string) (*zocket.App, *zocket.MethodDef[Ledger, zocket.NoData, time.Duration, zocket.AlarmID]) {
+	ring := zocket.MethodNoResult("ring", func(c *zocket.Context[Ledger, zocket.NoData], _ string) error {
+		rang <- c.ActorID
+		return nil
+	})
+	set := zocket.Method("set", func(c *zocket.Context[Ledger, zocket.NoData], in time.Duration) (zocket.AlarmID, error) {
+		return ring.At(c, time.Now().Add(in), "due"), nil
+	})
+	return zocket.NewApp(zocket.WithStorage(st)).Register("chime", zocket.NewActor[Ledger]().Methods(ring, set)), set
+}
+
+// A partitioned runtime that starts with stored alarms and receives no
+// message at all still holds its partitions, so the alarms fire: nothing
+// but a delivery makes the server pin a runtime, so the runtime publishes
+// a claim message to each partition it starts pulling.
+func TestPartitions_AStoredAlarmFiresWithoutAnyMessageToItsPartition(t *testing.T) {
+	st := memstore.New()
+	before, set := chimeApp(st, make(chan string, 1))
+	_, err := set.Invoke(t.Context(), before, "chime", "c1", 2*time.Second)
+	require.NoError(t, err)
+	require.NoError(t, before.Close(t.Context()))
+
+	rang := make(chan string, 1)
+	app, _ := chimeApp(st, rang)
+	rt, err := natscluster.NewRuntime(connect(t, startNATS(t).ClientURL()), app, natscluster.RuntimeOptions{Namespace: scope,
+		Logger: testLogger(), Partitions: 4, RuntimeID: "rt1", PinnedTTL: time.Second, MemberTTL: time.Second})
+	require.NoError(t, err)
+	require.NoError(t, rt.Start(t.Context()))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		rt.Stop(ctx)
+		app.Close(ctx)
+	})
+
+	select {
+	case id := <-rang:
+		require.Equal(t, "c1", id)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the alarm never fired: its partition is held by nobody")
+	}
+}
