@@ -1,7 +1,6 @@
 package natscluster_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -9,7 +8,6 @@ import (
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/storage/memstore"
-	"github.com/zocket-go/zocket/transport/natscluster"
 )
 
 // chimeApp is an App on st whose "chime" instances set an alarm with
@@ -39,16 +37,7 @@ func TestPartitions_AStoredAlarmFiresWithoutAnyMessageToItsPartition(t *testing.
 
 	rang := make(chan string, 1)
 	app, _ := chimeApp(st, rang)
-	rt, err := natscluster.NewRuntime(connect(t, startNATS(t).ClientURL()), app, natscluster.RuntimeOptions{Namespace: scope,
-		Logger: testLogger(), Partitions: 4, RuntimeID: "rt1", PinnedTTL: time.Second, MemberTTL: time.Second})
-	require.NoError(t, err)
-	require.NoError(t, rt.Start(t.Context()))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		rt.Stop(ctx)
-		app.Close(ctx)
-	})
+	startPartitioned(t, startNATS(t).ClientURL(), app, 4)
 
 	select {
 	case id := <-rang:

@@ -1,9 +1,6 @@
 package natscluster_test
 
 import (
-	"context"
-	"net/url"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zocket-go/zocket/client"
-	"github.com/zocket-go/zocket/internal/natsserver"
 	"github.com/zocket-go/zocket/internal/testsupport/poll"
 	"github.com/zocket-go/zocket/transport/natscluster"
 )
@@ -22,26 +18,9 @@ import (
 // (INBOUND with its partition transform, even where a gateway created it
 // first without), with its partition consumers, and calls work again.
 func TestPartitions_ARuntimeRecreatesItsStreamsAndBucketAfterANATSRestart(t *testing.T) {
-	dir := t.TempDir()
-	srv, err := natsserver.Start(natsserver.Options{StoreDir: dir})
-	require.NoError(t, err)
-	u, err := url.Parse(srv.ClientURL())
-	require.NoError(t, err)
-	port, _ := strconv.Atoi(u.Port())
-	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-
+	srv := startRestartableNATS(t)
 	var gone atomic.Int64
-	app := newApp(&gone)
-	rt, err := natscluster.NewRuntime(connect(t, srv.ClientURL()), app, natscluster.RuntimeOptions{Namespace: scope,
-		Logger: testLogger(), Partitions: 2, RuntimeID: "rt1", PinnedTTL: time.Second, MemberTTL: time.Second})
-	require.NoError(t, err)
-	require.NoError(t, rt.Start(t.Context()))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		rt.Stop(ctx)
-		app.Close(ctx)
-	})
+	rt := startPartitioned(t, srv.ClientURL(), newApp(&gone), 2)
 	_, wsURL := startGateway(t, srv.ClientURL(), member())
 	cl, err := client.Dial(t.Context(), wsURL, client.Options{RPCTimeout: 2 * time.Second,
 		ReconnectDelay: func(int) time.Duration { return 20 * time.Millisecond }})
@@ -51,10 +30,7 @@ func TestPartitions_ARuntimeRecreatesItsStreamsAndBucketAfterANATSRestart(t *tes
 	_, err = client.Call(t.Context(), h, say, Text{Text: "before"})
 	require.NoError(t, err)
 
-	srv.Shutdown()
-	srv.WaitForShutdown()
-	srv, err = natsserver.Start(natsserver.Options{Port: port, StoreDir: dir})
-	require.NoError(t, err)
+	srv.restart(t)
 
 	deadline := time.Now().Add(30 * time.Second)
 	for { // calls fail while everything reconnects
