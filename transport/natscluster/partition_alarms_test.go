@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/internal/testsupport/poll"
 	"github.com/zocket-go/zocket/storage/memstore"
 )
 
@@ -37,7 +38,8 @@ func TestPartitions_AStoredAlarmFiresWithoutAnyMessageToItsPartition(t *testing.
 
 	rang := make(chan string, 1)
 	app, _ := chimeApp(st, rang)
-	startPartitioned(t, startNATS(t).ClientURL(), app, 4)
+	rt := startPartitioned(t, startNATS(t).ClientURL(), app, 4)
+	poll.Until(t, func() bool { return len(rt.HeldPartitions()) == 4 }, "the runtime holds every partition")
 
 	select {
 	case id := <-rang:
