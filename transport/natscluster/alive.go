@@ -85,6 +85,7 @@ func (r *Runtime) expireSilentLocked(now time.Time) []*vconn {
 		if !vc.aliveAt.IsZero() && now.Sub(vc.aliveAt) > r.opts.AliveTimeout {
 			delete(r.sessions, id)
 			r.tombs[id] = now
+			r.dropBatcher(vc.batch)
 			gone = append(gone, vc)
 		}
 	}

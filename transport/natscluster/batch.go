@@ -27,17 +27,19 @@ import (
 const HeaderGateway = "Zocket-Gateway"
 
 // batchers are a runtime's batchers, one per gateway id, created on first
-// use. A batcher lives as long as the runtime: a gateway id stands for one
-// gateway process, so there are as many as gateways ever seen, each a few
-// words when idle.
+// use and forgotten when the last of the gateway's sessions the runtime
+// knows closes: a gateway id stands for one gateway process, and a batcher
+// keeps the room of its largest fan-out, so those of gateways that are gone
+// must not pile up.
 type batchers struct {
 	mu sync.Mutex
 	m  map[string]*batcher
 }
 
-// gatewayBatcher returns the batcher of the gateway with the given id, or
-// nil when id is empty or cannot be a subject token (the session then gets
-// per-session envelopes).
+// gatewayBatcher returns the batcher of the gateway with the given id for
+// one more session, or nil when id is empty or cannot be a subject token
+// (the session then gets per-session envelopes). dropBatcher gives it back
+// when the session closes.
 func (r *Runtime) gatewayBatcher(id string) *batcher {
 	if id == "" || ValidToken("gateway id", id) != nil {
 		return nil
@@ -50,16 +52,34 @@ func (r *Runtime) gatewayBatcher(id string) *batcher {
 		if bs.m == nil {
 			bs.m = map[string]*batcher{}
 		}
-		b = &batcher{ns: r.opts.Namespace, subject: GatewayOutboundSubject(r.opts.Namespace, id),
+		b = &batcher{id: id, ns: r.opts.Namespace, subject: GatewayOutboundSubject(r.opts.Namespace, id),
 			maxPayload: r.nc.MaxPayload, publish: r.publishOutbound}
 		bs.m[id] = b
 	}
+	b.sessions++
 	return b
+}
+
+// dropBatcher tells that a session of b's gateway closed, and forgets b
+// with the last one. A session that still queues into b keeps it; the
+// gateway's next session gets a new one.
+func (r *Runtime) dropBatcher(b *batcher) {
+	if b == nil {
+		return
+	}
+	bs := &r.batchers
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	if b.sessions--; b.sessions <= 0 && bs.m[b.id] == b {
+		delete(bs.m, b.id)
+	}
 }
 
 // batcher holds the frames queued for the sessions of one gateway, in
 // order, until a flush publishes them.
 type batcher struct {
+	id         string // the gateway's
+	sessions   int    // open sessions using it; batchers.mu
 	ns         Namespace
 	subject    string
 	maxPayload func() int64          // the connection's

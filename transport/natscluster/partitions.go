@@ -31,6 +31,7 @@ type partitions struct {
 	held  []atomic.Bool // pinned for: its messages reached this runtime
 	wake  chan struct{} // the entry changed: publish it now
 	stop  chan struct{}
+	ran   chan struct{} // closed when run returned
 
 	mu      sync.Mutex
 	pulling map[int]*pull // partitions this runtime pulls or is releasing
@@ -52,7 +53,7 @@ type pull struct {
 func newPartitions(r *Runtime) *partitions {
 	return &partitions{r: r, count: r.opts.Partitions, key: MemberKey(r.opts.Namespace, r.opts.RuntimeID),
 		held: make([]atomic.Bool, r.opts.Partitions), wake: make(chan struct{}, 1), stop: make(chan struct{}),
-		pulling: map[int]*pull{}}
+		ran: make(chan struct{}), pulling: map[int]*pull{}}
 }
 
 // start creates the membership bucket and every partition's consumer,
@@ -62,17 +63,9 @@ func newPartitions(r *Runtime) *partitions {
 // release as both.
 func (p *partitions) start(ctx context.Context) error {
 	r := p.r
-	storage := jetstream.MemoryStorage
-	if r.opts.Streams.FileStorage {
-		storage = jetstream.FileStorage
-	}
-	kv, err := r.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: RuntimesBucket, TTL: r.opts.MemberTTL, Storage: storage,
-		History: 4})
-	if errors.Is(err, jetstream.ErrBucketExists) {
-		kv, err = r.js.KeyValue(ctx, RuntimesBucket)
-	}
+	kv, err := p.openBucket(ctx)
 	if err != nil {
-		return fmt.Errorf("natscluster: membership bucket: %w", err)
+		return err
 	}
 	p.kv = kv
 	for n := range p.count {
@@ -86,6 +79,24 @@ func (p *partitions) start(ctx context.Context) error {
 	}
 	r.done.Go(p.run)
 	return nil
+}
+
+// openBucket creates the membership bucket where it is missing, and opens
+// it.
+func (p *partitions) openBucket(ctx context.Context) (jetstream.KeyValue, error) {
+	storage := jetstream.MemoryStorage
+	if p.r.opts.Streams.FileStorage {
+		storage = jetstream.FileStorage
+	}
+	kv, err := p.r.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: RuntimesBucket, TTL: p.r.opts.MemberTTL,
+		Storage: storage, History: 4})
+	if errors.Is(err, jetstream.ErrBucketExists) {
+		kv, err = p.r.js.KeyValue(ctx, RuntimesBucket)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("natscluster: membership bucket: %w", err)
+	}
+	return kv, nil
 }
 
 // consumer creates or updates partition n's durable consumer.
@@ -110,6 +121,7 @@ func (p *partitions) consumer(ctx context.Context, n int) (jetstream.Consumer, e
 // run refreshes the membership entry a few times per MemberTTL, and at
 // once when the held partitions change, until stop.
 func (p *partitions) run() {
+	defer close(p.ran)
 	t := time.NewTicker(p.r.opts.MemberTTL / 3)
 	defer t.Stop()
 	for {
@@ -128,11 +140,19 @@ func (p *partitions) run() {
 }
 
 // refresh publishes this runtime's entry, reads the live members and pulls
-// exactly the partitions rendezvous hashing gives this runtime.
+// exactly the partitions rendezvous hashing gives this runtime. A bucket
+// that is gone (a NATS restart loses one in memory) is created again.
 func (p *partitions) refresh(ctx context.Context) error {
 	entry, _ := json.Marshal(MemberEntry{RuntimeID: p.r.opts.RuntimeID, Partitions: p.count, Held: p.Held()})
 	if _, err := p.kv.Put(ctx, p.key, entry); err != nil {
-		return fmt.Errorf("natscluster: publish membership: %w", err)
+		kv, oerr := p.openBucket(ctx)
+		if oerr != nil {
+			return fmt.Errorf("natscluster: publish membership: %w", errors.Join(err, oerr))
+		}
+		p.kv = kv
+		if _, err := p.kv.Put(ctx, p.key, entry); err != nil {
+			return fmt.Errorf("natscluster: publish membership: %w", err)
+		}
 	}
 	members, err := p.liveMembers(ctx)
 	if err != nil {
@@ -232,11 +252,21 @@ func (p *partitions) pullLoop(n int, pl *pull) {
 	defer close(pl.done)
 	wait := min(p.r.opts.PinnedTTL/3, maxPullWait)
 	var cons jetstream.Consumer
+	claimed := false // the claim message is published
+	gone := false    // the consumer vanished: maybe with the streams
 	for !pl.stopping.Load() {
+		if !claimed {
+			claimed = p.publishClaim(n) == nil
+		}
 		var err error
 		if cons == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), p.r.opts.MemberTTL)
-			cons, err = p.consumer(ctx, n)
+			if gone { // a NATS restart loses streams in memory; a gateway may have created INBOUND without the transform
+				_, err = EnsureStreamsWith(ctx, p.r.js, p.r.opts.Streams)
+			}
+			if err == nil {
+				cons, err = p.consumer(ctx, n)
+			}
 			cancel()
 		}
 		var batch jetstream.MessageBatch
@@ -246,6 +276,10 @@ func (p *partitions) pullLoop(n int, pl *pull) {
 		if err == nil {
 			for m := range batch.Messages() {
 				p.claim(n)
+				if m.Headers().Get(headerClaim) != "" {
+					m.Ack()
+					continue
+				}
 				p.r.handle(m)
 			}
 			err = batch.Error()
@@ -257,7 +291,7 @@ func (p *partitions) pullLoop(n int, pl *pull) {
 			p.lostPin(n)
 			continue
 		case consumerGone(err):
-			cons = nil // re-created on the next turn
+			cons, gone = nil, true // re-created on the next turn
 		}
 		p.r.opts.Logger.Debug("natscluster: runtime partition pull", "partition", n, "err", err)
 		select { // NATS unreachable, or the consumer gone: do not spin
@@ -296,6 +330,7 @@ func (p *partitions) lostPin(n int) {
 	p.r.opts.Logger.Warn("natscluster: runtime lost the pin of a partition; passivating its instances", "partition", n)
 	p.passivate(n)
 	p.changed()
+	p.publishClaim(n) // the pin may have expired with nobody pinned since
 }
 
 // release hands partition n over: stop pulling and handle what was
@@ -316,6 +351,7 @@ func (p *partitions) release(n int, pl *pull) {
 			}
 		}
 		cancel()
+		p.publishClaim(n) // nobody is pinned: the next runtime to pull takes it
 	}
 	p.mu.Lock()
 	if p.pulling[n] == pl {
@@ -377,6 +413,7 @@ func (p *partitions) shutdown(ctx context.Context) error {
 	p.mu.Unlock()
 	close(p.stop)
 	wg.Wait()
+	<-p.ran // no refresh writes the entry again after the delete
 	if err := p.kv.Delete(ctx, p.key); err != nil {
 		return fmt.Errorf("natscluster: leave membership: %w", err)
 	}

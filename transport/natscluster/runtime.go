@@ -188,12 +188,14 @@ func (r *Runtime) Start(ctx context.Context) error {
 	r.sub, r.alive, r.started = sub, alive, true
 	r.mu.Unlock()
 	if r.opts.Partitions > 0 {
-		r.parts = newPartitions(r)
-		if err := r.parts.start(ctx); err != nil {
-			r.parts = nil
+		parts := newPartitions(r)
+		if err := parts.start(ctx); err != nil {
 			r.Stop(ctx)
 			return err
 		}
+		r.mu.Lock() // /health and HeldPartitions read it meanwhile
+		r.parts = parts
+		r.mu.Unlock()
 		r.done.Go(r.maintain)
 		return nil
 	}
@@ -438,6 +440,7 @@ func (r *Runtime) onDisconnected(m *nats.Msg) {
 	r.tombs[n.SessionID] = time.Now()
 	r.mu.Unlock()
 	if vc != nil {
+		r.dropBatcher(vc.batch)
 		r.h.OnClose(vc)
 	}
 }

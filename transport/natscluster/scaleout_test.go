@@ -3,7 +3,6 @@ package natscluster_test
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/zocket-go/zocket"
 	"github.com/zocket-go/zocket/client"
-	"github.com/zocket-go/zocket/internal/natsserver"
 	"github.com/zocket-go/zocket/internal/testsupport/poll"
 	"github.com/zocket-go/zocket/storage/natsstore"
 	"github.com/zocket-go/zocket/transport/natscluster"
@@ -323,13 +321,7 @@ func TestScaleOut_RendezvousSpreadsPartitionsEvenly(t *testing.T) {
 }
 
 func TestScaleOut_NATSRestartKeepsDurableStateAndClientsResubscribe(t *testing.T) {
-	dir := t.TempDir()
-	srv, err := natsserver.Start(natsserver.Options{StoreDir: dir})
-	require.NoError(t, err)
-	u, err := url.Parse(srv.ClientURL())
-	require.NoError(t, err)
-	port, _ := strconv.Atoi(u.Port())
-	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	srv := startRestartableNATS(t)
 	f := startFleetOn(t, srv.ClientURL(), 2)
 
 	cl, err := client.Dial(t.Context(), f.wsURL, client.Options{RPCTimeout: 2 * time.Second,
@@ -347,10 +339,7 @@ func TestScaleOut_NATSRestartKeepsDurableStateAndClientsResubscribe(t *testing.T
 		answered = append(answered, op)
 	}
 
-	srv.Shutdown()
-	srv.WaitForShutdown()
-	srv, err = natsserver.Start(natsserver.Options{Port: port, StoreDir: dir})
-	require.NoError(t, err)
+	srv.restart(t)
 
 	deadline := time.Now().Add(time.Minute)
 	for i := 0; len(answered) < 10; i++ { // calls fail while everything reconnects
