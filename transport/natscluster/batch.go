@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/zocket-go/zocket/protocol"
 )
@@ -77,6 +78,13 @@ func (r *Runtime) dropBatcher(b *batcher) {
 
 // batcher holds the frames queued for the sessions of one gateway, in
 // order, until a flush publishes them.
+//
+// Flushes combine: the caller that finds no flush running publishes
+// everything queued, and goes on while more is queued meanwhile; a caller
+// that finds one running leaves its frames (and acks) to it. Under load,
+// the results and patches of many calls go out together, packed into as
+// few messages as the connection's maximum payload allows; alone, a call's
+// frames leave at once, on its own goroutine.
 type batcher struct {
 	id         string // the gateway's
 	sessions   int    // open sessions using it; batchers.mu
@@ -85,19 +93,27 @@ type batcher struct {
 	maxPayload func() int64          // the connection's
 	publish    func(*nats.Msg) error // Runtime.publishOutbound
 
-	mu    sync.Mutex
-	queue []batched
-	// Reused by flush.
+	mu       sync.Mutex
+	queue    []batched
+	flushing bool // a flush is publishing: it takes what is queued
+
+	// Used by the one running flush only.
+	spare  []batched
 	window map[string]struct{}
 	groups []group
 	byKey  map[frameKey]int
 	quoted []byte
+	out    []byte          // the message being filled: "[" and envelopes
+	envs   int             // envelopes in out
+	acks   []jetstream.Msg // deliveries to ack once this round is published
 }
 
-// batched is a frame queued for a session.
+// batched is a frame queued for a session, or (acks set) deliveries to
+// ack once everything queued before them is published.
 type batched struct {
 	session string
 	frame   []byte
+	acks    []jetstream.Msg
 }
 
 // group is a frame and the sessions it goes to in one envelope.
@@ -123,30 +139,61 @@ func keyOf(frame []byte) frameKey {
 // add queues frame for session.
 func (b *batcher) add(session string, frame []byte) {
 	b.mu.Lock()
-	b.queue = append(b.queue, batched{session, frame})
+	b.queue = append(b.queue, batched{session: session, frame: frame})
 	b.mu.Unlock()
 }
 
-// flush publishes what is queued, in order. The queue is cut into windows
-// in which no session appears twice; within a window, the entries of one
-// frame become one envelope, in the order of the frames' first
-// appearance. A session's frames are in successive windows, so they keep
-// their order; sessions of one gateway share its subject, whose messages
-// the gateway reads in order. Publishing under the lock keeps concurrent
-// flushes from overtaking each other.
-func (b *batcher) flush() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	q := b.queue
-	if len(q) == 0 {
+// ackAfter acks msgs once every frame queued so far is published (an
+// rpc's deliveries, once its result is), and flushes.
+func (b *batcher) ackAfter(msgs []jetstream.Msg) {
+	if len(msgs) == 0 {
+		b.flush()
 		return
 	}
+	b.mu.Lock()
+	b.queue = append(b.queue, batched{acks: msgs})
+	b.mu.Unlock()
+	b.flush()
+}
+
+// flush publishes what is queued, in order, unless a flush is running,
+// which then publishes it. The queue is cut into windows in which no
+// session appears twice; within a window, the entries of one frame become
+// one envelope, in the order of the frames' first appearance. A session's
+// frames are in successive windows, so they keep their order; sessions of
+// one gateway share its subject, whose messages the gateway reads in order.
+func (b *batcher) flush() {
+	b.mu.Lock()
+	if b.flushing {
+		b.mu.Unlock()
+		return
+	}
+	b.flushing = true
+	for len(b.queue) > 0 {
+		q := b.queue
+		b.queue = b.spare[:0]
+		b.mu.Unlock()
+		b.publishRound(q)
+		clear(q) // drop the frames
+		b.mu.Lock()
+		b.spare = q[:0]
+	}
+	b.flushing = false
+	b.mu.Unlock()
+}
+
+// publishRound publishes q's frames, then acks q's deliveries.
+func (b *batcher) publishRound(q []batched) {
 	if b.window == nil {
 		b.window, b.byKey = map[string]struct{}{}, map[frameKey]int{}
 	}
 	for start := 0; start < len(q); {
 		end := start
 		for ; end < len(q); end++ {
+			if q[end].acks != nil {
+				b.acks = append(b.acks, q[end].acks...)
+				continue
+			}
 			if _, twice := b.window[q[end].session]; twice {
 				break
 			}
@@ -156,15 +203,22 @@ func (b *batcher) flush() {
 		clear(b.window)
 		start = end
 	}
-	clear(q) // drop the frames
-	b.queue = q[:0]
+	b.emit()
+	for _, m := range b.acks {
+		m.Ack()
+	}
+	clear(b.acks)
+	b.acks = b.acks[:0]
 }
 
-// publishWindow publishes one envelope per distinct frame of entries (or
-// more where the ids do not fit in one message).
+// publishWindow adds one envelope per distinct frame of entries (or
+// more where the ids do not fit in one message) to the outgoing message.
 func (b *batcher) publishWindow(entries []batched) {
 	groups := b.groups[:0]
 	for _, e := range entries {
+		if e.acks != nil {
+			continue
+		}
 		k := keyOf(e.frame)
 		i, ok := b.byKey[k]
 		if !ok {
@@ -190,14 +244,15 @@ func (b *batcher) publishWindow(entries []batched) {
 	b.groups = groups
 }
 
-// publishGroup publishes frame for ids, splitting the ids over as many
-// envelopes as the connection's maximum payload requires. An envelope
-// holds at least one id, so a frame too large on its own is still
-// published, and its failure counted.
+// publishGroup adds the envelopes of frame for ids, splitting the ids over
+// as many envelopes as the connection's maximum payload requires. An
+// envelope holds at least one id, so a frame too large on its own is
+// still published, and its failure counted.
 func (b *batcher) publishGroup(frame []byte, ids []string) {
 	b.quoted = appendGatewayOutbound(b.quoted[:0], b.ns, nil, nil)
 	fixed := len(b.quoted) + len(frame)
-	budget := int(b.maxPayload()) - fixed
+	limit := int(b.maxPayload())
+	budget := limit - fixed - 2 // and the brackets of a batch
 	for len(ids) > 0 {
 		n, size := 0, 0
 		for ; n < len(ids); n++ {
@@ -208,8 +263,32 @@ func (b *batcher) publishGroup(frame []byte, ids []string) {
 			}
 			size += w
 		}
-		env := appendGatewayOutbound(make([]byte, 0, fixed+size), b.ns, ids[:n], frame)
-		b.publish(&nats.Msg{Subject: b.subject, Data: env}) // a failure is counted and logged
+		if b.envs > 0 && len(b.out)+1+fixed+size+1 > limit {
+			b.emit() // the envelope does not fit beside the others
+		}
+		if b.envs == 0 {
+			b.out = append(b.out[:0], '[')
+		} else {
+			b.out = append(b.out, ',')
+		}
+		b.out = appendGatewayOutbound(b.out, b.ns, ids[:n], frame)
+		b.envs++
 		ids = ids[n:]
 	}
+}
+
+// emit publishes the envelopes added so far: one alone as itself, several
+// as a JSON array (GatewayOutboundEnvelope).
+func (b *batcher) emit() {
+	if b.envs == 0 {
+		return
+	}
+	var data []byte
+	if b.envs == 1 {
+		data = append([]byte(nil), b.out[1:]...)
+	} else {
+		data = append(append(make([]byte, 0, len(b.out)+1), b.out...), ']')
+	}
+	b.publish(&nats.Msg{Subject: b.subject, Data: data}) // a failure is counted and logged
+	b.out, b.envs = b.out[:0], 0
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -15,8 +16,9 @@ var batchNS = Namespace{WorkspaceID: "ws-1", ProjectID: "prj-1"}
 
 // batchRig is a batcher whose publishes are recorded.
 type batchRig struct {
-	b    *batcher
-	sent [][]byte
+	b        *batcher
+	sent     [][]byte
+	messages int // published since the last call of published
 }
 
 func newBatchRig(maxPayload int64) *batchRig {
@@ -30,11 +32,32 @@ func newBatchRig(maxPayload int64) *batchRig {
 	return rig
 }
 
-// published flushes the batcher and returns the envelopes it published.
+// published flushes the batcher and returns the envelopes it published,
+// those of batches (JSON arrays) one by one, in order.
 func (rig *batchRig) published() [][]byte {
 	rig.b.flush()
-	out := rig.sent
+	var out [][]byte
+	for _, data := range rig.sent {
+		out = append(out, splitBatch(data)...)
+	}
+	rig.messages = len(rig.sent)
 	rig.sent = nil
+	return out
+}
+
+// splitBatch returns a gateway message's envelopes.
+func splitBatch(data []byte) [][]byte {
+	if data[0] != '[' {
+		return [][]byte{data}
+	}
+	var envs []json.RawMessage
+	if err := json.Unmarshal(data, &envs); err != nil {
+		panic(err)
+	}
+	out := make([][]byte, len(envs))
+	for i, e := range envs {
+		out[i] = e
+	}
 	return out
 }
 
@@ -58,8 +81,53 @@ func TestBatcher_PublishesAFrameQueuedForManySessionsOnce(t *testing.T) {
 	require.Len(t, envs, 2)
 	assert.Equal(t, `{"scope":{"workspaceId":"ws-1","projectId":"prj-1"},"sessionIds":["s1","s2","s3"],"message":{"type":"state:patch"}}`, string(envs[0]))
 	assert.Equal(t, `{"scope":{"workspaceId":"ws-1","projectId":"prj-1"},"sessionIds":["s4"],"message":{"type":"rpc:result","id":"r1"}}`, string(envs[1]))
+	assert.Equal(t, 1, rig.messages, "both envelopes in one message")
 	assert.Empty(t, rig.published(), "a flush empties the batcher")
 }
+
+// One envelope alone is published as itself, not as a batch of one.
+func TestBatcher_PublishesALoneEnvelopeAsAnObject(t *testing.T) {
+	rig := newBatchRig(1 << 20)
+	rig.b.add("s1", []byte(`{"type":"rpc:result","id":"r1"}`))
+	rig.b.flush()
+	require.Len(t, rig.sent, 1)
+	assert.Equal(t, `{"scope":{"workspaceId":"ws-1","projectId":"prj-1"},"sessionIds":["s1"],"message":{"type":"rpc:result","id":"r1"}}`, string(rig.sent[0]))
+}
+
+// A flush that finds another running leaves its frames to it: the
+// running flush publishes them before it returns, after what it was
+// publishing, and the deliveries of a result are acked only once the
+// result is published.
+func TestBatcher_AFlushRunningTakesWhatIsQueuedMeanwhileAndAcksAfterPublishing(t *testing.T) {
+	rig := newBatchRig(1 << 20)
+	var order []string
+	inner := func() { // runs while the first flush publishes
+		rig.b.add("s2", []byte(`{"type":"rpc:result","id":"r2"}`))
+		rig.b.ackAfter([]jetstream.Msg{ackRecorder{order: &order, name: "ack r2"}})
+		order = append(order, "second flush returned")
+	}
+	first := true
+	rig.b.publish = func(m *nats.Msg) error {
+		order = append(order, "publish "+string(m.Data[len(m.Data)-5:len(m.Data)-3]))
+		if first {
+			first = false
+			inner()
+		}
+		return nil
+	}
+	rig.b.add("s1", []byte(`{"type":"rpc:result","id":"r1"}`))
+	rig.b.ackAfter([]jetstream.Msg{ackRecorder{order: &order, name: "ack r1"}})
+	assert.Equal(t, []string{"publish r1", "second flush returned", "ack r1", "publish r2", "ack r2"}, order)
+}
+
+// ackRecorder is a delivery whose Ack is recorded.
+type ackRecorder struct {
+	jetstream.Msg
+	order *[]string
+	name  string
+}
+
+func (a ackRecorder) Ack() error { *a.order = append(*a.order, a.name); return nil }
 
 // Equal bytes in different slices are different frames: only the slice
 // the App shares between subscribers is merged.
@@ -68,6 +136,7 @@ func TestBatcher_MergesOnlyTheSameSlice(t *testing.T) {
 	rig.b.add("s1", []byte(`{"a":1}`))
 	rig.b.add("s2", []byte(`{"a":1}`))
 	assert.Len(t, rig.published(), 2)
+	assert.Equal(t, 1, rig.messages, "two envelopes, one message")
 }
 
 // The plain and the versioned copy of a patch, sent to subscribers in
@@ -131,11 +200,13 @@ func TestBatcher_SplitsTheIdsOfAnEnvelopeOverTheMaxPayload(t *testing.T) {
 		rig.b.add(id, frame)
 	}
 
-	envs := rig.published()
-	require.Greater(t, len(envs), 1)
+	rig.b.flush()
+	require.Greater(t, len(rig.sent), 1)
 	var got []string
-	for _, env := range envs {
-		assert.LessOrEqual(t, len(env), max)
+	for _, data := range rig.sent {
+		assert.LessOrEqual(t, len(data), max)
+	}
+	for _, env := range rig.published() {
 		ids, msg := decodeGateway(t, env)
 		assert.Equal(t, string(frame), msg)
 		got = append(got, ids...)

@@ -161,11 +161,33 @@ func (l *outboundLog) since(seq uint64) []*jetstream.RawStreamMsg {
 
 func gatewayEnvelope(t *testing.T, m *jetstream.RawStreamMsg) (ids []string, typ string) {
 	t.Helper()
-	var env natscluster.GatewayOutboundEnvelope
-	require.NoError(t, json.Unmarshal(m.Data, &env))
-	var head struct{ Type string }
-	require.NoError(t, json.Unmarshal(env.Message, &head))
-	return env.SessionIDs, head.Type
+	envs := gatewayEnvelopes(t, m)
+	require.Len(t, envs, 1)
+	return envs[0].ids, envs[0].typ
+}
+
+// gatewayEnvelopes decodes a gateway message: one envelope, or a batch
+// of them (a JSON array).
+func gatewayEnvelopes(t *testing.T, m *jetstream.RawStreamMsg) (out []struct {
+	ids []string
+	typ string
+}) {
+	t.Helper()
+	raw := []json.RawMessage{m.Data}
+	if m.Data[0] == '[' {
+		require.NoError(t, json.Unmarshal(m.Data, &raw))
+	}
+	for _, r := range raw {
+		var env natscluster.GatewayOutboundEnvelope
+		require.NoError(t, json.Unmarshal(r, &env))
+		var head struct{ Type string }
+		require.NoError(t, json.Unmarshal(env.Message, &head))
+		out = append(out, struct {
+			ids []string
+			typ string
+		}{env.SessionIDs, head.Type})
+	}
+	return out
 }
 
 // A commit's patch for 200 subscribers on one gateway is one JetStream
@@ -184,16 +206,15 @@ func TestFanOut_OneCommitIsOneMessageForAllSubscribersOfAGateway(t *testing.T) {
 	}
 
 	msgs := log.since(before)
-	require.Len(t, msgs, 2, "one patch for all, one result")
+	require.Len(t, msgs, 1, "one message: a patch for all and the result")
 	subject := natscluster.GatewayOutboundSubject(scope, c.gateway.ID())
-	ids, typ := gatewayEnvelope(t, msgs[0])
 	assert.Equal(t, subject, msgs[0].Subject)
-	assert.Equal(t, "state:patch", typ)
-	assert.ElementsMatch(t, idsOf(subs), ids)
-	ids, typ = gatewayEnvelope(t, msgs[1])
-	assert.Equal(t, subject, msgs[1].Subject)
-	assert.Equal(t, "rpc:result", typ)
-	assert.Equal(t, []string{caller.ClientID}, ids)
+	envs := gatewayEnvelopes(t, msgs[0])
+	require.Len(t, envs, 2)
+	assert.Equal(t, "state:patch", envs[0].typ)
+	assert.ElementsMatch(t, idsOf(subs), envs[0].ids)
+	assert.Equal(t, "rpc:result", envs[1].typ)
+	assert.Equal(t, []string{caller.ClientID}, envs[1].ids)
 }
 
 // Subscribers on two gateways: one message per gateway, on each
@@ -214,9 +235,11 @@ func TestFanOut_OneMessagePerGateway(t *testing.T) {
 
 	patches := map[string][]string{} // subject → ids
 	for _, m := range log.since(before) {
-		if ids, typ := gatewayEnvelope(t, m); typ == "state:patch" {
-			require.NotContains(t, patches, m.Subject, "one patch message per gateway")
-			patches[m.Subject] = ids
+		for _, env := range gatewayEnvelopes(t, m) {
+			if env.typ == "state:patch" {
+				require.NotContains(t, patches, m.Subject, "one patch envelope per gateway")
+				patches[m.Subject] = env.ids
+			}
 		}
 	}
 	assert.Len(t, patches, 2)

@@ -127,13 +127,30 @@ func (g *Gateway) refuseSession(ws *websocket.Conn) {
 // session of the subject's namespace; ids the gateway does not hold (a
 // session that closed) are skipped.
 func (g *Gateway) dispatch(m jetstream.Msg) {
-	var env GatewayOutboundEnvelope
-	if err := json.Unmarshal(m.Data(), &env); err != nil || len(env.Message) == 0 {
-		g.opts.Logger.Warn("natscluster: gateway skipped an undecodable outbound envelope", "subject", m.Subject(), "err", err)
-		return
-	}
 	ns, ok := subjectNamespace(m.Subject())
 	if !ok {
+		return
+	}
+	data := m.Data()
+	if len(data) == 0 || data[0] != '[' {
+		g.dispatchOne(m.Subject(), ns, data)
+		return
+	}
+	var batch []json.RawMessage // several envelopes, in order
+	if err := json.Unmarshal(data, &batch); err != nil {
+		g.opts.Logger.Warn("natscluster: gateway skipped an undecodable outbound batch", "subject", m.Subject(), "err", err)
+		return
+	}
+	for _, env := range batch {
+		g.dispatchOne(m.Subject(), ns, env)
+	}
+}
+
+// dispatchOne writes one envelope's message to its listed sessions.
+func (g *Gateway) dispatchOne(subject string, ns Namespace, data []byte) {
+	var env GatewayOutboundEnvelope
+	if err := json.Unmarshal(data, &env); err != nil || len(env.Message) == 0 {
+		g.opts.Logger.Warn("natscluster: gateway skipped an undecodable outbound envelope", "subject", subject, "err", err)
 		return
 	}
 	targets := make([]*session, 0, len(env.SessionIDs))

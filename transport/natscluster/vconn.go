@@ -82,11 +82,14 @@ func (r *Runtime) publishOutbound(m *nats.Msg) error {
 // once the rpc:result went to Send or Queue (zocket.RPCObserver). A queued
 // result is published first, so that the ack never precedes it.
 func (c *vconn) RPCDone(id json.RawMessage) {
-	c.Flush(false)
 	c.mu.Lock()
 	msgs := c.pending[string(id)]
 	delete(c.pending, string(id))
 	c.mu.Unlock()
+	if c.batch != nil {
+		c.batch.ackAfter(msgs)
+		return
+	}
 	for _, m := range msgs {
 		m.Ack()
 	}
