@@ -13,7 +13,7 @@ import (
 // Unquote decodes the JSON string raw (quotes included) as encoding/json
 // does; ok is false when raw is not a JSON string. A string without
 // escapes costs one allocation, and none when it is empty.
-func Unquote(raw []byte) (s string, ok bool) {
+func Unquote(raw []byte) (string, bool) {
 	if len(raw) < 2 || raw[0] != '"' {
 		return "", false
 	}
@@ -21,6 +21,7 @@ func Unquote(raw []byte) (s string, ok bool) {
 	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
 		return string(body), true
 	}
+	var s string // declared here: escaping, it costs an allocation
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return "", false
 	}

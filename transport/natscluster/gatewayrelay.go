@@ -2,7 +2,6 @@ package natscluster
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -127,19 +126,19 @@ func (g *Gateway) refuseSession(ws *websocket.Conn) {
 // session of the subject's namespace; ids the gateway does not hold (a
 // session that closed) are skipped.
 func (g *Gateway) dispatch(m jetstream.Msg) {
-	var env GatewayOutboundEnvelope
-	if err := json.Unmarshal(m.Data(), &env); err != nil || len(env.Message) == 0 {
-		g.opts.Logger.Warn("natscluster: gateway skipped an undecodable outbound envelope", "subject", m.Subject(), "err", err)
-		return
-	}
 	ns, ok := subjectNamespace(m.Subject())
 	if !ok {
 		return
 	}
-	targets := make([]*session, 0, len(env.SessionIDs))
+	env, err := decodeOutbound(m.Data(), ns, "")
+	if err != nil {
+		g.opts.Logger.Warn("natscluster: gateway skipped an undecodable outbound envelope", "subject", m.Subject(), "err", err)
+		return
+	}
+	targets := make([]*session, 0, env.NumSessionIDs)
 	g.mu.Lock()
-	for _, id := range env.SessionIDs {
-		if s := g.sessions[id]; s != nil && s.auth.Namespace == ns {
+	for id := range env.SessionIDs() {
+		if s := g.sessions[string(id)]; s != nil && s.auth.Namespace == ns {
 			targets = append(targets, s)
 		}
 	}
