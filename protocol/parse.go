@@ -1,11 +1,11 @@
 package protocol
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/zocket-go/zocket/internal/jsonscan"
 )
 
 // Parse decodes one frame. An error wrapping ErrIgnore means the frame must be
@@ -92,20 +92,7 @@ func str(raw json.RawMessage, dst *string) bool {
 }
 
 // unquote decodes a raw JSON string; ok is false for absent or non-string values.
-func unquote(raw json.RawMessage) (string, bool) {
-	if len(raw) < 2 || raw[0] != '"' {
-		return "", false
-	}
-	body := raw[1 : len(raw)-1]
-	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
-		return string(body), true
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", false
-	}
-	return s, true
-}
+func unquote(raw json.RawMessage) (string, bool) { return jsonscan.Unquote(raw) }
 
 func truncate(s string) string {
 	if len(s) > 64 {

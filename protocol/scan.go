@@ -96,3 +96,6 @@ func skipSpace(data []byte, i int) int { return jsonscan.SkipSpace(data, i) }
 func skipString(data []byte, i int) int { return jsonscan.SkipString(data, i) }
 
 func skipValue(data []byte, i int) int { return jsonscan.SkipValue(data, i) }
+
+// valid reports whether data is exactly one JSON value, as json.Valid does.
+func valid(data []byte) bool { return jsonscan.Valid(data) }

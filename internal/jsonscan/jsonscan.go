@@ -1,7 +1,32 @@
-// Package jsonscan walks JSON text that is already known to be valid,
-// without decoding it: the shared scanner of the wire protocol's parser and
-// of the input checks.
+// Package jsonscan walks JSON text without decoding it: the shared scanner
+// of the wire protocol's parser, of the input checks and of the cluster's
+// envelopes. Its Skip functions and Cursor need text already known to be
+// valid; SkipValid, SkipValidString and Valid check it.
 package jsonscan
+
+import (
+	"bytes"
+	"encoding/json"
+	"unicode/utf8"
+)
+
+// Unquote decodes the JSON string raw (quotes included) as encoding/json
+// does; ok is false when raw is not a JSON string. A string without
+// escapes costs one allocation, and none when it is empty.
+func Unquote(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return "", false
+	}
+	body := raw[1 : len(raw)-1]
+	if bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body) {
+		return string(body), true
+	}
+	var s string // declared here: escaping, it costs an allocation
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", false
+	}
+	return s, true
+}
 
 // SkipSpace returns the index of the first non-space byte at or after i.
 func SkipSpace(data []byte, i int) int {

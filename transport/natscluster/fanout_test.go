@@ -423,3 +423,34 @@ func TestGateway_DeliversToTheListedSessionsOfTheSubjectsNamespace(t *testing.T)
 	assert.JSONEq(t, `{"n":1}`, string(w.NextRaw()))
 	assert.JSONEq(t, `{"n":3}`, string(w.NextRaw()))
 }
+
+// A batch (a JSON array of envelopes, as a runtime packs them under load)
+// reaches each listed session in order; what is malformed after a good
+// envelope does not undo it.
+func TestGateway_DeliversEveryEnvelopeOfABatchInOrder(t *testing.T) {
+	c := startCluster(t, member())
+	a, b := wstest.DialWelcome(t, c.wsURL), wstest.DialWelcome(t, c.wsURL)
+	js, err := jetstream.New(connect(t, c.url))
+	require.NoError(t, err)
+	env := func(id, text string) string {
+		return `{"scope":{"workspaceId":"ws-1","projectId":"prj-1"},"sessionIds":["` + id + `"],"message":{"type":"event","event":"note","payload":"` + text + `"}}`
+	}
+	subject := natscluster.GatewayOutboundSubject(scope, c.gateway.ID())
+	_, err = js.Publish(t.Context(), subject, []byte("[ "+env(a.ClientID, "a1")+" , "+env(b.ClientID, "b1")+","+env(a.ClientID, "a2")+" ]"))
+	require.NoError(t, err)
+	_, err = js.Publish(t.Context(), subject, []byte("["+env(b.ClientID, "b2")+",{broken"))
+	require.NoError(t, err)
+	_, err = js.Publish(t.Context(), subject, []byte(env(a.ClientID, "a3")))
+	require.NoError(t, err)
+
+	payloads := func(w *wstest.Client, n int) (got []string) {
+		for len(got) < n {
+			if f := w.Next(); f["type"] == "event" {
+				got = append(got, f["payload"].(string))
+			}
+		}
+		return got
+	}
+	assert.Equal(t, []string{"a1", "a2", "a3"}, payloads(a, 3))
+	assert.Equal(t, []string{"b1", "b2"}, payloads(b, 2))
+}

@@ -2,7 +2,6 @@ package natscluster
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/zocket-go/zocket/internal/jsonscan"
 )
 
 // The gateway's relay (unless GatewayOptions.PerSessionOutbound): one
@@ -136,27 +137,35 @@ func (g *Gateway) dispatch(m jetstream.Msg) {
 		g.dispatchOne(m.Subject(), ns, data)
 		return
 	}
-	var batch []json.RawMessage // several envelopes, in order
-	if err := json.Unmarshal(data, &batch); err != nil {
-		g.opts.Logger.Warn("natscluster: gateway skipped an undecodable outbound batch", "subject", m.Subject(), "err", err)
-		return
-	}
-	for _, env := range batch {
-		g.dispatchOne(m.Subject(), ns, env)
+	// A batch: several envelopes, in order, in a JSON array.
+	for i := 1; ; {
+		i = jsonscan.SkipSpace(data, i)
+		if i < len(data) && data[i] == ']' && jsonscan.SkipSpace(data, i+1) == len(data) {
+			return
+		}
+		end := jsonscan.SkipValid(data, i)
+		if end < 0 {
+			g.opts.Logger.Warn("natscluster: gateway skipped the rest of an undecodable outbound batch", "subject", m.Subject())
+			return
+		}
+		g.dispatchOne(m.Subject(), ns, data[i:end])
+		if i = jsonscan.SkipSpace(data, end); i < len(data) && data[i] == ',' {
+			i++
+		}
 	}
 }
 
 // dispatchOne writes one envelope's message to its listed sessions.
 func (g *Gateway) dispatchOne(subject string, ns Namespace, data []byte) {
-	var env GatewayOutboundEnvelope
-	if err := json.Unmarshal(data, &env); err != nil || len(env.Message) == 0 {
+	env, err := decodeOutbound(data, ns, "")
+	if err != nil {
 		g.opts.Logger.Warn("natscluster: gateway skipped an undecodable outbound envelope", "subject", subject, "err", err)
 		return
 	}
-	targets := make([]*session, 0, len(env.SessionIDs))
+	targets := make([]*session, 0, env.NumSessionIDs)
 	g.mu.Lock()
-	for _, id := range env.SessionIDs {
-		if s := g.sessions[id]; s != nil && s.auth.Namespace == ns {
+	for id := range env.SessionIDs() {
+		if s := g.sessions[string(id)]; s != nil && s.auth.Namespace == ns {
 			targets = append(targets, s)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/internal/jsonscan"
 	"github.com/zocket-go/zocket/protocol"
 )
 
@@ -336,21 +337,24 @@ func (r *Runtime) maintain() {
 	}
 }
 
-// inboundWire is an InboundEnvelope as the runtime reads it: the claims,
-// needed only for a session's first envelope, stay undecoded.
-type inboundWire struct {
-	Namespace Namespace       `json:"scope"`
-	SessionID string          `json:"sessionId"`
-	UserID    *string         `json:"userId"`
-	Claims    json.RawMessage `json:"claims"`
-	Message   json.RawMessage `json:"message"`
-}
-
 // handle takes one inbound message and acks it once handled (an rpc: once
 // its result is published).
 func (r *Runtime) handle(msg jetstream.Msg) {
-	var env inboundWire
-	if err := json.Unmarshal(msg.Data(), &env); err != nil || env.SessionID == "" || len(env.Message) == 0 {
+	// The id is needed before the Handler runs the call, to recognise a
+	// redelivery; a malformed rpc with an id is answered too. The Handler
+	// reports the answer through vconn.RPCDone, which acks msg.
+	var (
+		m    protocol.Message
+		perr error
+	)
+	env, err := decodeInbound(msg.Data(), r.opts.Namespace)
+	if err == nil {
+		m, perr = protocol.Parse(env.Message)
+		if perr != nil && !jsonscan.Valid(env.Message) { // the envelope scan does not check the message's inside
+			err = perr
+		}
+	}
+	if err != nil {
 		r.opts.Logger.Warn("natscluster: runtime terminated an undecodable envelope", "subject", msg.Subject(), "err", err)
 		msg.Term() // not redelivered: it would fail again
 		return
@@ -360,10 +364,6 @@ func (r *Runtime) handle(msg jetstream.Msg) {
 		msg.Term() // defence in depth: never act on another namespace's frame
 		return
 	}
-	// The id is needed before the Handler runs the call, to recognise a
-	// redelivery; a malformed rpc with an id is answered too. The Handler
-	// reports the answer through vconn.RPCDone, which acks msg.
-	m, perr := protocol.Parse(env.Message)
 	answered := m.Type == protocol.TypeRPC && m.ID != nil
 	if h := msg.Headers(); m.Type == protocol.TypeRPC && h.Get(HeaderTraceParent) != "" {
 		// The gateway's span: the call continues it, not the client's.
@@ -414,9 +414,7 @@ func (r *Runtime) handle(msg jetstream.Msg) {
 func (r *Runtime) connect(env *inboundWire, gateway string) *vconn {
 	id := zocket.Identity{Claims: map[string]any{},
 		Namespace: map[string]string{"workspaceId": r.opts.Namespace.WorkspaceID, "projectId": r.opts.Namespace.ProjectID}}
-	if env.UserID != nil {
-		id.UserID = *env.UserID
-	}
+	id.UserID, _ = jsonscan.Unquote(env.UserID) // absent or null: none
 	if err := json.Unmarshal(env.Claims, &id.Claims); err != nil || id.Claims == nil {
 		id.Claims = map[string]any{} // absent, null or not an object
 	}

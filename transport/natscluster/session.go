@@ -118,8 +118,8 @@ func (s *session) relay(ctx context.Context) (jetstream.ConsumeContext, error) {
 		return nil, err
 	}
 	cc, err := cons.Consume(func(m jetstream.Msg) {
-		var env OutboundEnvelope
-		if err := json.Unmarshal(m.Data(), &env); err != nil || len(env.Message) == 0 {
+		env, err := decodeOutbound(m.Data(), s.auth.Namespace, s.id)
+		if err != nil {
 			g.opts.Logger.Warn("natscluster: gateway skipped an undecodable outbound envelope", "sessionId", s.id, "err", err)
 			return
 		}

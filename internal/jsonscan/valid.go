@@ -1,24 +1,27 @@
-package protocol
+package jsonscan
 
 // maxDepth matches encoding/json's nesting limit.
 const maxDepth = 10000
 
-// skipValid returns the index after the JSON value starting at data[i]
+// SkipValid returns the index after the JSON value starting at data[i]
 // (leading white space allowed), or -1 when it is not valid JSON. It
-// accepts exactly what encoding/json accepts, in one pass.
+// accepts exactly what encoding/json accepts, in one pass, and unlike the
+// other functions of this package it may be given any text.
+func SkipValid(data []byte, i int) int { return skipValid(data, i, 0) }
+
 func skipValid(data []byte, i, depth int) int {
-	i = skipSpace(data, i)
+	i = SkipSpace(data, i)
 	if i >= len(data) {
 		return -1
 	}
 	switch c := data[i]; {
 	case c == '"':
-		return skipValidString(data, i)
+		return SkipValidString(data, i)
 	case c == '{':
 		if depth >= maxDepth {
 			return -1
 		}
-		i = skipSpace(data, i+1)
+		i = SkipSpace(data, i+1)
 		if i < len(data) && data[i] == '}' {
 			return i + 1
 		}
@@ -26,17 +29,17 @@ func skipValid(data []byte, i, depth int) int {
 			if i >= len(data) || data[i] != '"' {
 				return -1
 			}
-			if i = skipValidString(data, i); i < 0 {
+			if i = SkipValidString(data, i); i < 0 {
 				return -1
 			}
-			i = skipSpace(data, i)
+			i = SkipSpace(data, i)
 			if i >= len(data) || data[i] != ':' {
 				return -1
 			}
 			if i = skipValid(data, i+1, depth+1); i < 0 {
 				return -1
 			}
-			i = skipSpace(data, i)
+			i = SkipSpace(data, i)
 			if i >= len(data) {
 				return -1
 			}
@@ -46,13 +49,13 @@ func skipValid(data []byte, i, depth int) int {
 			if data[i] != ',' {
 				return -1
 			}
-			i = skipSpace(data, i+1)
+			i = SkipSpace(data, i+1)
 		}
 	case c == '[':
 		if depth >= maxDepth {
 			return -1
 		}
-		i = skipSpace(data, i+1)
+		i = SkipSpace(data, i+1)
 		if i < len(data) && data[i] == ']' {
 			return i + 1
 		}
@@ -60,7 +63,7 @@ func skipValid(data []byte, i, depth int) int {
 			if i = skipValid(data, i, depth+1); i < 0 {
 				return -1
 			}
-			i = skipSpace(data, i)
+			i = SkipSpace(data, i)
 			if i >= len(data) {
 				return -1
 			}
@@ -91,7 +94,9 @@ func literal(data []byte, i int, lit string) int {
 	return i + len(lit)
 }
 
-func skipValidString(data []byte, i int) int {
+// SkipValidString returns the index after the JSON string starting at
+// data[i] == '"', or -1 when it is not a valid JSON string.
+func SkipValidString(data []byte, i int) int {
 	for i++; i < len(data); i++ {
 		switch c := data[i]; {
 		case c == '"':
@@ -159,8 +164,8 @@ func skipNumber(data []byte, i int) int {
 	return i
 }
 
-// valid reports whether data is exactly one JSON value, as json.Valid does.
-func valid(data []byte) bool {
+// Valid reports whether data is exactly one JSON value, as json.Valid does.
+func Valid(data []byte) bool {
 	i := skipValid(data, 0, 0)
-	return i >= 0 && skipSpace(data, i) == len(data)
+	return i >= 0 && SkipSpace(data, i) == len(data)
 }
