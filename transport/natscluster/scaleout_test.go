@@ -221,9 +221,10 @@ func runLoad(t *testing.T, url string, instances, clients int, stop <-chan struc
 
 // check reads every instance's stored state through a fresh client and
 // asserts that every answered operation was applied exactly once and no
-// operation twice.
-func (l *load) check(t *testing.T, url string, instances int) {
+// operation twice. It returns the states it read.
+func (l *load) check(t *testing.T, url string, instances int) map[string][]string {
 	t.Helper()
+	final := map[string][]string{}
 	l.wg.Wait()
 	cl, err := client.Dial(t.Context(), url, client.Options{RPCTimeout: 30 * time.Second})
 	require.NoError(t, err)
@@ -248,7 +249,45 @@ func (l *load) check(t *testing.T, url string, instances int) {
 		for op := range l.answered[id] {
 			require.Equal(t, 1, seen[op], "%s: answered operation %s is not in the state", id, op)
 		}
+		final[id] = s.Ops
 	}
+	return final
+}
+
+// watchers is a client subscribed to the state of some instances from the
+// start, which never resubscribes by itself (it stays connected): what it
+// sees after instances moved, it owes to the gateway sending its
+// subscriptions again.
+type watchers struct {
+	mu     sync.Mutex
+	latest map[string][]string
+}
+
+func watch(t *testing.T, url string, ids []string) *watchers {
+	w := &watchers{latest: map[string][]string{}}
+	cl, err := client.Dial(t.Context(), url, client.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { cl.Close() })
+	for _, id := range ids {
+		client.OnState(cl.Actor("ledger", id), func(s Ledger) {
+			w.mu.Lock()
+			w.latest[id] = s.Ops
+			w.mu.Unlock()
+		})
+	}
+	return w
+}
+
+// converged reports whether every watched instance's latest state is want's.
+func (w *watchers) converged(want map[string][]string, ids []string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, id := range ids {
+		if !slices.Equal(w.latest[id], want[id]) {
+			return false
+		}
+	}
+	return true
 }
 
 func spread(held map[string][]int) (total, lo, hi int) {
@@ -263,6 +302,11 @@ func spread(held map[string][]int) (total, lo, hi int) {
 func TestScaleOut_ACrashedRuntimesPartitionsMoveWithoutLosingOrRepeatingCalls(t *testing.T) {
 	f := startFleet(t, 3)
 	const instances = 1000
+	var watched []string
+	for i := range 60 {
+		watched = append(watched, "i-"+strconv.Itoa(i))
+	}
+	w := watch(t, f.wsURL, watched)
 	stop := make(chan struct{})
 	l := runLoad(t, f.wsURL, instances, 4, stop)
 	poll.Until(t, func() bool { total, lo, _ := spread(f.held()); return total == fleetPartitions && lo > 0 },
@@ -278,8 +322,9 @@ func TestScaleOut_ACrashedRuntimesPartitionsMoveWithoutLosingOrRepeatingCalls(t 
 	}, "the survivors hold every partition")
 	poll.Until(t, func() bool { return l.calls.Load() >= before+3000 }, "load going on after the crash")
 	close(stop)
-	l.check(t, f.wsURL, instances)
+	final := l.check(t, f.wsURL, instances)
 	require.Greater(t, f.acts.count.Load(), int64(instances), "instances moved")
+	poll.Until(t, func() bool { return w.converged(final, watched) }, "subscribers that did nothing converge to the stored state")
 }
 
 func TestScaleOut_ARuntimeAddedUnderLoadTakesItsShare(t *testing.T) {
