@@ -81,6 +81,7 @@ func (in *instance) forget(ctx context.Context) error {
 	if d := in.dur; d != nil {
 		d.durable, d.alarms, d.loadErr = 0, nil, nil
 		d.snapBytes, d.logBytes = 0, 0
+		d.calls.reset(in.app.callMemory) // their answers were erased with the rest
 	}
 	pub := in.publishedLocked()
 	frame, err := in.snapshotLocked()

@@ -169,6 +169,7 @@ func (b *batcher) flush() {
 		return
 	}
 	b.flushing = true
+	defer b.recoverFlush()
 	for len(b.queue) > 0 {
 		q := b.queue
 		b.queue = b.spare[:0]
@@ -180,6 +181,25 @@ func (b *batcher) flush() {
 	}
 	b.flushing = false
 	b.mu.Unlock()
+}
+
+// recoverFlush lets the next flush run after a panic in a publish (an
+// Observer's, say) went through flush: without it, flushing would stay
+// set and the gateway's frames pile up unpublished for good. The round
+// that panicked is dropped, its deliveries unacked (they are redelivered);
+// the panic goes on to flush's caller.
+func (b *batcher) recoverFlush() {
+	if r := recover(); r != nil {
+		b.mu.Lock()
+		b.flushing = false
+		clear(b.window)
+		clear(b.byKey)
+		b.groups, b.out, b.envs = nil, b.out[:0], 0
+		clear(b.acks)
+		b.acks = b.acks[:0]
+		b.mu.Unlock()
+		panic(r)
+	}
 }
 
 // publishRound publishes q's frames, then acks q's deliveries.

@@ -138,21 +138,31 @@ func (g *Gateway) dispatch(m jetstream.Msg) {
 		return
 	}
 	// A batch: several envelopes, in order, in a JSON array.
-	for i := 1; ; {
-		i = jsonscan.SkipSpace(data, i)
-		if i < len(data) && data[i] == ']' && jsonscan.SkipSpace(data, i+1) == len(data) {
-			return
-		}
+	i := jsonscan.SkipSpace(data, 1)
+	if closed(data, i) {
+		return
+	}
+	for {
 		end := jsonscan.SkipValid(data, i)
 		if end < 0 {
-			g.opts.Logger.Warn("natscluster: gateway skipped the rest of an undecodable outbound batch", "subject", m.Subject())
-			return
+			break
 		}
 		g.dispatchOne(m.Subject(), ns, data[i:end])
-		if i = jsonscan.SkipSpace(data, end); i < len(data) && data[i] == ',' {
-			i++
+		i = jsonscan.SkipSpace(data, end)
+		if closed(data, i) {
+			return
 		}
+		if i >= len(data) || data[i] != ',' {
+			break
+		}
+		i = jsonscan.SkipSpace(data, i+1)
 	}
+	g.opts.Logger.Warn("natscluster: gateway skipped the rest of an undecodable outbound batch", "subject", m.Subject())
+}
+
+// closed reports whether data[i] is the "]" that ends data.
+func closed(data []byte, i int) bool {
+	return i < len(data) && data[i] == ']' && jsonscan.SkipSpace(data, i+1) == len(data)
 }
 
 // dispatchOne writes one envelope's message to its listed sessions.

@@ -390,7 +390,7 @@ func (r *Runtime) handle(msg jetstream.Msg) {
 		if _, dup := r.seen[key]; dup {
 			r.mu.Unlock()
 			r.opts.Logger.Info("natscluster: runtime did not execute a redelivered rpc twice", "sessionId", env.SessionID, "id", string(m.ID))
-			msg.Ack()
+			vc.ackAfterQueued(msg) // its result may still wait in the batcher
 			return
 		}
 		r.seen[key] = time.Now()

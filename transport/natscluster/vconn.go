@@ -95,6 +95,17 @@ func (c *vconn) RPCDone(id json.RawMessage) {
 	}
 }
 
+// ackAfterQueued acks msg once the frames queued so far are published:
+// at once for a session without a batcher, whose frames are published
+// as they are queued.
+func (c *vconn) ackAfterQueued(msg jetstream.Msg) {
+	if c.batch != nil {
+		c.batch.ackAfter([]jetstream.Msg{msg})
+		return
+	}
+	msg.Ack()
+}
+
 // expect records that msg's rpc will be answered with id.
 func (c *vconn) expect(id string, msg jetstream.Msg) {
 	c.mu.Lock()
