@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -30,6 +29,7 @@ type partitions struct {
 	key   string
 	held  []atomic.Bool // pinned for: its messages reached this runtime
 	wake  chan struct{} // the entry changed: publish it now
+	taken chan struct{} // a partition was taken: read the stored alarms again
 	stop  chan struct{}
 	ran   chan struct{} // closed when run returned
 
@@ -52,8 +52,9 @@ type pull struct {
 
 func newPartitions(r *Runtime) *partitions {
 	return &partitions{r: r, count: r.opts.Partitions, key: MemberKey(r.opts.Namespace, r.opts.RuntimeID),
-		held: make([]atomic.Bool, r.opts.Partitions), wake: make(chan struct{}, 1), stop: make(chan struct{}),
-		ran: make(chan struct{}), pulling: map[int]*pull{}}
+		held: make([]atomic.Bool, r.opts.Partitions), wake: make(chan struct{}, 1), taken: make(chan struct{}, 1),
+		stop: make(chan struct{}),
+		ran:  make(chan struct{}), pulling: map[int]*pull{}}
 }
 
 // start creates the membership bucket and every partition's consumer,
@@ -78,6 +79,7 @@ func (p *partitions) start(ctx context.Context) error {
 		return err
 	}
 	r.done.Go(p.run)
+	r.done.Go(p.reloadAlarms)
 	return nil
 }
 
@@ -143,7 +145,7 @@ func (p *partitions) run() {
 // exactly the partitions rendezvous hashing gives this runtime. A bucket
 // that is gone (a NATS restart loses one in memory) is created again.
 func (p *partitions) refresh(ctx context.Context) error {
-	entry, _ := json.Marshal(MemberEntry{RuntimeID: p.r.opts.RuntimeID, Partitions: p.count, Held: p.Held()})
+	entry, _ := json.Marshal(MemberEntry{RuntimeID: p.r.opts.RuntimeID, Partitions: p.count, Held: p.holding()})
 	if _, err := p.kv.Put(ctx, p.key, entry); err != nil {
 		kv, oerr := p.openBucket(ctx)
 		if oerr != nil {
@@ -310,13 +312,40 @@ func (p *partitions) claim(n int) {
 	}
 	p.r.opts.Logger.Info("natscluster: runtime holds a partition", "partition", n)
 	p.changed()
-	p.r.done.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), p.r.opts.MemberTTL)
-		defer cancel()
-		if err := p.r.app.ReloadAlarms(ctx); err != nil {
-			p.r.opts.Logger.Warn("natscluster: runtime cannot load the alarms of a partition it took", "partition", n, "err", err)
+	select { // one reload covers every partition taken meanwhile
+	case p.taken <- struct{}{}:
+	default:
+	}
+}
+
+// reloadAlarms reads the stored alarms again whenever partitions were
+// taken, so that the alarms of their instances fire here, until stop. A
+// runtime taking many partitions at once (at start, or after a crash of
+// another) reads them once or twice, not once per partition.
+func (p *partitions) reloadAlarms() {
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-p.taken:
 		}
-	})
+		ctx, cancel := context.WithTimeout(context.Background(), p.r.opts.MemberTTL)
+		err := p.r.app.ReloadAlarms(ctx)
+		cancel()
+		if err == nil {
+			continue
+		}
+		p.r.opts.Logger.Warn("natscluster: runtime cannot load the alarms of the partitions it took; trying again", "err", err)
+		select { // the storage may be back in a moment
+		case <-p.stop:
+			return
+		case <-time.After(time.Second):
+			select {
+			case p.taken <- struct{}{}:
+			default: // a take since: it reloads anyway
+			}
+		}
+	}
 }
 
 // lostPin handles a pull refused with ErrPinIDMismatch: another runtime
@@ -386,8 +415,8 @@ func (p *partitions) changed() {
 	}
 }
 
-// Held lists the partitions this runtime holds, in increasing order.
-func (p *partitions) Held() []int {
+// holding lists the partitions this runtime holds, in increasing order.
+func (p *partitions) holding() []int {
 	var held []int
 	for n := range p.held {
 		if p.held[n].Load() {
@@ -423,8 +452,9 @@ func (p *partitions) shutdown(ctx context.Context) error {
 // status reports the held partitions and the live members for /health.
 func (p *partitions) status() (held []int, members int) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.Clip(p.Held()), p.members
+	members = p.members
+	p.mu.Unlock()
+	return p.holding(), members
 }
 
 // HeldPartitions lists the partitions this runtime holds, in increasing
@@ -436,5 +466,5 @@ func (r *Runtime) HeldPartitions() []int {
 	if p == nil {
 		return nil
 	}
-	return p.Held()
+	return p.holding()
 }
