@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"hash/fnv"
 	"log/slog"
 	"slices"
 	"strings"
@@ -123,9 +122,7 @@ func (s *session) track(head frameHead, subject string, frame []byte) {
 		if f.subs == nil {
 			f.subs = map[instanceKey]*followed{}
 		}
-		h := fnv.New32a()
-		h.Write([]byte(subject))
-		fo = &followed{hash: h.Sum32()}
+		fo = &followed{hash: subjectHash(subject)}
 		f.subs[k] = fo
 	}
 	*fo.frame(state) = frame

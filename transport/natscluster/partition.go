@@ -23,9 +23,15 @@ const RuntimesBucket = "ZOCKET_RUNTIMES"
 // 32-bit FNV-1a hash of its inbound subject modulo count, which is what the
 // server's partition(count) transform computes.
 func Partition(s Namespace, actor, actorID string, count int) int {
+	return int(subjectHash(InboundSubject(s, actor, actorID)) % uint32(count))
+}
+
+// subjectHash is the 32-bit FNV-1a hash of an inbound subject: its
+// partition among count is the hash modulo count.
+func subjectHash(subject string) uint32 {
 	h := fnv.New32a()
-	h.Write([]byte(InboundSubject(s, actor, actorID)))
-	return int(h.Sum32() % uint32(count))
+	h.Write([]byte(subject))
+	return h.Sum32()
 }
 
 // PartitionConsumerName is the durable consumer of one partition:
