@@ -5,7 +5,7 @@
 // runtime works behind a TypeScript gateway and the reverse (a Go gateway
 // in front of TypeScript runtimes sets GatewayOptions.PerSessionOutbound).
 //
-//	client ─WS─► Gateway ─JetStream─► INBOUND ─pull consumer per actor type─► Runtime ─► App
+//	client ─WS─► Gateway ─JetStream─► INBOUND ─pull consumer per actor type (or per partition)─► Runtime ─► App
 //	client ◄─WS─ Gateway ◄─ordered consumer per gateway─ OUTBOUND ◄─JetStream─┘
 //
 // Where the TypeScript version has gaps, this package fixes
@@ -47,11 +47,25 @@
 // (HeaderTraceParent, HeaderTraceState), which the runtime hands to the
 // App, so one trace runs from the client to the actor.
 //
+// With RuntimeOptions.Partitions any number of runtimes share a scope:
+// INBOUND is split into partitions by the server's partition() subject
+// transform, each pulled through a pinned_client consumer that delivers to
+// one runtime at a time; runtimes list themselves in RuntimesBucket and
+// share the partitions out by rendezvous hashing, hand them over when they
+// join or stop, and take those of a runtime that died after PinnedTTL. The
+// App then activates only instances of the partitions its runtime holds
+// (zocket.App.SetPlacement). A Go gateway sends the subscriptions of a
+// moved instance again to its new holder.
+//
 // What stays as in TypeScript (documented limitations): delivery is
-// at-least-once across a runtime crash; INBOUND and OUTBOUND live in
-// memory, so a NATS restart loses what was not consumed; a runtime restart
-// loses actor state and subscriptions (clients stay connected and must
-// resubscribe; the Go client does so when it reconnects).
+// at-least-once across a runtime crash, except for the calls that change a
+// durable actor's state, whose answers are stored with the change and
+// given again instead of running twice; by default INBOUND and OUTBOUND
+// live in memory (StreamOptions.FileStorage keeps them on disk), so a NATS
+// restart loses what was not consumed; without a Storage a runtime restart
+// loses actor state; subscriptions held by a runtime that restarts are
+// lost for clients of TypeScript gateways (they resubscribe when they
+// reconnect; the Go client does so).
 package natscluster
 
 import "errors"
