@@ -63,9 +63,9 @@
 // given again instead of running twice; by default INBOUND and OUTBOUND
 // live in memory (StreamOptions.FileStorage keeps them on disk), so a NATS
 // restart loses what was not consumed; without a Storage a runtime restart
-// loses actor state; subscriptions held by a runtime that restarts are
-// lost for clients of TypeScript gateways (they resubscribe when they
-// reconnect; the Go client does so).
+// loses actor state; a restarted runtime has lost its subscriptions,
+// unless the runtimes are partitioned and the session's gateway is a Go
+// one (clients that reconnect resubscribe; the Go client does so).
 package natscluster
 
 import "errors"
