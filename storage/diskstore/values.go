@@ -1,12 +1,12 @@
 package diskstore
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
-	"math"
-	"time"
 
 	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/storage/internal/codec"
 )
 
 // Values: a meta value is the instance's version (8 bytes, big-endian); a
@@ -15,8 +15,6 @@ import (
 // (seconds and nanoseconds), method and input (a presence byte, then
 // length-prefixed); a calls value is a count then, per call, its key,
 // result (a presence byte, then length-prefixed) and error text.
-
-var errShort = errors.New("value too short")
 
 func encodeVersion(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
@@ -37,147 +35,36 @@ func encodeSnapshot(s *zocket.Snapshot) []byte {
 
 func decodeSnapshot(b []byte) (*zocket.Snapshot, error) {
 	if len(b) < 9 {
-		return nil, errShort
+		return nil, codec.ErrShort
 	}
 	n, k := binary.Uvarint(b[8:])
 	if k <= 0 || n > uint64(len(b)-8-k) {
-		return nil, errShort
+		return nil, codec.ErrShort
 	}
 	epoch := b[8+k : 8+k+int(n)]
 	return &zocket.Snapshot{Version: binary.BigEndian.Uint64(b), Epoch: string(epoch),
 		State: append([]byte(nil), b[8+k+int(n):]...)}, nil
 }
 
-func encodeAlarms(as []zocket.Alarm) []byte {
-	b := binary.AppendUvarint(nil, uint64(len(as)))
-	for _, a := range as {
-		b = binary.AppendUvarint(b, a.ID)
-		b = binary.AppendVarint(b, a.At.Unix())
-		b = binary.AppendUvarint(b, uint64(a.At.Nanosecond()))
-		b = appendBytes(b, []byte(a.Method))
-		b = appendOptional(b, a.Input)
-	}
-	return b
-}
+// optional is the layout of the optional byte strings of alarms and
+// calls values: an alarm's input, a call's result.
+const optional = codec.PresenceByte
 
-func encodeCalls(cs []zocket.CallRecord) []byte {
-	b := binary.AppendUvarint(nil, uint64(len(cs)))
-	for _, c := range cs {
-		b = appendBytes(b, []byte(c.Key))
-		b = appendOptional(b, c.Result)
-		b = appendBytes(b, []byte(c.Error))
-	}
-	return b
-}
+func encodeAlarms(as []zocket.Alarm) []byte { return codec.AppendAlarms(nil, as, optional) }
 
-func decodeCalls(b []byte) ([]zocket.CallRecord, error) {
-	return decodeList(b, "call", func(d *decoder) zocket.CallRecord {
-		return zocket.CallRecord{Key: string(d.bytes()), Result: d.optional(), Error: string(d.bytes())}
-	})
-}
+func encodeCalls(cs []zocket.CallRecord) []byte { return codec.AppendCalls(nil, cs, optional) }
 
-func appendBytes(b, v []byte) []byte {
-	return append(binary.AppendUvarint(b, uint64(len(v))), v...)
-}
-
-// appendOptional appends a presence byte (0 for nil) then, if present, v
-// length-prefixed.
-func appendOptional(b, v []byte) []byte {
-	if v == nil {
-		return append(b, 0)
-	}
-	return appendBytes(append(b, 1), v)
-}
-
-// decodeList reads a count then that many items with item; every item
-// takes at least a byte, and nothing may follow the last.
-func decodeList[T any](b []byte, what string, item func(*decoder) T) ([]T, error) {
-	d := decoder{b: b}
-	n := d.uvarint()
-	if n > uint64(len(b)) {
-		return nil, errors.New("bad " + what + " count")
-	}
-	out := make([]T, 0, n)
-	for range n {
-		out = append(out, item(&d))
-	}
-	if d.err == nil && len(d.b) > 0 {
-		d.fail()
-	}
-	return out, d.err
-}
-
+// decodeAlarms decodes an alarms value. The alarms share no memory with b,
+// which may be a value only valid until its iterator moves.
 func decodeAlarms(b []byte) ([]zocket.Alarm, error) {
-	return decodeList(b, "alarm", func(d *decoder) zocket.Alarm {
-		var a zocket.Alarm
-		a.ID = d.uvarint()
-		sec, nsec := d.varint(), d.uvarint()
-		if nsec >= uint64(time.Second) {
-			d.fail()
-		}
-		a.At = time.Unix(sec, int64(nsec)).UTC()
-		a.Method = string(d.bytes())
-		a.Input = d.optional()
-		return a
-	})
+	d := codec.NewDecoder(bytes.Clone(b))
+	as := d.Alarms(optional)
+	return as, d.End()
 }
 
-// decoder reads varints and byte strings, remembering the first error.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) fail() {
-	if d.err == nil {
-		d.err = errShort
-	}
-	d.b = nil
-}
-
-func (d *decoder) uvarint() uint64 { return readVarint(d, binary.Uvarint) }
-
-func (d *decoder) varint() int64 { return readVarint(d, binary.Varint) }
-
-func readVarint[T uint64 | int64](d *decoder, read func([]byte) (T, int)) T {
-	v, n := read(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) byte() byte {
-	if len(d.b) == 0 {
-		d.fail()
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-// optional reads what appendOptional wrote: nil for none, else a copy.
-func (d *decoder) optional() []byte {
-	switch d.byte() {
-	case 0:
-		return nil
-	case 1:
-		return append([]byte(nil), d.bytes()...)
-	}
-	d.fail()
-	return nil
-}
-
-func (d *decoder) bytes() []byte {
-	n := d.uvarint()
-	if n > math.MaxInt || n > uint64(len(d.b)) {
-		d.fail()
-		return nil
-	}
-	v := d.b[:n]
-	d.b = d.b[n:]
-	return v
+// decodeCalls decodes a calls value, sharing no memory with b.
+func decodeCalls(b []byte) ([]zocket.CallRecord, error) {
+	d := codec.NewDecoder(bytes.Clone(b))
+	cs := d.Calls(optional)
+	return cs, d.End()
 }

@@ -4,11 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/storage/internal/codec"
 )
 
 // token encodes an actor or id as one subject token: '_' followed by
@@ -89,31 +88,31 @@ func (m *logMsg) encode() []byte {
 	b := []byte{logFormat, flags}
 	b = binary.AppendUvarint(b, m.version)
 	if m.ref != nil {
-		b = appendBytes(b, []byte(m.ref.name))
+		b = codec.AppendBytes(b, []byte(m.ref.name))
 		b = binary.AppendUvarint(b, m.ref.size)
 		return append(b, m.ref.digest[:]...)
 	}
 	if m.snapshot != nil {
 		b = binary.AppendUvarint(b, m.snapshot.Version)
-		b = appendBytes(b, []byte(m.snapshot.Epoch))
-		b = appendBytes(b, m.snapshot.State)
+		b = codec.AppendBytes(b, []byte(m.snapshot.Epoch))
+		b = codec.AppendBytes(b, m.snapshot.State)
 	}
 	b = binary.AppendUvarint(b, uint64(len(m.records)))
 	if len(m.records) > 0 {
 		b = binary.AppendUvarint(b, m.records[0].Version)
 		for _, r := range m.records {
-			b = appendBytes(b, r.Patch)
+			b = codec.AppendBytes(b, r.Patch)
 		}
 	}
 	if m.hasAlarms {
-		b = appendAlarms(b, m.alarms)
+		b = codec.AppendAlarms(b, m.alarms, optional)
 	}
 	if calls {
 		if m.snapshot != nil {
-			b = appendCalls(b, m.snapshot.Calls)
+			b = codec.AppendCalls(b, m.snapshot.Calls, optional)
 		}
 		for _, r := range m.records {
-			b = appendCalls(b, r.Calls)
+			b = codec.AppendCalls(b, r.Calls, optional)
 		}
 	}
 	return b
@@ -132,70 +131,43 @@ func (m *logMsg) hasCalls() bool {
 	return false
 }
 
-// appendCalls encodes the answers of calls: a count, then per call its
-// key, result (length+1, 0 for none) and error text.
-func appendCalls(b []byte, calls []zocket.CallRecord) []byte {
-	b = binary.AppendUvarint(b, uint64(len(calls)))
-	for _, c := range calls {
-		b = appendBytes(b, []byte(c.Key))
-		b = appendOptional(b, c.Result)
-		b = appendBytes(b, []byte(c.Error))
-	}
-	return b
-}
-
-// appendOptional appends p as its length+1, 0 for nil, then its bytes.
-func appendOptional(b, p []byte) []byte {
-	if p == nil {
-		return binary.AppendUvarint(b, 0)
-	}
-	b = binary.AppendUvarint(b, uint64(len(p))+1)
-	return append(b, p...)
-}
-
-// errShort is returned by the decoders when a message ends too early.
-var errShort = errors.New("message too short")
-
 func decodeLog(b []byte) (*logMsg, error) {
 	if len(b) < 2 {
-		return nil, errShort
+		return nil, codec.ErrShort
 	}
 	if b[0] != logFormat {
 		return nil, fmt.Errorf("unknown format %d", b[0])
 	}
 	flags := b[1]
-	d := decoder{b: b[2:]}
-	m := &logMsg{version: d.uvarint(), hasAlarms: flags&flagAlarms != 0, tombstone: flags&flagTombstone != 0}
+	d := codec.NewDecoder(b[2:])
+	m := &logMsg{version: d.Uvarint(), hasAlarms: flags&flagAlarms != 0, tombstone: flags&flagTombstone != 0}
 	if flags&flagRef != 0 {
-		m.ref, m.rollup = &objectRef{name: string(d.bytes()), size: d.uvarint()}, flags&flagSnapshot != 0
-		copy(m.ref.digest[:], d.take(sha256.Size))
-		return m, d.end()
+		m.ref, m.rollup = &objectRef{name: string(d.Bytes()), size: d.Uvarint()}, flags&flagSnapshot != 0
+		copy(m.ref.digest[:], d.Take(sha256.Size))
+		return m, d.End()
 	}
 	if flags&flagSnapshot != 0 {
-		m.snapshot = &zocket.Snapshot{Version: d.uvarint(), Epoch: string(d.bytes()), State: d.bytes()}
+		m.snapshot = &zocket.Snapshot{Version: d.Uvarint(), Epoch: string(d.Bytes()), State: d.Bytes()}
 	}
-	if n := d.uvarint(); n > 0 && d.err == nil {
-		if n > uint64(len(d.b)) { // every record takes at least one byte
-			return nil, errShort
-		}
-		first := d.uvarint()
+	if n := d.Count(); n > 0 {
+		first := d.Uvarint()
 		m.records = make([]zocket.Record, n)
 		for i := range m.records {
-			m.records[i] = zocket.Record{Version: first + uint64(i), Patch: d.bytes()}
+			m.records[i] = zocket.Record{Version: first + uint64(i), Patch: d.Bytes()}
 		}
 	}
 	if m.hasAlarms {
-		m.alarms = d.alarms()
+		m.alarms = d.Alarms(optional)
 	}
 	if flags&flagCalls != 0 {
 		if m.snapshot != nil {
-			m.snapshot.Calls = d.calls()
+			m.snapshot.Calls = d.Calls(optional)
 		}
 		for i := range m.records {
-			m.records[i].Calls = d.calls()
+			m.records[i].Calls = d.Calls(optional)
 		}
 	}
-	if err := d.end(); err != nil {
+	if err := d.End(); err != nil {
 		return nil, err
 	}
 	return m, m.check()
@@ -218,133 +190,16 @@ func (m *logMsg) check() error {
 	return nil
 }
 
-// appendAlarms encodes alarms: a count, then per alarm its id, time (Unix
-// seconds as a varint and nanoseconds), method and input (length+1, 0 for
-// none).
-func appendAlarms(b []byte, alarms []zocket.Alarm) []byte {
-	b = binary.AppendUvarint(b, uint64(len(alarms)))
-	for _, a := range alarms {
-		b = binary.AppendUvarint(b, a.ID)
-		b = binary.AppendVarint(b, a.At.Unix())
-		b = binary.AppendUvarint(b, uint64(a.At.Nanosecond()))
-		b = appendBytes(b, []byte(a.Method))
-		b = appendOptional(b, a.Input)
-	}
-	return b
-}
+// optional is the layout of the optional byte strings of log and alarms
+// messages: an alarm's input, a call's result.
+const optional = codec.LengthPlusOne
 
 // decodeAlarms decodes the body of an alarms message: empty for none.
 func decodeAlarms(b []byte) ([]zocket.Alarm, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
-	d := decoder{b: b}
-	alarms := d.alarms()
-	return alarms, d.end()
-}
-
-func appendBytes(b, p []byte) []byte {
-	b = binary.AppendUvarint(b, uint64(len(p)))
-	return append(b, p...)
-}
-
-// decoder reads what the append functions wrote; after the first error it
-// returns zero values and keeps the error.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = errShort
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = errShort
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-// take returns the next n bytes, sharing the message's memory.
-func (d *decoder) take(n uint64) []byte {
-	if d.err != nil {
-		return nil
-	}
-	if n > uint64(len(d.b)) {
-		d.err = errShort
-		return nil
-	}
-	p := d.b[:n:n]
-	d.b = d.b[n:]
-	return p
-}
-
-// end returns the decoder's error, or an error if bytes are left.
-func (d *decoder) end() error {
-	if d.err == nil && len(d.b) > 0 {
-		d.err = fmt.Errorf("%d bytes after the end", len(d.b))
-	}
-	return d.err
-}
-
-func (d *decoder) bytes() []byte { return d.take(d.uvarint()) }
-
-func (d *decoder) alarms() []zocket.Alarm {
-	return list(d, func(a *zocket.Alarm) {
-		a.ID = d.uvarint()
-		sec, nsec := d.varint(), d.uvarint()
-		if nsec >= uint64(time.Second) {
-			d.err = fmt.Errorf("alarm %d: %d nanoseconds", a.ID, nsec)
-		}
-		a.At = time.Unix(sec, int64(nsec)).UTC()
-		a.Method = string(d.bytes())
-		a.Input = d.optional()
-	})
-}
-
-// list reads a count then that many items with item; nil for none. Every
-// item takes more than one byte.
-func list[T any](d *decoder, item func(*T)) []T {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.err = errShort
-	}
-	if d.err != nil || n == 0 {
-		return nil
-	}
-	out := make([]T, n)
-	for i := range out {
-		item(&out[i])
-	}
-	return out
-}
-
-// optional reads what appendOptional wrote.
-func (d *decoder) optional() []byte {
-	if n := d.uvarint(); n > 0 {
-		return d.take(n - 1)
-	}
-	return nil
-}
-
-func (d *decoder) calls() []zocket.CallRecord {
-	return list(d, func(c *zocket.CallRecord) {
-		*c = zocket.CallRecord{Key: string(d.bytes()), Result: d.optional(), Error: string(d.bytes())}
-	})
+	d := codec.NewDecoder(b)
+	alarms := d.Alarms(optional)
+	return alarms, d.End()
 }

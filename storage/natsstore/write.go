@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/zocket-go/zocket"
+	"github.com/zocket-go/zocket/storage/internal/codec"
 )
 
 // Write implements zocket.Storage. The Writes of distinct instances are
@@ -235,7 +236,7 @@ func (s *Store) afterCommit(ctx context.Context, committed []*publication) {
 		}
 		msg := nats.NewMsg(s.alarmsSubject(p.k))
 		if len(kn.alarms) > 0 {
-			msg.Data = appendAlarms(nil, kn.alarms)
+			msg.Data = codec.AppendAlarms(nil, kn.alarms, optional)
 		}
 		msg.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
 		ack, err := s.js.PublishMsgAsync(msg, jetstream.WithStallWait(s.opts.Timeout))
