@@ -105,20 +105,21 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 	}()
 
 	if runtime {
+		var actors []string
 		for i := range cfg.Runtimes {
-			stopRuntime, health, err := startRuntime(ctx, cfg, i, a.NATS, m, serve, log)
+			rt, err := startRuntime(ctx, cfg, i, a.NATS, m, serve, log)
 			if err != nil {
 				return err
 			}
-			defer func() { err = errors.Join(err, stopRuntime()) }()
-			a.Healths = append(a.Healths, health)
+			defer func() { err = errors.Join(err, rt.stop()) }()
+			a.Healths, actors = append(a.Healths, rt.health), rt.actors
 		}
 		a.Health = a.Healths[0]
 		if m != nil {
 			a.Metrics = strings.TrimSuffix(a.Health, "/health") + "/metrics"
 		}
 		if cp != nil {
-			if err := cp.Report(ctx, natscluster.RuntimeReport{DeploymentID: cfg.DeploymentID, Status: "ready", ActorTypes: benchapp.NewApp().ActorNames()}); err != nil {
+			if err := cp.Report(ctx, natscluster.RuntimeReport{DeploymentID: cfg.DeploymentID, Status: "ready", ActorTypes: actors}); err != nil {
 				return err
 			}
 		}
@@ -166,14 +167,20 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(addrs)) (
 	return nil
 }
 
+// runtimeRole is one started runtime of examples/cluster.
+type runtimeRole struct {
+	stop   func() error // stops the runtime, then closes its App and storage
+	health string       // its /health URL
+	actors []string     // its actor types
+}
+
 // startRuntime starts runtime i of cfg.Runtimes: its own NATS connection,
 // storage and App, and its /health (and /metrics) on cfg.APIPort+i (any
-// port when cfg.APIPort is 0). stop stops the runtime, then closes its
-// App and its storage.
+// port when cfg.APIPort is 0).
 func startRuntime(ctx context.Context, cfg config, i int, natsURL string, m *metrics,
-	serve func(int, http.Handler) (string, error), log *slog.Logger) (stop func() error, health string, err error) {
+	serve func(int, http.Handler) (string, error), log *slog.Logger) (_ runtimeRole, err error) {
 	var undo []func() error
-	stop = func() error {
+	stop := func() error {
 		var err error
 		for k := len(undo) - 1; k >= 0; k-- {
 			err = errors.Join(err, undo[k]())
@@ -187,7 +194,7 @@ func startRuntime(ctx context.Context, cfg config, i int, natsURL string, m *met
 	}()
 	nc, err := nats.Connect(natsURL, nats.Name("zocket-runtime-"+strconv.Itoa(i)), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second))
 	if err != nil {
-		return nil, "", fmt.Errorf("connect to NATS: %w", err)
+		return runtimeRole{}, fmt.Errorf("connect to NATS: %w", err)
 	}
 	undo = append(undo, func() error { nc.Close(); return nil })
 	if cfg.Runtimes > 1 {
@@ -196,7 +203,7 @@ func startRuntime(ctx context.Context, cfg config, i int, natsURL string, m *met
 	appOpts := []zocket.Option{zocket.WithLogger(log)}
 	store, err := openStorage(ctx, cfg.Storage, nc, log)
 	if err != nil {
-		return nil, "", err
+		return runtimeRole{}, err
 	}
 	if store != nil {
 		undo = append(undo, store.Close) // after the App's last writes
@@ -215,10 +222,10 @@ func startRuntime(ctx context.Context, cfg config, i int, natsURL string, m *met
 	}
 	rt, err := natscluster.NewRuntime(nc, app, rtOpts)
 	if err != nil {
-		return nil, "", err
+		return runtimeRole{}, err
 	}
 	if err := rt.Start(ctx); err != nil {
-		return nil, "", err
+		return runtimeRole{}, err
 	}
 	undo = append(undo, func() error {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -236,9 +243,9 @@ func startRuntime(ctx context.Context, cfg config, i int, natsURL string, m *met
 	}
 	addr, err := serve(port, mux)
 	if err != nil {
-		return nil, "", err
+		return runtimeRole{}, err
 	}
-	health = "http://" + addr + "/health"
+	health := "http://" + addr + "/health"
 	log.Info("runtime ready", "health", health, "actors", app.ActorNames(), "namespace", scope, "partitions", cfg.Partitions)
-	return stop, health, nil
+	return runtimeRole{stop: stop, health: health, actors: app.ActorNames()}, nil
 }
