@@ -108,8 +108,13 @@ func (a *Agent[S, C]) Method(name string) *zocket.MethodDef[S, C, Prompt, Result
 	}
 	return zocket.Method(name, func(c *zocket.Context[S, C], in Prompt) (Result, error) {
 		return a.run(c, in, every)
-	}).Streaming(time.Nanosecond) // the run keeps the interval: it must know which flush publishes
+	}).Streaming(methodGap)
 }
+
+// methodGap is the streaming interval of an agent's method, the shortest
+// there is: the run keeps FlushEvery itself, since it must know which
+// flush publishes.
+const methodGap = time.Nanosecond
 
 // Stop stops the run in progress in conversation (app, conversationID),
 // if any, and reports whether there was one. It does not go through the
@@ -186,10 +191,10 @@ func (a *Agent[S, C]) run(c *zocket.Context[S, C], in Prompt, every time.Duratio
 	}
 	if err != nil {
 		t.send(Chunk{Type: ChunkError, ErrorText: text})
-		// A failed call keeps what was flushed and discards the rest: wait
-		// out the streaming interval so that this flush commits the failed
-		// mark too.
-		time.Sleep(every)
+		// A failed call keeps what was flushed and discards the rest: this
+		// flush commits the failed mark too, once the method's own
+		// interval (methodGap, not the run's) has passed since the last.
+		time.Sleep(methodGap)
 		c.Flush()
 		return Result{}, err
 	}
