@@ -3,6 +3,7 @@ package ai
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -101,7 +102,16 @@ type Agent[S, C any] struct {
 // App's, so the caller going away does not stop the run (other
 // subscribers are still watching); for App.Invoke it is the invoker's
 // context (ChatHandler detaches it from the HTTP request).
+//
+// Like App.Register, it panics on a programming error: a nil Provider or
+// Conversation.
 func (a *Agent[S, C]) Method(name string) *zocket.MethodDef[S, C, Prompt, Result] {
+	switch {
+	case a.Provider == nil:
+		panic(fmt.Sprintf("ai: Agent.Method(%q): Provider is nil", name))
+	case a.Conversation == nil:
+		panic(fmt.Sprintf("ai: Agent.Method(%q): Conversation is nil", name))
+	}
 	every := a.FlushEvery
 	if every <= 0 {
 		every = zocket.DefaultStreamInterval
