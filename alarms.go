@@ -127,6 +127,7 @@ type alarmClock struct {
 
 	mu     sync.Mutex
 	byKey  map[key]map[uint64]time.Time
+	live   int // the alarms in byKey; the queue's other entries are dead
 	queue  alarmHeap
 	timer  *time.Timer
 	closed bool
@@ -215,12 +216,14 @@ func (c *alarmClock) adopt(list []InstanceAlarms, take func(key) bool) {
 func (c *alarmClock) untrack(k key) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.live -= len(c.byKey[k])
 	delete(c.byKey, k)
 }
 
 // trackLocked replaces what the clock knows of k's alarms, those due
 // before from at from. The caller holds c.mu.
 func (c *alarmClock) trackLocked(k key, alarms []Alarm, from time.Time) {
+	c.live -= len(c.byKey[k])
 	if len(alarms) == 0 {
 		delete(c.byKey, k)
 		return
@@ -240,11 +243,20 @@ func (c *alarmClock) trackLocked(k key, alarms []Alarm, from time.Time) {
 		}
 	}
 	c.byKey[k] = m
+	c.live += len(m)
 	c.armLocked()
 }
 
-// armLocked sets the timer for the earliest live entry.
+// armLocked sets the timer for the earliest live entry. Dead entries
+// (alarms cancelled or moved) leave the queue when they reach its head,
+// or all at once when they outnumber the live ones: an alarm moved at
+// every call, behind an earlier one, would otherwise leave an entry per
+// move until its old time.
 func (c *alarmClock) armLocked() {
+	if c.queue.Len() > 2*c.live+64 {
+		c.queue = slices.DeleteFunc(c.queue, func(e alarmEntry) bool { return !c.liveLocked(e) })
+		heap.Init(&c.queue)
+	}
 	for c.queue.Len() > 0 && !c.liveLocked(c.queue[0]) {
 		heap.Pop(&c.queue) // cancelled or rescheduled
 	}

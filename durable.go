@@ -233,8 +233,7 @@ func (in *instance) logCommit(ops []byte, state reflect.Value) published {
 		return pub // the instance reloads its durable state next; this commit is lost with the failed ones
 	}
 	if snap != nil {
-		d.snap, d.pending = &Snapshot{Version: version, State: snap, Epoch: in.epoch, Calls: d.calls.list()}, nil
-		d.snapBytes, d.logBytes = len(snap), 0
+		d.pendSnapshot(version, snap, in.epoch)
 	} else {
 		r := Record{Version: version, Patch: rec}
 		if call != nil {
@@ -245,6 +244,15 @@ func (in *instance) logCommit(ops []byte, state reflect.Value) published {
 	}
 	in.app.committer.addLocked(in)
 	return pub
+}
+
+// pendSnapshot makes the snapshot state, at version, what the next write
+// stores, in place of the records pending: it carries the remembered
+// call answers, and the records count again from it. Mailbox only, with
+// in.mu held.
+func (d *durable) pendSnapshot(version uint64, state []byte, epoch string) {
+	d.snap, d.pending = &Snapshot{Version: version, State: state, Epoch: epoch, Calls: d.calls.list()}, nil
+	d.snapBytes, d.logBytes = len(state), 0
 }
 
 // takeWriteLocked moves what the instance has pending into a Write, or
@@ -373,8 +381,7 @@ func (in *instance) reload() {
 		if in.version == 0 {
 			// Nothing stored: a later activation draws a new epoch anyway.
 		} else if state, err := in.kind.stateType().Append(nil, in.state.Elem()); err == nil {
-			d.snap, d.pending = &Snapshot{Version: in.version, State: state, Epoch: in.epoch, Calls: d.calls.list()}, nil
-			d.snapBytes, d.logBytes = len(state), 0
+			d.pendSnapshot(in.version, state, in.epoch)
 			in.app.committer.addLocked(in)
 		} else {
 			d.snapBytes = 0 // the next write is a snapshot, which stores it

@@ -118,7 +118,7 @@ func (a *App) passivate(in *instance) {
 	}
 	a.removeLocked(in)
 	a.mu.Unlock()
-	a.finishEviction([]*instance{in})
+	in.deactivate()
 }
 
 // forgetSessions removes the instance from the sessions of the

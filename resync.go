@@ -164,8 +164,7 @@ func (in *instance) resync(c Connection) {
 		in.mu.Unlock()
 		return
 	}
-	delete(in.stale, id)
-	in.staleN.Add(-1)
+	in.forgetStaleLocked(id)
 	if !slices.ContainsFunc(in.stateSubs, func(s Connection) bool { return s == c }) {
 		in.mu.Unlock()
 		return // unsubscribed or closed meanwhile

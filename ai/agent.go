@@ -3,6 +3,7 @@ package ai
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -101,15 +102,29 @@ type Agent[S, C any] struct {
 // App's, so the caller going away does not stop the run (other
 // subscribers are still watching); for App.Invoke it is the invoker's
 // context (ChatHandler detaches it from the HTTP request).
+//
+// Like App.Register, it panics on a programming error: a nil Provider or
+// Conversation.
 func (a *Agent[S, C]) Method(name string) *zocket.MethodDef[S, C, Prompt, Result] {
+	switch {
+	case a.Provider == nil:
+		panic(fmt.Sprintf("ai: Agent.Method(%q): Provider is nil", name))
+	case a.Conversation == nil:
+		panic(fmt.Sprintf("ai: Agent.Method(%q): Conversation is nil", name))
+	}
 	every := a.FlushEvery
 	if every <= 0 {
 		every = zocket.DefaultStreamInterval
 	}
 	return zocket.Method(name, func(c *zocket.Context[S, C], in Prompt) (Result, error) {
 		return a.run(c, in, every)
-	}).Streaming(time.Nanosecond) // the run keeps the interval: it must know which flush publishes
+	}).Streaming(methodGap)
 }
+
+// methodGap is the streaming interval of an agent's method, the shortest
+// there is: the run keeps FlushEvery itself, since it must know which
+// flush publishes.
+const methodGap = time.Nanosecond
 
 // Stop stops the run in progress in conversation (app, conversationID),
 // if any, and reports whether there was one. It does not go through the
@@ -186,10 +201,10 @@ func (a *Agent[S, C]) run(c *zocket.Context[S, C], in Prompt, every time.Duratio
 	}
 	if err != nil {
 		t.send(Chunk{Type: ChunkError, ErrorText: text})
-		// A failed call keeps what was flushed and discards the rest: wait
-		// out the streaming interval so that this flush commits the failed
-		// mark too.
-		time.Sleep(every)
+		// A failed call keeps what was flushed and discards the rest: this
+		// flush commits the failed mark too, once the method's own
+		// interval (methodGap, not the run's) has passed since the last.
+		time.Sleep(methodGap)
 		c.Flush()
 		return Result{}, err
 	}

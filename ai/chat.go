@@ -1,6 +1,7 @@
 package ai
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -170,7 +171,7 @@ func streamChunks(w http.ResponseWriter, r *http.Request, q *chunkQueue, done <-
 		}
 		start()
 		for _, c := range chunks {
-			sawError = sawError || strings.HasPrefix(string(c), `{"type":"error"`)
+			sawError = sawError || bytes.HasPrefix(c, []byte(`{"type":"error"`))
 			if _, err := fmt.Fprintf(w, "data: %s\n\n", c); err != nil {
 				return false
 			}

@@ -36,6 +36,9 @@
 //	zocket.publish.size               counter     bytes of those frames, by actor
 //	zocket.slow_consumer.closes       counter     connections closed as slow consumers (transports' OnSlowConsumer, natscluster gateways)
 //	zocket.nats.publish.duration      histogram   seconds from a JetStream publish to its ack, by role (gateway, runtime) and outcome
+//	zocket.storage.write.duration     histogram   seconds each Storage.Write took (the commits of many instances together)
+//	zocket.storage.write.size         counter     bytes of snapshots and records written to the Storage
+//	zocket.storage.writes             counter     instance writes to the Storage, by outcome (ok, error)
 //	zocket.mailbox.depth              gauge       items waiting in the mailboxes of an actor type's live instances, summed, by actor
 //	zocket.mailbox.depth.max          gauge       the deepest of those mailboxes, by actor
 //	zocket.connections                gauge       open connections of the transports given to WatchQueues

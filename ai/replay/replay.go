@@ -17,6 +17,9 @@ import (
 // ErrExhausted is the error of a turn that Script has no answer for.
 var ErrExhausted = errors.New("replay: script exhausted")
 
+// ErrNoRespond is the error of Stream on a Provider without Respond.
+var ErrNoRespond = errors.New("replay: Provider.Respond is not set")
+
 // Turn is one scripted model turn: its events, then Err (nil: the turn
 // ends normally).
 type Turn struct {
@@ -29,7 +32,8 @@ type Turn struct {
 	HoldAt int
 }
 
-// Provider replays turns. Its zero value has nothing to say: set Respond.
+// Provider replays turns. Set Respond: without it Stream fails with
+// ErrNoRespond.
 type Provider struct {
 	// Respond returns the turn answering req.
 	Respond func(req ai.Request) Turn
@@ -91,6 +95,9 @@ func (p *Provider) Requests() []ai.Request {
 
 // Stream implements ai.Provider.
 func (p *Provider) Stream(ctx context.Context, req ai.Request) (ai.Stream, error) {
+	if p.Respond == nil {
+		return nil, ErrNoRespond
+	}
 	p.mu.Lock()
 	p.reqs = append(p.reqs, req)
 	p.mu.Unlock()
